@@ -1,0 +1,69 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import { WebSocketServer } from "../websocket/index.js";
+
+/** Options of an echo endpoint. */
+export interface EchoServerOptions {
+  host: string;
+  port: number;
+  /** Path of the WebSocket endpoint; undefined accepts any path. */
+  path?: string;
+  deflate: boolean;
+  maxPayload: number;
+  /** Answers plain HTTP requests; the default says this is a WebSocket endpoint (426). */
+  onRequest?: Parameters<typeof createServer>[1];
+}
+
+/** A running echo endpoint: its HTTP server, its WebSocket server and a stop function. */
+export interface EchoServer {
+  http: HttpServer;
+  wss: WebSocketServer;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an HTTP server with a WebSocket endpoint that echoes every message back as it came:
+ * text as text, binary as binary. Rejects with the listen error (port in use, ...).
+ */
+export function startEchoServer(options: EchoServerOptions): Promise<EchoServer> {
+  const http = createServer(
+    options.onRequest ??
+      ((_req, res) => {
+        res.writeHead(426, { "Content-Type": "text/plain; charset=utf-8", Upgrade: "websocket" });
+        res.end("This is a WebSocket echo endpoint: connect with a WebSocket client.\n");
+      }),
+  );
+  const wss = new WebSocketServer({
+    server: http,
+    path: options.path,
+    perMessageDeflate: options.deflate,
+    maxPayload: options.maxPayload,
+  });
+  wss.on("connection", (socket) => {
+    socket.on("message", (data, isBinary) => socket.send(data, { binary: isBinary }));
+  });
+  return new Promise((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port, options.host, () => {
+      http.off("error", reject);
+      const address = http.address();
+      const port = typeof address === "object" && address ? address.port : options.port;
+      resolve({
+        http,
+        wss,
+        port,
+        stop: () =>
+          new Promise<void>((done) => {
+            wss.close(() => http.close(() => done()));
+            http.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+/** ws://host:port/path for printing, with IPv6 hosts in brackets. */
+export function formatUrl(scheme: string, host: string, port: number, path = "/"): string {
+  const shown = host.includes(":") ? `[${host}]` : host;
+  return `${scheme}://${shown}:${port}${path}`;
+}
