@@ -1,0 +1,551 @@
+/**
+ * `WebSocketServer`: accepts WebSocket upgrades (RFC 6455 section 4.2) on its own HTTP server, on
+ * an application's http/https server, or handed over by the application (`noServer`). Drop-in
+ * for ws's `WebSocketServer`.
+ * @module
+ */
+
+import { EventEmitter } from "node:events";
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  STATUS_CODES,
+} from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { CloseCode } from "../protocol/websocket/close-codes.js";
+import { checkUpgradeRequest, formatAcceptResponse } from "../protocol/websocket/handshake.js";
+import {
+  type DeflateParams,
+  negotiateDeflateAsServer,
+} from "../protocol/websocket/permessage-deflate-params.js";
+import { WebSocketHandshakeError } from "./handshake-error.js";
+import { type AllowedOrigins, createOriginCheck, type OriginCheck } from "./origin-check.js";
+import { PerMessageDeflate, type PerMessageDeflateOptions } from "./permessage-deflate.js";
+import { rejectHandshake } from "./reject-handshake.js";
+import { attachUpgradeTarget, type UpgradeTarget } from "./upgrade-router.js";
+import { runVerifyClient, type VerifyClient, type VerifyClientInfo } from "./verify-client.js";
+import { acceptWebSocket, type WebSocket } from "./websocket.js";
+
+/** ws's default: a single message may not exceed 100 MiB. */
+const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+/** How long `close()` waits for clients to finish the closing handshake before dropping them. */
+const DEFAULT_CLOSE_TIMEOUT = 10_000;
+
+/** Options of {@link WebSocketServer}. Exactly one of `port`, `server` and `noServer` is required. */
+export interface WebSocketServerOptions {
+  /** Listen on this port with a new HTTP server (0 picks a free one). */
+  port?: number;
+  /** Address to listen on with `port` (default: all interfaces, like `net.Server#listen`). */
+  host?: string;
+  /** Pending-connection queue length with `port`. */
+  backlog?: number;
+  /** Take upgrade requests from this http or https server. */
+  server?: HttpServer | HttpsServer;
+  /** Take no requests by itself: the application calls {@link WebSocketServer.handleUpgrade}. */
+  noServer?: boolean;
+  /** Accept only this path (the URL without its query). Other paths are left to other handlers. */
+  path?: string | undefined;
+  /** Largest message accepted, in bytes (default 100 MiB); 0 means no limit. */
+  maxPayload?: number;
+  /** Offer permessage-deflate (RFC 7692) to clients that ask for it (default false). */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Picks the subprotocol from those the client offered; false selects none. Without it the
+   * first offered protocol is selected (as ws does). A value the client did not offer is ignored,
+   * as RFC 6455 section 4.2.2 allows only offered protocols.
+   */
+  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  /** Accepts or refuses a client before the handshake is answered; see {@link VerifyClient}. */
+  verifyClient?: VerifyClient;
+  /** Browser origins allowed to connect; others are refused with 403. Default: any origin. */
+  allowedOrigins?: AllowedOrigins;
+  /** Keep connected clients in {@link WebSocketServer.clients} (default true). */
+  clientTracking?: boolean;
+  /** Ping every client every `interval` ms and terminate those that do not answer in time. */
+  heartbeat?: HeartbeatOptions;
+  /** Ms that `close()` waits for clients' closing handshakes before terminating them (default 10 s). */
+  closeTimeout?: number;
+}
+
+/** The `heartbeat` option. */
+export interface HeartbeatOptions {
+  /** Ms between pings. */
+  interval: number;
+  /** Ms a peer has to answer a ping with a pong (default: `interval`). */
+  timeout?: number;
+}
+
+/** Events of {@link WebSocketServer} and their arguments. */
+export interface WebSocketServerEventMap {
+  /** A client completed the handshake. */
+  connection: [socket: WebSocket, request: IncomingMessage];
+  /** The underlying HTTP server failed (e.g. port in use), or a user hook threw. */
+  error: [error: Error];
+  /** The 101 response lines, before they are written: push lines to add headers. */
+  headers: [headers: string[], request: IncomingMessage];
+  /** `close()` finished: every client is gone and the own HTTP server is closed. */
+  close: [];
+  /** The underlying HTTP server is listening. */
+  listening: [];
+  /**
+   * A malformed upgrade request. With a listener, answering and closing `socket` is the
+   * listener's job; without one the server answers `error.statusCode` itself.
+   */
+  wsClientError: [error: WebSocketHandshakeError, socket: Duplex, request: IncomingMessage];
+}
+
+enum State {
+  Running,
+  Closing,
+  Closed,
+}
+
+/** Ends a socket that fails while its handshake is pending; errors here are the peer's doing. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+/** The first value of a header that may have been sent more than once. */
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Response lines pushed by `headers` listeners must not be able to split the response. */
+function isSafeHeaderLine(line: unknown): boolean {
+  return typeof line === "string" && !/[\r\n\0]/.test(line);
+}
+
+/**
+ * A WebSocket server, API-compatible with ws's `WebSocketServer`.
+ *
+ * ```ts
+ * const wss = new WebSocketServer({ port: 8080 });
+ * wss.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
+ * ```
+ *
+ * Malformed and refused handshakes are answered with an HTTP error and never throw. `close()`
+ * closes every client with 1001 (going away) and terminates the ones that do not answer.
+ */
+export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
+  /**
+   * Connected clients (with `clientTracking`, the default; otherwise always empty). A client
+   * leaves the set when its connection closes.
+   */
+  readonly clients = new Set<WebSocket>();
+  /** The options as given, with defaults filled in. */
+  readonly options: Readonly<WebSocketServerOptions>;
+
+  readonly #maxPayload: number;
+  readonly #closeTimeout: number;
+  readonly #deflateOptions: PerMessageDeflateOptions | null;
+  readonly #originCheck: OriginCheck | null;
+  readonly #tracking: boolean;
+  /** The HTTP server listened on or attached to (null with noServer). */
+  readonly #httpServer: HttpServer | HttpsServer | null = null;
+  /** Whether #httpServer was created here, so `close()` closes it. */
+  readonly #ownsHttpServer: boolean = false;
+  /** Every open connection, tracked even without clientTracking so `close()` reaches them. */
+  readonly #live = new Set<WebSocket>();
+  /** Sockets waiting for an asynchronous verifyClient. */
+  readonly #pending = new Set<Duplex>();
+  /** Sockets already handed to handleUpgrade, to catch a second call with the same socket. */
+  readonly #handled = new WeakSet<Duplex>();
+  #state = State.Running;
+  #detach: (() => void) | null = null;
+  #removeForwarders: (() => void) | null = null;
+  #httpServerClosed = true;
+  #closeTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * @param options exactly one of `port`, `server` or `noServer`, plus handshake options.
+   * @param callback with `port`: called once the server is listening.
+   * @throws TypeError when the mode options are missing or contradict each other, or a numeric
+   * option is out of range (configuration mistakes, found at construction).
+   */
+  constructor(options: WebSocketServerOptions, callback?: () => void) {
+    super();
+    const modes =
+      (options.port !== undefined && options.port !== null ? 1 : 0) +
+      (options.server ? 1 : 0) +
+      (options.noServer ? 1 : 0);
+    if (modes !== 1) {
+      throw new TypeError(
+        'One and only one of the "port", "server", or "noServer" options must be specified',
+      );
+    }
+    const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    if (!Number.isSafeInteger(maxPayload) || maxPayload < 0) {
+      throw new TypeError('"maxPayload" must be a non-negative integer');
+    }
+    const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    if (!Number.isFinite(closeTimeout) || closeTimeout < 0) {
+      throw new TypeError('"closeTimeout" must be a non-negative number of milliseconds');
+    }
+    this.#maxPayload = maxPayload;
+    this.#closeTimeout = closeTimeout;
+    const deflate = options.perMessageDeflate ?? false;
+    this.#deflateOptions = deflate === false ? null : deflate === true ? {} : deflate;
+    this.#originCheck = options.allowedOrigins ? createOriginCheck(options.allowedOrigins) : null;
+    this.#tracking = options.clientTracking ?? true;
+    this.options = {
+      ...options,
+      maxPayload,
+      closeTimeout,
+      perMessageDeflate: deflate,
+      clientTracking: this.#tracking,
+    };
+
+    if (options.port !== undefined && options.port !== null) {
+      this.#httpServer = createServer((_request, response) => {
+        const body = STATUS_CODES[426] ?? "Upgrade Required";
+        response.writeHead(426, {
+          "Content-Type": "text/plain; charset=utf-8",
+          "Content-Length": Buffer.byteLength(body),
+          Upgrade: "websocket",
+        });
+        response.end(body);
+      });
+      this.#ownsHttpServer = true;
+    } else if (options.server) {
+      this.#httpServer = options.server;
+    }
+    if (this.#httpServer) this.#attach(this.#httpServer);
+    if (this.#ownsHttpServer && this.#httpServer) {
+      if (callback) this.once("listening", callback);
+      this.#httpServerClosed = false;
+      this.#httpServer.listen(options.port, options.host, options.backlog);
+    }
+  }
+
+  /** Routes the HTTP server's upgrades here and re-emits its `listening` and `error`. */
+  #attach(server: HttpServer | HttpsServer): void {
+    const target: UpgradeTarget = {
+      claimUpgrade: (request, socket, head) => this.#claimUpgrade(request, socket, head),
+    };
+    this.#detach = attachUpgradeTarget(server, target);
+    const onListening = (): void => {
+      this.emit("listening");
+    };
+    const onError = (error: Error): void => {
+      // An application's own server has its own error handling: re-emitting there without a
+      // listener here would turn a handled error into a crash.
+      if (this.#ownsHttpServer || this.listenerCount("error") > 0) this.emit("error", error);
+    };
+    server.on("listening", onListening);
+    server.on("error", onError);
+    this.#removeForwarders = () => {
+      server.off("listening", onListening);
+      server.off("error", onError);
+    };
+  }
+
+  /**
+   * The address of the underlying HTTP server (`null` with `noServer` or before it listens).
+   */
+  address(): AddressInfo | string | null {
+    return this.#httpServer ? this.#httpServer.address() : null;
+  }
+
+  /**
+   * Whether this server takes `request`: with a `path` option, only requests for that path
+   * (the query string is ignored). Subclasses may override it.
+   */
+  shouldHandle(request: IncomingMessage): boolean {
+    const path = this.options.path;
+    if (path === undefined || path === null) return true;
+    const url = request.url ?? "";
+    const query = url.indexOf("?");
+    return (query === -1 ? url : url.slice(0, query)) === path;
+  }
+
+  /**
+   * Completes the handshake for an upgrade request and calls `callback` with the open socket.
+   * Requests this server does not take, malformed requests and refused clients get an HTTP error
+   * and the socket is closed; `callback` is then never called. Never throws.
+   *
+   * @param request the `upgrade` event's request
+   * @param socket the `upgrade` event's socket
+   * @param head the `upgrade` event's head: bytes received after the request head
+   * @param callback receives the WebSocket; with `noServer`, emit `connection` from here
+   */
+  handleUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback: (socket: WebSocket, request: IncomingMessage) => void,
+  ): void {
+    let wanted: boolean;
+    try {
+      wanted = this.shouldHandle(request);
+    } catch (error) {
+      this.#hookFailed(socket, error);
+      return;
+    }
+    if (!wanted) {
+      rejectHandshake(socket, 400, "No WebSocket endpoint at this path");
+      return;
+    }
+    this.#upgrade(request, socket, head, callback);
+  }
+
+  /** The router's question: does this server take the request? If so, it is handled here. */
+  #claimUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    try {
+      if (!this.shouldHandle(request)) return false;
+    } catch (error) {
+      this.#hookFailed(socket, error);
+      return true;
+    }
+    this.#upgrade(request, socket, head, (client, req) => {
+      this.emit("connection", client, req);
+    });
+    return true;
+  }
+
+  #upgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback: (socket: WebSocket, request: IncomingMessage) => void,
+  ): void {
+    if (this.#handled.has(socket)) {
+      // Programming error in the application; the first call owns the socket, so leave it be.
+      this.#reportError(
+        new Error("handleUpgrade() was called more than once with the same socket"),
+      );
+      return;
+    }
+    this.#handled.add(socket);
+    socket.on("error", destroyOnError);
+    if (this.#state !== State.Running) {
+      rejectHandshake(socket, 503, "The server is shutting down");
+      return;
+    }
+
+    const check = checkUpgradeRequest({ method: request.method ?? "", headers: request.headers });
+    if (!check.ok) {
+      this.#refuseMalformed(request, socket, check.status, check.message, check.headers);
+      return;
+    }
+
+    const origin = headerValue(request.headers.origin);
+    let protocol = "";
+    let deflate: { params: DeflateParams; response: string } | null = null;
+    try {
+      if (this.#originCheck && !this.#originCheck(origin, request)) {
+        rejectHandshake(socket, 403, "Origin not allowed");
+        return;
+      }
+      protocol = this.#selectProtocol(check.protocols, request);
+    } catch (error) {
+      this.#hookFailed(socket, error);
+      return;
+    }
+    if (this.#deflateOptions && check.extensions.length > 0) {
+      const offers = check.extensions.filter((offer) => offer.name === "permessage-deflate");
+      if (offers.length > 0) deflate = negotiateDeflateAsServer(offers, this.#deflateOptions);
+    }
+
+    const verify = this.options.verifyClient;
+    if (!verify) {
+      this.#complete(request, socket, head, check.key, protocol, deflate, callback);
+      return;
+    }
+    const info: VerifyClientInfo = {
+      origin,
+      secure: isSecure(request),
+      req: request,
+    };
+    // Until the hook decides, the socket is ours to close: on shutdown, or when the peer leaves.
+    this.#pending.add(socket);
+    const forget = (): void => {
+      this.#pending.delete(socket);
+    };
+    socket.once("close", forget);
+    runVerifyClient(verify, info, (outcome) => {
+      socket.off("close", forget);
+      this.#pending.delete(socket);
+      if (outcome.accepted) {
+        this.#complete(request, socket, head, check.key, protocol, deflate, callback);
+      } else if ("error" in outcome) {
+        this.#hookFailed(socket, outcome.error);
+      } else {
+        rejectHandshake(socket, outcome.status, outcome.message, outcome.headers);
+      }
+    });
+  }
+
+  /** The subprotocol to answer with ("" for none). */
+  #selectProtocol(offered: string[], request: IncomingMessage): string {
+    if (offered.length === 0) return "";
+    const handle = this.options.handleProtocols;
+    if (!handle) return offered[0];
+    const chosen = handle(new Set(offered), request);
+    return typeof chosen === "string" && offered.includes(chosen) ? chosen : "";
+  }
+
+  /** A malformed request: `wsClientError` listeners decide, else the HTTP error goes out. */
+  #refuseMalformed(
+    request: IncomingMessage,
+    socket: Duplex,
+    status: number,
+    message: string,
+    headers: Record<string, string> | undefined,
+  ): void {
+    if (this.listenerCount("wsClientError") > 0) {
+      this.emit(
+        "wsClientError",
+        new WebSocketHandshakeError(message, status, headers),
+        socket,
+        request,
+      );
+      return;
+    }
+    rejectHandshake(socket, status, message, headers);
+  }
+
+  /** Writes the 101 response and hands the socket to a WebSocket. */
+  #complete(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    key: string,
+    protocol: string,
+    deflate: { params: DeflateParams; response: string } | null,
+    callback: (socket: WebSocket, request: IncomingMessage) => void,
+  ): void {
+    // The peer may have left while verifyClient was thinking.
+    if (socket.destroyed || !socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (this.#state !== State.Running) {
+      rejectHandshake(socket, 503, "The server is shutting down");
+      return;
+    }
+    const extensions = deflate ? deflate.response : "";
+    let response = formatAcceptResponse({
+      key,
+      protocol: protocol || undefined,
+      extensions: extensions || undefined,
+    });
+    if (this.listenerCount("headers") > 0) {
+      // ws hands listeners the response as lines they can push to; the blank line is added back.
+      const lines = response.slice(0, -4).split("\r\n");
+      try {
+        this.emit("headers", lines, request);
+      } catch (error) {
+        this.#hookFailed(socket, error);
+        return;
+      }
+      if (!lines.every(isSafeHeaderLine)) {
+        this.#hookFailed(
+          socket,
+          new TypeError("A 'headers' listener added a line with CR, LF or NUL"),
+        );
+        return;
+      }
+      response = `${lines.join("\r\n")}\r\n\r\n`;
+    }
+
+    const compressor = deflate
+      ? new PerMessageDeflate(
+          deflate.params,
+          "server",
+          this.#deflateOptions ?? {},
+          this.#maxPayload,
+        )
+      : null;
+    socket.write(response);
+    socket.off("error", destroyOnError);
+    const client = acceptWebSocket(socket, head, {
+      maxPayload: this.#maxPayload,
+      protocol,
+      extensions,
+      deflate: compressor,
+    });
+    this.#track(client);
+    callback(client, request);
+  }
+
+  #track(client: WebSocket): void {
+    this.#live.add(client);
+    if (this.#tracking) this.clients.add(client);
+    client.once("close", () => {
+      this.#live.delete(client);
+      this.clients.delete(client);
+      this.#finishClosing();
+    });
+  }
+
+  /** A user hook (verifyClient, handleProtocols, ...) threw: 500 to the client, report the bug. */
+  #hookFailed(socket: Duplex, error: unknown): void {
+    rejectHandshake(socket, 500, "Internal Server Error");
+    this.#reportError(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** To `error` listeners when there are some; a warning otherwise, never a crash. */
+  #reportError(error: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    else process.emitWarning(error);
+  }
+
+  /**
+   * Stops accepting connections, closes every client with 1001 (going away), terminates the
+   * ones still open after `closeTimeout`, closes the HTTP server if this server created it, then
+   * emits `close` and calls `callback`. Pending handshakes are refused with 503. An
+   * application's own HTTP server is left running. Calling it again while closing just adds
+   * `callback`; after the server closed, `callback` gets an error.
+   */
+  close(callback?: (error?: Error) => void): void {
+    if (this.#state === State.Closed) {
+      if (callback) process.nextTick(callback, new Error("The server is not running"));
+      return;
+    }
+    if (callback) this.once("close", () => callback());
+    if (this.#state === State.Closing) return;
+    this.#state = State.Closing;
+
+    this.#detach?.();
+    this.#detach = null;
+    for (const socket of this.#pending) rejectHandshake(socket, 503, "The server is shutting down");
+    this.#pending.clear();
+    if (this.#ownsHttpServer && this.#httpServer) {
+      const server = this.#httpServer;
+      server.close(() => {
+        this.#httpServerClosed = true;
+        this.#finishClosing();
+      });
+      // Plain HTTP connections and half-sent requests; upgraded sockets are not affected.
+      server.closeAllConnections();
+    }
+    for (const client of this.#live) client.close(CloseCode.GoingAway, "Server shutting down");
+    if (this.#live.size > 0) {
+      this.#closeTimer = setTimeout(() => {
+        this.#closeTimer = null;
+        for (const client of this.#live) client.terminate();
+      }, this.#closeTimeout);
+    }
+    this.#finishClosing();
+  }
+
+  /** Emits `close` once closing has nothing left to wait for. */
+  #finishClosing(): void {
+    if (this.#state !== State.Closing || this.#live.size > 0 || !this.#httpServerClosed) return;
+    this.#state = State.Closed;
+    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+    this.#removeForwarders?.();
+    this.#removeForwarders = null;
+    process.nextTick(() => this.emit("close"));
+  }
+}
+
+/** Whether the request came over TLS (https server, or a TLS socket handed to noServer). */
+function isSecure(request: IncomingMessage): boolean {
+  const socket = request.socket as (Duplex & { encrypted?: boolean; authorized?: boolean }) | null;
+  return Boolean(socket && (socket.encrypted || socket.authorized));
+}
