@@ -1,0 +1,24 @@
+export { decodeBase64, encodeBase64 } from "./base64.js";
+export { type BinaryData, isBinaryData, toUint8Array } from "./binary-data.js";
+export {
+  type EngineHandshake,
+  encodeOpenPacket,
+  type HandshakeResult,
+  parseHandshake,
+} from "./handshake.js";
+export { decodePacket, decodeTextPacket, encodePacket, encodePacketAsText } from "./packet.js";
+export {
+  type EnginePacket,
+  type EnginePacketResult,
+  EnginePacketType,
+  type EnginePayloadResult,
+  isBinaryPacket,
+} from "./packet-types.js";
+export { decodePayload, encodePayload, PAYLOAD_SEPARATOR } from "./payload.js";
+export {
+  decodePacketV3,
+  decodeTextPacketV3,
+  encodePacketV3,
+  encodeTextPacketV3,
+} from "./v3-packet.js";
+export { decodePayloadV3, encodePayloadV3 } from "./v3-payload.js";
