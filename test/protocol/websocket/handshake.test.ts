@@ -223,7 +223,7 @@ describe("response heads", () => {
     );
     assert.match(
       formatHttpError(499, ""),
-      /^HTTP\/1\.1 499 Client Error\r\n[^]*Content-Length: 0\r\n\r\n$/,
+      /^HTTP\/1\.1 499 Client Error\r\n[\s\S]*Content-Length: 0\r\n\r\n$/,
     );
   });
 });

@@ -1,0 +1,183 @@
+/**
+ * Frame encoding (RFC 6455 section 5.2) and masking (section 5.3).
+ * @module
+ */
+
+// Word-wise XOR needs a 4-byte-aligned view; below this size creating one costs more than it saves.
+const WORD_MASK_MIN = 32;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const TWO_POW_32 = 0x100000000;
+
+/** Size of the header for a frame of `payloadLength` bytes, masked or not. */
+function headerSize(payloadLength: number, masked: boolean): number {
+  const lengthBytes = payloadLength < 126 ? 0 : payloadLength < 0x10000 ? 2 : 8;
+  return 2 + lengthBytes + (masked ? 4 : 0);
+}
+
+/** Writes the header at `target[0..]`; returns its size. `target` must be large enough. */
+function writeHeader(
+  target: Uint8Array,
+  opcode: number,
+  payloadLength: number,
+  fin: boolean,
+  rsv1: boolean,
+  maskKey: Uint8Array | null,
+): number {
+  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f);
+  const maskBit = maskKey ? 0x80 : 0;
+  let offset: number;
+  if (payloadLength < 126) {
+    target[1] = maskBit | payloadLength;
+    offset = 2;
+  } else if (payloadLength < 0x10000) {
+    target[1] = maskBit | 126;
+    target[2] = payloadLength >>> 8;
+    target[3] = payloadLength & 0xff;
+    offset = 4;
+  } else {
+    target[1] = maskBit | 127;
+    const high = Math.floor(payloadLength / TWO_POW_32);
+    const low = payloadLength >>> 0;
+    target[2] = high >>> 24;
+    target[3] = (high >>> 16) & 0xff;
+    target[4] = (high >>> 8) & 0xff;
+    target[5] = high & 0xff;
+    target[6] = low >>> 24;
+    target[7] = (low >>> 16) & 0xff;
+    target[8] = (low >>> 8) & 0xff;
+    target[9] = low & 0xff;
+    offset = 10;
+  }
+  if (maskKey) {
+    target[offset] = maskKey[0];
+    target[offset + 1] = maskKey[1];
+    target[offset + 2] = maskKey[2];
+    target[offset + 3] = maskKey[3];
+    offset += 4;
+  }
+  return offset;
+}
+
+/**
+ * A frame header of 2 to 14 bytes, using the shortest length encoding.
+ * `maskKey` (4 bytes) is null for server frames. `payloadLength` must be a safe integer >= 0.
+ */
+export function encodeFrameHeader(
+  opcode: number,
+  payloadLength: number,
+  fin: boolean,
+  rsv1: boolean,
+  maskKey: Uint8Array | null,
+): Uint8Array {
+  const header = new Uint8Array(headerSize(payloadLength, maskKey !== null));
+  writeHeader(header, opcode, payloadLength, fin, rsv1, maskKey);
+  return header;
+}
+
+/**
+ * Header and payload in one new buffer. With a `maskKey` the payload is masked in the new buffer;
+ * `payload` itself is never modified. Defaults: `fin` true, `rsv1` false, unmasked.
+ * Control frame limits (125 bytes, no fragmentation) are the caller's to respect.
+ */
+export function encodeFrame(
+  opcode: number,
+  payload: Uint8Array,
+  options?: { fin?: boolean; rsv1?: boolean; maskKey?: Uint8Array | null },
+): Uint8Array {
+  const fin = options?.fin ?? true;
+  const rsv1 = options?.rsv1 ?? false;
+  const maskKey = options?.maskKey ?? null;
+  const length = payload.length;
+  const frame = new Uint8Array(headerSize(length, maskKey !== null) + length);
+  const offset = writeHeader(frame, opcode, length, fin, rsv1, maskKey);
+  frame.set(payload, offset);
+  if (maskKey && length > 0) maskRange(frame, offset, frame.length, maskKey, 0);
+  return frame;
+}
+
+/**
+ * XORs `data` with the 4-byte `maskKey` in place. `keyOffset` is the index of the key byte that
+ * applies to `data[0]`, so a payload can be unmasked piece by piece as it arrives.
+ * Masking and unmasking are the same operation.
+ */
+export function maskInPlace(data: Uint8Array, maskKey: Uint8Array, keyOffset = 0): void {
+  maskRange(data, 0, data.length, maskKey, keyOffset & 3);
+}
+
+/** XORs `data[start..end)`; `k` is the key index for `data[start]`. */
+export function maskRange(
+  data: Uint8Array,
+  start: number,
+  end: number,
+  maskKey: Uint8Array,
+  k: number,
+): void {
+  let i = start;
+  if (end - i >= WORD_MASK_MIN) {
+    // Bytewise up to a 4-byte boundary of the underlying buffer, then whole words.
+    while (((data.byteOffset + i) & 3) !== 0) {
+      data[i++] ^= maskKey[k];
+      k = (k + 1) & 3;
+    }
+    const count = (end - i) >>> 2;
+    const b0 = maskKey[k];
+    const b1 = maskKey[(k + 1) & 3];
+    const b2 = maskKey[(k + 2) & 3];
+    const b3 = maskKey[(k + 3) & 3];
+    const word = LITTLE_ENDIAN
+      ? b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)
+      : (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+    const words = new Uint32Array(data.buffer, data.byteOffset + i, count);
+    for (let w = 0; w < count; w++) words[w] ^= word;
+    // A whole number of words keeps the key index where it was.
+    i += count << 2;
+  }
+  for (; i < end; i++) {
+    data[i] ^= maskKey[k];
+    k = (k + 1) & 3;
+  }
+}
+
+function cryptoFill(target: Uint8Array): void {
+  globalThis.crypto.getRandomValues(target);
+}
+
+/**
+ * Hands out fresh 4-byte masking keys from a batch of crypto-strength random bytes, so the
+ * per-frame cost is a `subarray`, not a call into the random source (RFC 6455 section 5.3
+ * requires a fresh, unpredictable key for every frame).
+ */
+export class MaskKeyPool {
+  private readonly fillRandom: (target: Uint8Array) => void;
+  private readonly poolSize: number;
+  private pool: Uint8Array;
+  private offset: number;
+
+  /**
+   * @param fillRandom fills its argument with random bytes (default `crypto.getRandomValues`).
+   * @param poolSize bytes fetched per batch; rounded down to a multiple of 4, between 4 and
+   *   65536 (the `getRandomValues` limit). Default 4096.
+   */
+  constructor(fillRandom: (target: Uint8Array) => void = cryptoFill, poolSize = 4096) {
+    this.fillRandom = fillRandom;
+    const size = Number.isFinite(poolSize) ? Math.floor(poolSize / 4) * 4 : 4096;
+    this.poolSize = Math.min(Math.max(size, 4), 65536);
+    this.pool = new Uint8Array(0);
+    this.offset = 0;
+  }
+
+  /**
+   * A fresh key. Each refill allocates a new batch rather than overwriting the old one, so a key
+   * stays valid for as long as the caller holds it.
+   */
+  next(): Uint8Array {
+    if (this.offset + 4 > this.pool.length) {
+      this.pool = new Uint8Array(this.poolSize);
+      this.fillRandom(this.pool);
+      this.offset = 0;
+    }
+    const key = this.pool.subarray(this.offset, this.offset + 4);
+    this.offset += 4;
+    return key;
+  }
+}
