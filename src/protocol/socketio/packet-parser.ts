@@ -1,0 +1,91 @@
+/**
+ * Parses the text part of a Socket.IO packet:
+ *
+ *   <type>[<attachments>-][<nsp>,][<id>][<JSON data>]
+ *
+ * and checks it with the same rules the encoder applies. The namespace runs from a "/" right after
+ * the type (and attachment count) to the first "," or the end; digits after it are the id; the
+ * rest is JSON.
+ */
+import { SocketPacketType } from "./packet-types.js";
+import { dataFault, idFault } from "./validation.js";
+
+const DASH = 45;
+const SLASH = 47;
+/** 16 digits can exceed Number.MAX_SAFE_INTEGER; longer runs are refused before converting. */
+const MAX_DIGITS = 16;
+
+/** The fields of a packet text, checked; binary types keep their type and attachment count. */
+export interface ParsedPacketText {
+  type: SocketPacketType;
+  nsp: string;
+  id: number | undefined;
+  data: unknown;
+  /** Number of binary parts that follow (BinaryEvent/BinaryAck only; 0 otherwise). */
+  attachments: number;
+}
+
+/** Result of {@link parsePacketText}. */
+export type ParsedPacketTextResult =
+  | { ok: true; parsed: ParsedPacketText }
+  | { ok: false; reason: string };
+
+/**
+ * Parses and validates a packet text. `maxAttachments` bounds the announced attachment count, so
+ * a peer cannot make the decoder wait for (and buffer) an unbounded number of binary parts.
+ */
+export function parsePacketText(text: string, maxAttachments: number): ParsedPacketTextResult {
+  const length = text.length;
+  if (length === 0) return { ok: false, reason: "empty packet" };
+  const type = text.charCodeAt(0) - 48;
+  if (!(type >= 0 && type <= 6)) return { ok: false, reason: "unknown packet type" };
+  let i = 1;
+
+  let attachments = 0;
+  if (type === SocketPacketType.BinaryEvent || type === SocketPacketType.BinaryAck) {
+    const start = i;
+    while (i < length && isDigit(text.charCodeAt(i))) i++;
+    if (i === start || text.charCodeAt(i) !== DASH) {
+      return { ok: false, reason: "invalid attachment count" };
+    }
+    attachments = i - start > MAX_DIGITS ? Number.POSITIVE_INFINITY : Number(text.slice(start, i));
+    if (attachments < 1) return { ok: false, reason: "invalid attachment count" };
+    if (attachments > maxAttachments) return { ok: false, reason: "too many attachments" };
+    i++; // the "-"
+  }
+
+  let nsp = "/";
+  if (text.charCodeAt(i) === SLASH) {
+    const comma = text.indexOf(",", i);
+    const end = comma === -1 ? length : comma;
+    nsp = text.slice(i, end);
+    i = comma === -1 ? length : comma + 1;
+  }
+
+  let id: number | undefined;
+  if (i < length && isDigit(text.charCodeAt(i))) {
+    const start = i;
+    while (i < length && isDigit(text.charCodeAt(i))) {
+      if (++i - start > MAX_DIGITS) return { ok: false, reason: "id too large" };
+    }
+    id = Number(text.slice(start, i));
+  }
+
+  let data: unknown;
+  if (i < length) {
+    try {
+      data = JSON.parse(text.slice(i));
+    } catch {
+      return { ok: false, reason: "data is not valid JSON" };
+    }
+  }
+
+  const packetType = type as SocketPacketType;
+  const fault = idFault(packetType, id) ?? dataFault(packetType, data);
+  if (fault !== null) return { ok: false, reason: fault };
+  return { ok: true, parsed: { type: packetType, nsp, id, data, attachments } };
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
