@@ -30,7 +30,14 @@ export function rejectHandshake(
   const text = message || STATUS_CODES[code] || "Error";
   // The peer may keep its side open after our response; `finish` means it reached the kernel.
   socket.once("finish", () => socket.destroy());
-  socket.end(formatHttpError(code, text, headers && validHeaders(headers)));
+  let response: string;
+  try {
+    response = formatHttpError(code, text, headers && validHeaders(headers));
+  } catch {
+    // formatHttpError is stricter than Node about header values; the answer matters more.
+    response = formatHttpError(code, text);
+  }
+  socket.end(response);
 }
 
 /** The headers that can go on the wire unchanged. */

@@ -19,6 +19,7 @@ import { CloseCode } from "../protocol/websocket/close-codes.js";
 import { checkUpgradeRequest, formatAcceptResponse } from "../protocol/websocket/handshake.js";
 import {
   type DeflateParams,
+  isValidWindowBits,
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
@@ -162,8 +163,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /**
    * @param options exactly one of `port`, `server` or `noServer`, plus handshake options.
    * @param callback with `port`: called once the server is listening.
-   * @throws TypeError when the mode options are missing or contradict each other, or a numeric
-   * option is out of range (configuration mistakes, found at construction).
+   * @throws TypeError when the mode options are missing or contradict each other or a numeric
+   * option is invalid; RangeError for out-of-range perMessageDeflate settings (configuration
+   * mistakes, found at construction).
    */
   constructor(options: WebSocketServerOptions, callback?: () => void) {
     super();
@@ -188,6 +190,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.#closeTimeout = closeTimeout;
     const deflate = options.perMessageDeflate ?? false;
     this.#deflateOptions = deflate === false ? null : deflate === true ? {} : deflate;
+    if (this.#deflateOptions) checkDeflateOptions(this.#deflateOptions, maxPayload);
     this.#originCheck = options.allowedOrigins ? createOriginCheck(options.allowedOrigins) : null;
     this.#tracking = options.clientTracking ?? true;
     this.options = {
@@ -345,8 +348,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       return;
     }
     if (this.#deflateOptions && check.extensions.length > 0) {
-      const offers = check.extensions.filter((offer) => offer.name === "permessage-deflate");
-      if (offers.length > 0) deflate = negotiateDeflateAsServer(offers, this.#deflateOptions);
+      // Other extensions are not supported, so they are simply not answered (RFC 6455 9.1).
+      deflate = negotiateDeflateAsServer(check.extensions, this.#deflateOptions);
     }
 
     const verify = this.options.verifyClient;
@@ -542,6 +545,31 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.#removeForwarders = null;
     process.nextTick(() => this.emit("close"));
   }
+}
+
+/**
+ * Finds option mistakes at construction rather than at the first client: the window sizes, and
+ * whatever PerMessageDeflate itself refuses (threshold, zlib settings).
+ */
+function checkDeflateOptions(options: PerMessageDeflateOptions, maxPayload: number): void {
+  const { serverMaxWindowBits, clientMaxWindowBits } = options;
+  if (serverMaxWindowBits !== undefined && !isValidWindowBits(serverMaxWindowBits)) {
+    throw new RangeError('"serverMaxWindowBits" must be an integer from 8 to 15');
+  }
+  if (
+    clientMaxWindowBits !== undefined &&
+    clientMaxWindowBits !== true &&
+    !isValidWindowBits(clientMaxWindowBits)
+  ) {
+    throw new RangeError('"clientMaxWindowBits" must be true or an integer from 8 to 15');
+  }
+  const probe: DeflateParams = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: 15,
+    clientMaxWindowBits: 15,
+  };
+  new PerMessageDeflate(probe, "server", options, maxPayload).close();
 }
 
 /** Whether the request came over TLS (https server, or a TLS socket handed to noServer). */
