@@ -1,0 +1,406 @@
+/**
+ * Incremental, validating frame parser (RFC 6455 sections 5 and 8.1, RFC 7692 RSV1 use).
+ *
+ * Bytes can arrive split anywhere, down to one byte per `push`; the events are the same for every
+ * split. A frame that lies whole inside one chunk is unmasked in place and handed on as a
+ * `subarray` of that chunk (no copy); a message spread over several chunks or frames is collected
+ * as pieces and copied once, into a buffer of the exact total size, when it completes.
+ * @module
+ */
+
+import { CloseCode, parseClosePayload } from "./close-codes.js";
+import { MAX_CONTROL_PAYLOAD, Opcode, type Role } from "./constants.js";
+import { maskRange } from "./frame-serializer.js";
+import { Utf8Validator } from "./utf8.js";
+
+/** How a {@link FrameParser} validates its input. */
+export interface FrameParserOptions {
+  /** "server": every frame must be masked; "client": no frame may be. */
+  role: Role;
+  /**
+   * Largest message in bytes, its fragments summed (compressed size for compressed messages);
+   * 0 means no limit. Checked on each frame header, before any payload is buffered.
+   */
+  maxPayload: number;
+  /** Whether permessage-deflate was negotiated: RSV1 is then allowed on a message's first frame. */
+  permessageDeflate: boolean;
+}
+
+/** What a {@link FrameParser} reports. Payloads may be views into the pushed chunks. */
+export interface FrameParserEvents {
+  /** A complete uncompressed data message; text already UTF-8 validated (incrementally). */
+  message(isBinary: boolean, payload: Uint8Array): void;
+  /** One frame of a compressed (RSV1) message, unmasked, in order. The edge inflates, caps, validates UTF-8. */
+  compressedFrame(isBinary: boolean, payload: Uint8Array, fin: boolean): void;
+  /** A ping frame's payload (at most 125 bytes). */
+  ping(payload: Uint8Array): void;
+  /** A pong frame's payload (at most 125 bytes). */
+  pong(payload: Uint8Array): void;
+  /** A valid close frame; `code` undefined for an empty payload. After it the parser ignores all input. */
+  close(code: number | undefined, reason: string): void;
+  /** A protocol violation: the close code to answer with (1002, 1007, 1009) and a message. Parser then ignores all input. */
+  error(closeCode: number, message: string): void;
+}
+
+const TWO_POW_32 = 0x100000000;
+/** High 32 bits of Number.MAX_SAFE_INTEGER: longer lengths cannot be counted exactly. */
+const MAX_SAFE_HIGH = 0x1fffff;
+
+/** Header size announced by the second header byte: 2, plus 2 or 8 length bytes, plus 4 key bytes. */
+function headerSizeOf(b1: number): number {
+  const length7 = b1 & 0x7f;
+  return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}
+
+/**
+ * Turns a byte stream into validated WebSocket events. Every protocol violation is reported once
+ * through `error` with the close code to send, after which input is ignored; nothing throws.
+ * Not re-entrant: callbacks must not call {@link push} on the same parser.
+ */
+export class FrameParser {
+  private readonly events: FrameParserEvents;
+  private readonly requireMask: boolean;
+  private readonly maxPayload: number;
+  private readonly permessageDeflate: boolean;
+  private stopped = false;
+
+  /** Whether the next byte belongs to a frame header (else to a payload). */
+  private inHeader = true;
+  /** A header split across chunks is gathered here. */
+  private readonly header = new Uint8Array(14);
+  private headerFilled = 0;
+  private headerSize = 0;
+
+  // The frame being read.
+  private fin = false;
+  private rsv1 = false;
+  private opcode = 0;
+  private masked = false;
+  private readonly maskKey = new Uint8Array(4);
+  private frameLength = 0;
+  private frameReceived = 0;
+  /** Payload of a control frame spread over chunks (at most 125 bytes). */
+  private control: Uint8Array | null = null;
+
+  // The data message being read.
+  /** Opcode of the open message (Text or Binary), 0 when none is open. */
+  private messageOpcode = 0;
+  private messageCompressed = false;
+  /** Payload bytes announced so far by the message's frame headers. */
+  private messageLength = 0;
+  private validateText = false;
+  private readonly utf8 = new Utf8Validator();
+  /** Unmasked payload pieces not yet handed on (views into pushed chunks). */
+  private pieces: Uint8Array[] = [];
+  private piecesLength = 0;
+
+  /** Creates a parser for one connection. */
+  constructor(options: FrameParserOptions, events: FrameParserEvents) {
+    this.events = events;
+    this.requireMask = options.role === "server";
+    this.maxPayload = Math.max(options.maxPayload, 0);
+    this.permessageDeflate = options.permessageDeflate;
+  }
+
+  /**
+   * Parses the next bytes of the stream. Any split of the stream, down to one byte per call, gives
+   * the same events. May unmask `chunk` in place and keep views into it until the message it
+   * belongs to is complete, so the caller must not reuse the chunk's memory.
+   */
+  push(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let pos = 0;
+    while (pos < end && !this.stopped) {
+      pos = this.inHeader ? this.readHeader(chunk, pos, end) : this.readPayload(chunk, pos, end);
+    }
+  }
+
+  /** Stops parsing for good (after close/error, or when the edge fails the connection). */
+  stop(): void {
+    this.stopped = true;
+    this.release();
+  }
+
+  private readHeader(chunk: Uint8Array, pos: number, end: number): number {
+    if (this.headerFilled === 0 && end - pos >= 2) {
+      // Common case: the header starts in this chunk, and usually ends in it too.
+      const b1 = chunk[pos + 1];
+      if (!this.checkFirstBytes(chunk[pos], b1)) return end;
+      const size = headerSizeOf(b1);
+      if (end - pos >= size) {
+        const length = this.readLengthAndKey(chunk, pos + 2, b1);
+        return length < 0 ? end : this.startFrame(chunk, pos + size, length);
+      }
+      this.header.set(chunk.subarray(pos, end));
+      this.headerFilled = end - pos;
+      this.headerSize = size;
+      return end;
+    }
+    const header = this.header;
+    while (pos < end) {
+      header[this.headerFilled++] = chunk[pos++];
+      if (this.headerFilled === 2) {
+        if (!this.checkFirstBytes(header[0], header[1])) return end;
+        this.headerSize = headerSizeOf(header[1]);
+      }
+      if (this.headerFilled >= 2 && this.headerFilled === this.headerSize) {
+        this.headerFilled = 0;
+        const length = this.readLengthAndKey(header, 2, header[1]);
+        return length < 0 ? end : this.startFrame(chunk, pos, length);
+      }
+    }
+    return pos;
+  }
+
+  /** Validates the first two header bytes against the connection state; false after `fail`. */
+  private checkFirstBytes(b0: number, b1: number): boolean {
+    const opcode = b0 & 0x0f;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv1 = (b0 & 0x40) !== 0;
+    this.fin = fin;
+    this.rsv1 = rsv1;
+    this.opcode = opcode;
+    this.masked = (b1 & 0x80) !== 0;
+    if ((b0 & 0x30) !== 0) return this.fail(CloseCode.ProtocolError, "RSV2 and RSV3 must be clear");
+    if (opcode >= Opcode.Close) {
+      if (opcode > Opcode.Pong)
+        return this.fail(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
+      if (!fin) return this.fail(CloseCode.ProtocolError, "control frames must not be fragmented");
+      if (rsv1) return this.fail(CloseCode.ProtocolError, "RSV1 must be clear on control frames");
+    } else if (opcode === Opcode.Continuation) {
+      if (this.messageOpcode === 0) {
+        return this.fail(
+          CloseCode.ProtocolError,
+          "continuation frame without a message to continue",
+        );
+      }
+      if (rsv1)
+        return this.fail(CloseCode.ProtocolError, "RSV1 must be clear on continuation frames");
+    } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
+      if (this.messageOpcode !== 0) {
+        return this.fail(
+          CloseCode.ProtocolError,
+          "new data frame while a fragmented message is open",
+        );
+      }
+      if (rsv1 && !this.permessageDeflate) {
+        return this.fail(CloseCode.ProtocolError, "RSV1 must be clear without permessage-deflate");
+      }
+    } else {
+      return this.fail(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
+    }
+    if (this.masked !== this.requireMask) {
+      return this.fail(
+        CloseCode.ProtocolError,
+        this.requireMask
+          ? "frames from a client must be masked"
+          : "frames from a server must not be masked",
+      );
+    }
+    return true;
+  }
+
+  /**
+   * Reads the payload length (and masking key) of a complete header at `buf[offset..]`.
+   * Non-minimal length encodings are accepted: RFC 6455 5.2 binds senders to the minimal form
+   * but gives receivers no rule to fail on it. Returns -1 after `fail`.
+   */
+  private readLengthAndKey(buf: Uint8Array, offset: number, b1: number): number {
+    let length = b1 & 0x7f;
+    if (length === 126) {
+      length = (buf[offset] << 8) | buf[offset + 1];
+      offset += 2;
+    } else if (length === 127) {
+      const high =
+        ((buf[offset] << 24) |
+          (buf[offset + 1] << 16) |
+          (buf[offset + 2] << 8) |
+          buf[offset + 3]) >>>
+        0;
+      if (high > 0x7fffffff) {
+        this.fail(
+          CloseCode.ProtocolError,
+          "64-bit payload length with the most significant bit set",
+        );
+        return -1;
+      }
+      if (high > MAX_SAFE_HIGH) {
+        this.fail(CloseCode.MessageTooBig, "payload length above 2^53 - 1");
+        return -1;
+      }
+      const low =
+        ((buf[offset + 4] << 24) |
+          (buf[offset + 5] << 16) |
+          (buf[offset + 6] << 8) |
+          buf[offset + 7]) >>>
+        0;
+      length = high * TWO_POW_32 + low;
+      offset += 8;
+    }
+    if (this.masked) {
+      const key = this.maskKey;
+      key[0] = buf[offset];
+      key[1] = buf[offset + 1];
+      key[2] = buf[offset + 2];
+      key[3] = buf[offset + 3];
+    }
+    return length;
+  }
+
+  /** Applies the length rules and enters the payload; `pos` is the first payload byte in `chunk`. */
+  private startFrame(chunk: Uint8Array, pos: number, length: number): number {
+    this.frameLength = length;
+    this.frameReceived = 0;
+    if (this.opcode >= Opcode.Close) {
+      if (length > MAX_CONTROL_PAYLOAD) {
+        this.fail(CloseCode.ProtocolError, "control frame payload longer than 125 bytes");
+        return pos;
+      }
+      if (length === 0) this.endControl(chunk.subarray(pos, pos));
+      else this.inHeader = false;
+      return pos;
+    }
+    if (this.opcode !== Opcode.Continuation) {
+      this.messageOpcode = this.opcode;
+      this.messageCompressed = this.rsv1;
+      this.messageLength = 0;
+      this.validateText = this.opcode === Opcode.Text && !this.rsv1;
+      if (this.validateText) this.utf8.reset();
+    }
+    const total = this.messageLength + length;
+    if ((this.maxPayload > 0 && total > this.maxPayload) || total > Number.MAX_SAFE_INTEGER) {
+      this.fail(CloseCode.MessageTooBig, "message larger than maxPayload");
+      return pos;
+    }
+    this.messageLength = total;
+    if (length === 0) this.endDataFrame(chunk.subarray(pos, pos));
+    else this.inHeader = false;
+    return pos;
+  }
+
+  private readPayload(chunk: Uint8Array, pos: number, end: number): number {
+    const remaining = this.frameLength - this.frameReceived;
+    const stop = end - pos < remaining ? end : pos + remaining;
+    const count = stop - pos;
+    if (this.masked) maskRange(chunk, pos, stop, this.maskKey, this.frameReceived & 3);
+
+    if (this.opcode >= Opcode.Close) {
+      if (this.frameReceived === 0 && count === remaining) {
+        this.inHeader = true;
+        this.endControl(chunk.subarray(pos, stop));
+        return stop;
+      }
+      if (this.control === null) this.control = new Uint8Array(this.frameLength);
+      this.control.set(chunk.subarray(pos, stop), this.frameReceived);
+      this.frameReceived += count;
+      if (this.frameReceived === this.frameLength) {
+        const payload = this.control;
+        this.control = null;
+        this.inHeader = true;
+        this.endControl(payload);
+      }
+      return stop;
+    }
+
+    // Validate as the bytes arrive so invalid text fails without waiting for the frame's end.
+    if (this.validateText && !this.utf8.feed(chunk, pos, stop)) {
+      this.fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message");
+      return end;
+    }
+    this.frameReceived += count;
+    const piece = pos === 0 && stop === end ? chunk : chunk.subarray(pos, stop);
+    if (this.frameReceived < this.frameLength) {
+      this.pieces.push(piece);
+      this.piecesLength += count;
+      return stop;
+    }
+    this.inHeader = true;
+    this.endDataFrame(piece);
+    return stop;
+  }
+
+  /** A data frame is complete; `last` is its final (or only) piece. */
+  private endDataFrame(last: Uint8Array): void {
+    const isBinary = this.messageOpcode === Opcode.Binary;
+    if (this.messageCompressed) {
+      // Compressed messages go on frame by frame: the edge inflates them as they come.
+      const payload = this.collect(last);
+      if (payload === null) return;
+      if (this.fin) this.messageOpcode = 0;
+      this.events.compressedFrame(isBinary, payload, this.fin);
+      return;
+    }
+    if (!this.fin) {
+      if (last.length > 0) {
+        this.pieces.push(last);
+        this.piecesLength += last.length;
+      }
+      return;
+    }
+    if (this.validateText && !this.utf8.finish()) {
+      this.fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message: truncated sequence");
+      return;
+    }
+    const payload = this.collect(last);
+    if (payload === null) return;
+    this.messageOpcode = 0;
+    this.events.message(isBinary, payload);
+  }
+
+  /** The gathered pieces plus `last`, as one buffer; copies only when there is more than one piece. */
+  private collect(last: Uint8Array): Uint8Array | null {
+    const pieces = this.pieces;
+    if (pieces.length === 0) return last;
+    const total = this.piecesLength + last.length;
+    let out: Uint8Array;
+    try {
+      out = new Uint8Array(total);
+    } catch {
+      // Only reachable without a maxPayload: the message cannot be held in memory.
+      this.fail(CloseCode.MessageTooBig, "message too large to buffer");
+      return null;
+    }
+    let offset = 0;
+    for (let i = 0; i < pieces.length; i++) {
+      out.set(pieces[i], offset);
+      offset += pieces[i].length;
+    }
+    out.set(last, offset);
+    pieces.length = 0;
+    this.piecesLength = 0;
+    return out;
+  }
+
+  private endControl(payload: Uint8Array): void {
+    const opcode = this.opcode;
+    if (opcode === Opcode.Ping) {
+      this.events.ping(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.events.pong(payload);
+    } else {
+      const result = parseClosePayload(payload);
+      if (!result.ok) {
+        this.fail(result.closeCode, result.message);
+        return;
+      }
+      this.stopped = true;
+      this.release();
+      this.events.close(result.code, result.reason);
+    }
+  }
+
+  /** Reports a violation once and stops; returns false for use in checks. */
+  private fail(closeCode: number, message: string): false {
+    if (this.stopped) return false;
+    this.stopped = true;
+    this.release();
+    this.events.error(closeCode, message);
+    return false;
+  }
+
+  private release(): void {
+    this.pieces = [];
+    this.piecesLength = 0;
+    this.control = null;
+  }
+}
