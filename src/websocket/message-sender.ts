@@ -1,0 +1,258 @@
+/**
+ * Turns messages into frames for one connection: opcodes across fragments, the per-message
+ * compression decision, mask keys, and the order of sends when a Blob or a compression job makes
+ * some of them wait. Frames go to the {@link WriteQueue}, which coalesces the writes.
+ * @module
+ */
+
+import { Opcode } from "../protocol/websocket/constants.js";
+import { encodeFrameHeader, MaskKeyPool } from "../protocol/websocket/frame-serializer.js";
+import type { PerMessageDeflate } from "./permessage-deflate.js";
+import type { WriteCallback, WriteQueue } from "./write-queue.js";
+
+/** One process-wide source of mask keys: keys come from batched crypto-strength randomness. */
+let maskKeys: MaskKeyPool | null = null;
+
+function nextMaskKey(): Uint8Array {
+  if (maskKeys === null) maskKeys = new MaskKeyPool();
+  return maskKeys.next();
+}
+
+/** Bit flags of one data frame (flags rather than an options object: no allocation per send). */
+export const FrameFlags = {
+  /** Binary (opcode 2) rather than text (opcode 1); ignored for continuation frames. */
+  Binary: 1,
+  /** Last frame of the message. */
+  Fin: 2,
+  /** Compress when permessage-deflate is in use and the message reaches the threshold. */
+  Compress: 4,
+  /** Mask the frame (client role). */
+  Mask: 8,
+} as const;
+
+/** An operation kept in order behind a Blob being read. */
+interface PendingOperation {
+  run: (() => void) | null;
+}
+
+/** Frame builder of one connection. */
+export class MessageSender {
+  private readonly queue: WriteQueue;
+  private readonly deflate: PerMessageDeflate | null;
+  /** A fragmented message is open: next data frames are continuations. */
+  private inMessage = false;
+  /** The open message is compressed (decided on its first frame). */
+  private messageCompressed = false;
+  /** Operations waiting behind a Blob read, in send order; null when nothing waits. */
+  private backlog: PendingOperation[] | null = null;
+  private destroyedError: Error | null = null;
+  /** Bytes of sends waiting behind a Blob read (part of `bufferedAmount`). */
+  backlogBytes = 0;
+
+  constructor(queue: WriteQueue, deflate: PerMessageDeflate | null) {
+    this.queue = queue;
+    this.deflate = deflate;
+  }
+
+  /** Sends one data frame of `payload`. `owned`: the sender may mask the bytes in place. */
+  sendData(
+    payload: Uint8Array,
+    owned: boolean,
+    flags: number,
+    callback: WriteCallback | undefined,
+  ): void {
+    if (this.backlog !== null) {
+      this.defer(payload.length, () => this.sendDataNow(payload, owned, flags, callback));
+      return;
+    }
+    this.sendDataNow(payload, owned, flags, callback);
+  }
+
+  /** Sends a Blob as one data frame once its bytes are read; later sends keep their place. */
+  sendBlob(blob: Blob, flags: number, callback: WriteCallback | undefined): void {
+    if (this.destroyedError !== null) {
+      process.nextTick(callback ?? noop, this.destroyedError);
+      return;
+    }
+    const operation: PendingOperation = { run: null };
+    if (this.backlog === null) this.backlog = [];
+    this.backlog.push(operation);
+    const size = blob.size;
+    this.backlogBytes += size;
+    blob.arrayBuffer().then(
+      (buffer) => {
+        if (this.destroyedError !== null) {
+          if (callback !== undefined) callback(this.destroyedError);
+          return;
+        }
+        operation.run = () => {
+          this.backlogBytes -= size;
+          this.sendDataNow(new Uint8Array(buffer), true, flags, callback);
+        };
+        this.runBacklog();
+      },
+      (error: unknown) => {
+        if (this.destroyedError !== null) {
+          if (callback !== undefined) callback(this.destroyedError);
+          return;
+        }
+        operation.run = () => {
+          this.backlogBytes -= size;
+          const reason = error instanceof Error ? error : new Error("Could not read the Blob");
+          if (callback !== undefined) process.nextTick(callback, reason);
+        };
+        this.runBacklog();
+      },
+    );
+  }
+
+  /** Sends a ping, pong or close frame (payload at most 125 bytes, checked by the caller). */
+  sendControl(
+    opcode: number,
+    payload: Uint8Array,
+    mask: boolean,
+    callback: WriteCallback | undefined,
+  ): void {
+    if (this.backlog !== null) {
+      this.defer(0, () => this.sendControlNow(opcode, payload, mask, callback));
+      return;
+    }
+    this.sendControlNow(opcode, payload, mask, callback);
+  }
+
+  /** Sends a complete, already encoded frame (a prepared broadcast message). */
+  sendEncoded(frame: Uint8Array, size: number, callback: WriteCallback | undefined): void {
+    if (this.backlog !== null) {
+      this.defer(size, () => this.queue.push(frame, EMPTY, false, false, size, callback));
+      return;
+    }
+    this.queue.push(frame, EMPTY, false, false, size, callback);
+  }
+
+  /** Whether a fragmented message is open (a complete message cannot be sent in between). */
+  get fragmenting(): boolean {
+    return this.inMessage;
+  }
+
+  /** Ends the socket after everything sent so far has been written. */
+  end(): void {
+    if (this.backlog !== null) {
+      this.defer(0, () => this.queue.end());
+      return;
+    }
+    this.queue.end();
+  }
+
+  /** Drops everything still waiting; callbacks get `error`. */
+  destroy(error: Error): void {
+    if (this.destroyedError !== null) return;
+    this.destroyedError = error;
+    const backlog = this.backlog;
+    this.backlog = null;
+    this.backlogBytes = 0;
+    this.queue.destroy(error);
+    // Deferred sends still run so their callbacks learn the error (the queue refuses them);
+    // a Blob still being read reports the error when the read ends.
+    if (backlog !== null) for (const operation of backlog) operation.run?.();
+    this.backlogBytes = 0;
+  }
+
+  private sendDataNow(
+    payload: Uint8Array,
+    owned: boolean,
+    flags: number,
+    callback: WriteCallback | undefined,
+  ): void {
+    const fin = (flags & FrameFlags.Fin) !== 0;
+    const mask = (flags & FrameFlags.Mask) !== 0;
+    let opcode: number;
+    let compress: boolean;
+    let rsv1: boolean;
+    if (!this.inMessage) {
+      opcode = (flags & FrameFlags.Binary) !== 0 ? Opcode.Binary : Opcode.Text;
+      compress =
+        this.deflate !== null &&
+        (flags & FrameFlags.Compress) !== 0 &&
+        payload.length >= this.deflate.threshold;
+      this.messageCompressed = compress;
+      rsv1 = compress;
+    } else {
+      // The whole message follows the decision made on its first frame.
+      opcode = Opcode.Continuation;
+      compress = this.messageCompressed;
+      rsv1 = false;
+    }
+    this.inMessage = !fin;
+    if (!compress) {
+      const header = encodeFrameHeader(
+        opcode,
+        payload.length,
+        fin,
+        false,
+        mask ? nextMaskKey() : null,
+      );
+      this.queue.push(header, payload, mask, owned, payload.length, callback);
+      return;
+    }
+    const slot = this.queue.reserve(payload.length, callback);
+    if (slot === null) return;
+    this.deflate!.compress(payload, fin, (error, result) => {
+      if (error !== null || result === undefined) {
+        this.queue.cancel(slot, error ?? new Error("Compression failed"));
+        return;
+      }
+      const header = encodeFrameHeader(
+        opcode,
+        result.length,
+        fin,
+        rsv1,
+        mask ? nextMaskKey() : null,
+      );
+      this.queue.fill(slot, header, result, mask);
+    });
+  }
+
+  private sendControlNow(
+    opcode: number,
+    payload: Uint8Array,
+    mask: boolean,
+    callback: WriteCallback | undefined,
+  ): void {
+    const header = encodeFrameHeader(
+      opcode,
+      payload.length,
+      true,
+      false,
+      mask ? nextMaskKey() : null,
+    );
+    this.queue.push(header, payload, mask, false, payload.length, callback);
+  }
+
+  private defer(size: number, run: () => void): void {
+    this.backlogBytes += size;
+    this.backlog!.push({
+      run: () => {
+        this.backlogBytes -= size;
+        run();
+      },
+    });
+  }
+
+  private runBacklog(): void {
+    const backlog = this.backlog;
+    if (backlog === null) return;
+    let index = 0;
+    while (index < backlog.length && backlog[index].run !== null) {
+      const operation = backlog[index++];
+      operation.run!();
+      // A run may have destroyed the sender, which drops the backlog.
+      if (this.backlog !== backlog) return;
+    }
+    backlog.splice(0, index);
+    if (backlog.length === 0) this.backlog = null;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function noop(): void {}

@@ -1,0 +1,1023 @@
+/**
+ * The `WebSocket` class, for both ends of a connection. One object offers two APIs:
+ * - the browser's (WHATWG WebSocket standard): `readyState`, `onmessage`, `addEventListener`,
+ *   `send(string | ArrayBuffer | ArrayBufferView | Blob)`, `close(code, reason)`...;
+ * - ws's Node API: an `EventEmitter` with `message(data, isBinary)`, `ping`, `pong`,
+ *   `close(code, reason)`, `send(data, options, callback)`, `terminate()`, `pause()`...
+ *
+ * It owns the connection's state machine and the closing handshake (RFC 6455 section 7); frames
+ * are parsed by the protocol core and written through a per-connection queue that coalesces
+ * everything sent in one event-loop turn into one socket write.
+ * @module
+ */
+
+import { EventEmitter } from "node:events";
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+  CloseCode,
+  encodeClosePayload,
+  isValidApplicationCloseCode,
+  isValidWireCloseCode,
+} from "../protocol/websocket/close-codes.js";
+import { MAX_CONTROL_PAYLOAD, Opcode, type Role } from "../protocol/websocket/constants.js";
+import { encodeFrame } from "../protocol/websocket/frame-serializer.js";
+import {
+  type ClientHandshake,
+  type ClientHandshakeEvents,
+  type ClientRequestOptions,
+  startClientHandshake,
+} from "./client-handshake.js";
+import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+import { MessageReceiver, type ReceiverHandlers } from "./message-receiver.js";
+import { FrameFlags, MessageSender } from "./message-sender.js";
+import type { PerMessageDeflate, PerMessageDeflateOptions } from "./permessage-deflate.js";
+import { WebSocketError } from "./websocket-error.js";
+import { toSubprotocolList, toWebSocketUrl } from "./websocket-url.js";
+import { WriteQueue } from "./write-queue.js";
+
+/** ws's default: a single message may not exceed 100 MiB. */
+const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+/** How long the closing handshake may take before the connection is dropped. */
+const DEFAULT_CLOSE_TIMEOUT = 30_000;
+const DEFAULT_MAX_REDIRECTS = 10;
+/** Largest close reason: 125 payload bytes minus the 2-byte code (RFC 6455 section 5.5). */
+const MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+const STATE_NAMES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
+
+const EMPTY_BUFFER = Buffer.alloc(0);
+
+/** What `binaryType` selects for binary messages: Buffer (default), ArrayBuffer, Blob or Buffer[]. */
+export type BinaryType = "nodebuffer" | "arraybuffer" | "blob" | "fragments";
+
+/** A received message as the Node `message` event gives it (text messages are always a Buffer). */
+export type RawData = Buffer | ArrayBuffer | Blob | Buffer[];
+
+/** What `send` accepts; other values are sent as their string conversion, as browsers do. */
+export type SendData = string | ArrayBufferLike | ArrayBufferView | Blob | readonly Uint8Array[];
+
+/** Options of the Node `send`. */
+export interface SendOptions {
+  /** Binary frame; default: true unless `data` is a string. */
+  binary?: boolean;
+  /** Compress when permessage-deflate is in use (default true; small messages never are). */
+  compress?: boolean;
+  /** Last fragment of the message (default true); false starts or continues a fragmented one. */
+  fin?: boolean;
+  /** Mask the frame; default: true for clients, false for servers, as RFC 6455 requires. */
+  mask?: boolean;
+}
+
+/** Called when the data was written to the socket, or with the reason it was not. */
+export type SendCallback = (error?: Error | null) => void;
+
+/** Options of the client constructor. Node TLS and agent options are passed to `https.request`. */
+export interface WebSocketOptions extends ClientRequestOptions {
+  /** Extra request headers. */
+  headers?: OutgoingHttpHeaders;
+  /** Ms the opening handshake may take (per request, redirects included); default: no limit. */
+  handshakeTimeout?: number;
+  /** Offer permessage-deflate (default true, as ws); false offers nothing. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Largest message accepted, in bytes (default 100 MiB); 0 means no limit. */
+  maxPayload?: number;
+  /** Follow 3xx redirects (default false, as ws; browsers never follow them). */
+  followRedirects?: boolean;
+  /** Most redirects followed (default 10). */
+  maxRedirects?: number;
+  /** `Origin` header to send. */
+  origin?: string;
+  /** Ms the closing handshake may take before the socket is destroyed (default 30 s). */
+  closeTimeout?: number;
+  /** Answer pings with pongs automatically (default true). */
+  autoPong?: boolean;
+}
+
+/** Node events and their arguments (ws-compatible). */
+export interface WebSocketEventMap {
+  /** The connection is established. */
+  open: [];
+  /** A message; `data` is a Buffer for text, and for binary what `binaryType` selects. */
+  message: [data: RawData, isBinary: boolean];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  /** The connection is closed: the peer's close code (1005 none, 1006 abnormal) and reason. */
+  close: [code: number, reason: Buffer];
+  /** Emitted only when someone listens; a connection failure is always followed by `close`. */
+  error: [error: Error];
+  /** Client: the server's 101 response, before it is checked. */
+  upgrade: [response: IncomingMessage];
+  /** Client: a response other than 101; with a listener, reading it is the listener's job. */
+  "unexpected-response": [request: ClientRequest, response: IncomingMessage];
+  /** Everything queued has been written: `bufferedAmount` is back to 0. */
+  drain: [];
+}
+
+/** The browser event types and the event objects they deliver. */
+export interface WebSocketBrowserEventMap {
+  open: Event;
+  message: MessageEvent;
+  error: ErrorEvent;
+  close: CloseEvent;
+}
+
+/** A DOM-style listener: a function or an object with `handleEvent`. */
+export type BrowserListener<E> =
+  | ((this: WebSocket, event: E) => void)
+  | { handleEvent(event: E): void };
+
+/** Options of `addEventListener` (only `once` changes anything here). */
+export interface BrowserListenerOptions {
+  once?: boolean;
+  capture?: boolean;
+  passive?: boolean;
+}
+
+type BrowserType = keyof WebSocketBrowserEventMap;
+type AnyListener = BrowserListener<never>;
+
+const kListener = Symbol("listener");
+const kAttribute = Symbol("attribute");
+
+/** An EventEmitter listener that builds the DOM event and calls the browser-style listener. */
+interface WrappedListener {
+  (...args: never[]): void;
+  [kListener]: AnyListener;
+  [kAttribute]: boolean;
+}
+
+const BROWSER_TYPES = new Set<string>(["open", "message", "error", "close"]);
+
+/** Marks construction of a server-side socket (acceptWebSocket) rather than a client. */
+const SERVER_ROLE: unique symbol = Symbol("server role");
+
+/** Options of {@link acceptWebSocket}. */
+export interface AcceptOptions {
+  maxPayload: number;
+  protocol: string;
+  extensions: string;
+  deflate: PerMessageDeflate | null;
+  closeTimeout?: number;
+  autoPong?: boolean;
+}
+
+let acceptImplementation: (socket: Duplex, head: Buffer, options: AcceptOptions) => WebSocket;
+
+/**
+ * A message encoded once (server frame, unmasked) for sending to many sockets with
+ * {@link WebSocket.sendPrepared}. Built by {@link prepareMessage}.
+ */
+export class PreparedMessage {
+  /** Binary or text message. */
+  readonly binary: boolean;
+  /** The message payload. */
+  readonly payload: Uint8Array;
+  /** The complete unmasked frame. */
+  readonly frame: Uint8Array;
+
+  /** @internal Use {@link prepareMessage}. */
+  constructor(payload: Uint8Array, binary: boolean) {
+    this.binary = binary;
+    this.payload = payload;
+    this.frame = encodeFrame(binary ? Opcode.Binary : Opcode.Text, payload);
+  }
+}
+
+/**
+ * Encodes a message once for a broadcast: the same bytes are then written to every socket with
+ * `sendPrepared`, without encoding or compressing per socket. Sockets with permessage-deflate
+ * get it uncompressed, which RFC 7692 allows (RSV1 clear). `binary` defaults to true unless
+ * `data` is a string.
+ */
+export function prepareMessage(
+  data: string | ArrayBufferLike | ArrayBufferView,
+  options?: { binary?: boolean },
+): PreparedMessage {
+  let payload: Uint8Array;
+  if (typeof data === "string") payload = Buffer.from(data);
+  else if (ArrayBuffer.isView(data)) {
+    payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } else payload = new Uint8Array(data);
+  return new PreparedMessage(payload, options?.binary ?? typeof data !== "string");
+}
+
+/**
+ * @internal Used by WebSocketServer after a successful upgrade (the 101 response is written).
+ * Returns an OPEN socket; `head` (bytes read past the request) is parsed first.
+ */
+export function acceptWebSocket(socket: Duplex, head: Buffer, options: AcceptOptions): WebSocket {
+  return acceptImplementation(socket, head, options);
+}
+
+/**
+ * A WebSocket connection. `new WebSocket(url, protocols?, options?)` connects as a client;
+ * servers get theirs from `WebSocketServer`.
+ */
+export class WebSocket extends EventEmitter<WebSocketEventMap> {
+  /** The connection is being established. */
+  static readonly CONNECTING = CONNECTING;
+  /** The connection is established: messages can be sent. */
+  static readonly OPEN = OPEN;
+  /** The closing handshake has started. */
+  static readonly CLOSING = CLOSING;
+  /** The connection is closed. */
+  static readonly CLOSED = CLOSED;
+
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  #readyState = CONNECTING;
+  #role: Role;
+  #url = "";
+  #protocol = "";
+  #extensions = "";
+  #binaryType: BinaryType = "nodebuffer";
+  #maxPayload = DEFAULT_MAX_PAYLOAD;
+  #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  #autoPong = true;
+  #maskByDefault: boolean;
+
+  #handshake: ClientHandshake | null = null;
+  #socket: Duplex | null = null;
+  #deflate: PerMessageDeflate | null = null;
+  #queue: WriteQueue | null = null;
+  #sender: MessageSender | null = null;
+  #receiver: MessageReceiver | null = null;
+
+  #closeFrameSent = false;
+  #closeFrameReceived = false;
+  #closeCode: number = CloseCode.Abnormal;
+  #closeReason: Buffer = EMPTY_BUFFER;
+  #wasClean = false;
+  #failure: Error | null = null;
+  #errorEmitted = false;
+  #closeTimer: NodeJS.Timeout | null = null;
+  /** Bytes passed to send() after the connection closed (the standard adds them to bufferedAmount). */
+  #discardedBytes = 0;
+  #attributes: Partial<Record<BrowserType, WrappedListener>> = {};
+
+  /**
+   * Connects to `url` (ws:, wss:, or http:/https: which map to them). Throws a `SyntaxError`
+   * DOMException for an invalid URL or subprotocol list, as browsers do; connection failures
+   * come later as an `error` event followed by `close` (1006).
+   * @param protocols one subprotocol or a list (or the options, ws-style)
+   */
+  constructor(
+    url: string | URL,
+    protocols?: string | readonly string[] | WebSocketOptions,
+    options?: WebSocketOptions,
+  ) {
+    super();
+    if ((url as unknown) === SERVER_ROLE) {
+      this.#role = "server";
+      this.#maskByDefault = false;
+      return;
+    }
+    this.#role = "client";
+    this.#maskByDefault = true;
+    if (protocols !== undefined && protocols !== null && typeof protocols === "object") {
+      if (!Array.isArray(protocols) && !(Symbol.iterator in protocols)) {
+        options = protocols as WebSocketOptions;
+        protocols = undefined;
+      }
+    }
+    const parsed = toWebSocketUrl(String(url));
+    const list = toSubprotocolList(protocols as string | readonly string[] | undefined);
+    const settings: WebSocketOptions = options ?? {};
+    this.#url = parsed.href;
+    if (settings.maxPayload !== undefined) this.#maxPayload = settings.maxPayload;
+    if (settings.closeTimeout !== undefined) this.#closeTimeout = settings.closeTimeout;
+    if (settings.autoPong !== undefined) this.#autoPong = settings.autoPong;
+    const deflateOption = settings.perMessageDeflate ?? true;
+    this.#handshake = startClientHandshake(
+      {
+        url: parsed,
+        protocols: list,
+        headers: settings.headers,
+        origin: settings.origin,
+        handshakeTimeout: settings.handshakeTimeout,
+        deflate: deflateOption === false ? null : deflateOption === true ? {} : deflateOption,
+        maxPayload: this.#maxPayload,
+        followRedirects: settings.followRedirects ?? false,
+        maxRedirects: settings.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
+        request: settings,
+      },
+      this.#handshakeEvents(),
+    );
+  }
+
+  static {
+    acceptImplementation = (socket, head, options) => {
+      const ws = new WebSocket(SERVER_ROLE as unknown as string);
+      ws.#maxPayload = options.maxPayload;
+      ws.#protocol = options.protocol;
+      ws.#extensions = options.extensions;
+      ws.#deflate = options.deflate;
+      if (options.closeTimeout !== undefined) ws.#closeTimeout = options.closeTimeout;
+      if (options.autoPong !== undefined) ws.#autoPong = options.autoPong;
+      ws.#attach(socket, head);
+      ws.#readyState = OPEN;
+      return ws;
+    };
+  }
+
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): 0 | 1 | 2 | 3 {
+    return this.#readyState as 0 | 1 | 2 | 3;
+  }
+
+  /** The URL connected to (after redirects); "" on the server side. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The subprotocol the server selected, or "". */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The extensions in use (the `Sec-WebSocket-Extensions` value agreed on), or "". */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** What binary messages are delivered as; invalid values are ignored, as browsers do. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: BinaryType) {
+    if (
+      value === "nodebuffer" ||
+      value === "arraybuffer" ||
+      value === "blob" ||
+      value === "fragments"
+    ) {
+      this.#binaryType = value;
+    }
+  }
+
+  /**
+   * Bytes sent but not yet written to the network: queued frames' payloads, the socket's buffer,
+   * and (as the standard says) data passed to `send` after closing.
+   */
+  get bufferedAmount(): number {
+    return this.#pendingBytes() + this.#discardedBytes;
+  }
+
+  /** Whether delivery is paused by {@link pause}. */
+  get isPaused(): boolean {
+    return this.#receiver?.isPaused ?? false;
+  }
+
+  get onopen(): BrowserListener<Event> | null {
+    return this.#getAttribute("open");
+  }
+  set onopen(listener: BrowserListener<Event> | null) {
+    this.#setAttribute("open", listener);
+  }
+  get onmessage(): BrowserListener<MessageEvent> | null {
+    return this.#getAttribute("message");
+  }
+  set onmessage(listener: BrowserListener<MessageEvent> | null) {
+    this.#setAttribute("message", listener);
+  }
+  get onerror(): BrowserListener<ErrorEvent> | null {
+    return this.#getAttribute("error");
+  }
+  set onerror(listener: BrowserListener<ErrorEvent> | null) {
+    this.#setAttribute("error", listener);
+  }
+  get onclose(): BrowserListener<CloseEvent> | null {
+    return this.#getAttribute("close");
+  }
+  set onclose(listener: BrowserListener<CloseEvent> | null) {
+    this.#setAttribute("close", listener);
+  }
+
+  /**
+   * Adds a browser-style listener for "open", "message", "error" or "close" (other types are
+   * ignored). Adding the same listener twice for a type has no effect, as in the DOM.
+   */
+  addEventListener<K extends BrowserType>(
+    type: K,
+    listener: BrowserListener<WebSocketBrowserEventMap[K]> | null,
+    options?: boolean | BrowserListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: BrowserListener<Event> | null,
+    options?: boolean | BrowserListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: AnyListener | null,
+    options?: boolean | BrowserListenerOptions,
+  ): void {
+    if (listener === null || listener === undefined || !BROWSER_TYPES.has(type)) return;
+    if (typeof listener !== "function" && typeof listener !== "object") return;
+    if (this.#findWrapper(type as BrowserType, listener) !== undefined) return;
+    const wrapper = this.#wrap(type as BrowserType, listener, false);
+    const once = typeof options === "object" && options !== null && options.once === true;
+    if (once) this.once(type as BrowserType, wrapper as never);
+    else this.on(type as BrowserType, wrapper as never);
+  }
+
+  /** Removes a listener added with {@link addEventListener}. */
+  removeEventListener<K extends BrowserType>(
+    type: K,
+    listener: BrowserListener<WebSocketBrowserEventMap[K]> | null,
+    options?: boolean | BrowserListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: BrowserListener<Event> | null,
+    options?: boolean | BrowserListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: AnyListener | null): void {
+    if (listener === null || listener === undefined || !BROWSER_TYPES.has(type)) return;
+    const wrapper = this.#findWrapper(type as BrowserType, listener);
+    if (wrapper !== undefined) this.removeListener(type as BrowserType, wrapper as never);
+  }
+
+  /**
+   * Sends a message. Browser form: `send(data)`; Node form: `send(data, options, callback)`.
+   * Throws an `InvalidStateError` DOMException while CONNECTING. After the connection started
+   * closing the data is dropped (the callback gets an error; `bufferedAmount` grows, as the
+   * standard says). A Blob is sent after it is read, still in call order.
+   */
+  send(data: SendData, options?: SendOptions | SendCallback, callback?: SendCallback): void {
+    if (typeof options === "function") {
+      callback = options;
+      options = undefined;
+    }
+    if (this.#readyState === CONNECTING) throw notYetOpen();
+    let payload: Uint8Array;
+    let owned = false;
+    let binary = true;
+    let blob: Blob | null = null;
+    if (typeof data === "string") {
+      payload = Buffer.from(data);
+      owned = true;
+      binary = false;
+    } else if (data instanceof Uint8Array) {
+      payload = data;
+    } else if (ArrayBuffer.isView(data)) {
+      payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    } else if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) {
+      payload = new Uint8Array(data);
+    } else if (typeof Blob !== "undefined" && data instanceof Blob) {
+      blob = data;
+      payload = EMPTY_BUFFER;
+    } else if (Array.isArray(data)) {
+      payload = Buffer.concat(data as readonly Uint8Array[]);
+      owned = true;
+    } else {
+      payload = Buffer.from(String(data));
+      owned = true;
+      binary = false;
+    }
+    let flags = FrameFlags.Fin | FrameFlags.Compress;
+    let mask = this.#maskByDefault;
+    if (options !== undefined && options !== null) {
+      if (options.binary !== undefined) binary = options.binary;
+      if (options.fin === false) flags &= ~FrameFlags.Fin;
+      if (options.compress === false) flags &= ~FrameFlags.Compress;
+      if (options.mask !== undefined) mask = options.mask;
+    }
+    if (binary) flags |= FrameFlags.Binary;
+    if (mask) flags |= FrameFlags.Mask;
+    if (this.#readyState !== OPEN) {
+      this.#discard(blob !== null ? blob.size : payload.length, callback);
+      return;
+    }
+    if (blob !== null) this.#sender!.sendBlob(blob, flags, callback);
+    else this.#sender!.sendData(payload, owned, flags, callback);
+  }
+
+  /**
+   * Sends a message prepared once with {@link prepareMessage} (a broadcast): server sockets
+   * write the shared frame as it is; client sockets mask a copy.
+   */
+  sendPrepared(message: PreparedMessage, callback?: SendCallback): void {
+    if (this.#readyState === CONNECTING) throw notYetOpen();
+    if (this.#readyState !== OPEN) {
+      this.#discard(message.payload.length, callback);
+      return;
+    }
+    const sender = this.#sender!;
+    if (sender.fragmenting) {
+      // A complete message cannot go between the fragments of another (RFC 6455 section 5.4).
+      if (callback !== undefined) {
+        process.nextTick(callback, new Error("A fragmented message is being sent"));
+      }
+      return;
+    }
+    if (this.#role === "server") {
+      sender.sendEncoded(message.frame, message.payload.length, callback);
+      return;
+    }
+    const flags = FrameFlags.Fin | FrameFlags.Mask | (message.binary ? FrameFlags.Binary : 0);
+    sender.sendData(message.payload, false, flags, callback);
+  }
+
+  /**
+   * Sends a ping (at most 125 bytes: a RangeError otherwise). Throws an `InvalidStateError`
+   * DOMException while CONNECTING; after closing started the callback gets an error.
+   */
+  ping(
+    data?: SendData | number | SendCallback,
+    mask?: boolean | SendCallback,
+    callback?: SendCallback,
+  ): void {
+    this.#sendControl(Opcode.Ping, data, mask, callback);
+  }
+
+  /** Sends an unsolicited pong (a heartbeat); same rules as {@link ping}. */
+  pong(
+    data?: SendData | number | SendCallback,
+    mask?: boolean | SendCallback,
+    callback?: SendCallback,
+  ): void {
+    this.#sendControl(Opcode.Pong, data, mask, callback);
+  }
+
+  /**
+   * Starts the closing handshake: sends a close frame and waits for the peer's (at most
+   * `closeTimeout`, then the socket is destroyed). Browser checks: a `code` other than 1000 or
+   * 3000-4999 throws an `InvalidAccessError` DOMException (a server socket may also use the other
+   * codes valid on the wire, such as 1001 or 1011), a `reason` over 123 UTF-8 bytes a
+   * `SyntaxError`. While CONNECTING the connection attempt is abandoned (`error`, then `close`).
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    let closeCode: number | undefined;
+    if (code !== undefined) {
+      closeCode = clampCode(code);
+      const allowed =
+        isValidApplicationCloseCode(closeCode) ||
+        (this.#role === "server" && isValidWireCloseCode(closeCode));
+      if (!allowed) {
+        throw new DOMException(
+          `The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
+          "InvalidAccessError",
+        );
+      }
+    }
+    let reasonText: string | undefined;
+    if (reason !== undefined) {
+      reasonText = Buffer.isBuffer(reason) ? reason.toString() : String(reason);
+      if (Buffer.byteLength(reasonText) > MAX_CLOSE_REASON) {
+        throw new DOMException(
+          `The close reason must not be greater than ${MAX_CLOSE_REASON} UTF-8 bytes.`,
+          "SyntaxError",
+        );
+      }
+    }
+    if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#abandonHandshake();
+      return;
+    }
+    this.#readyState = CLOSING;
+    this.#closeFrameSent = true;
+    // A reason without a code cannot be sent (the standard drops it too).
+    const payload = encodeClosePayload(closeCode, closeCode === undefined ? undefined : reasonText);
+    this.#sender!.sendControl(Opcode.Close, payload, this.#maskByDefault, undefined);
+    this.#armCloseTimer();
+  }
+
+  /** Destroys the connection at once, without a closing handshake (`close` reports 1006). */
+  terminate(): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#abandonHandshake();
+      return;
+    }
+    this.#readyState = CLOSING;
+    this.#receiver!.stop();
+    this.#socket!.destroy();
+  }
+
+  /** Stops delivering messages (and reading the socket) until {@link resume}. */
+  pause(): void {
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    this.#receiver!.pause();
+  }
+
+  /** Delivers what arrived while paused and reads the socket again. */
+  resume(): void {
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    this.#receiver!.resume();
+  }
+
+  // ---- connection set-up -------------------------------------------------------------------
+
+  #handshakeEvents(): ClientHandshakeEvents {
+    return {
+      upgrade: (response) => {
+        this.emit("upgrade", response);
+      },
+      unexpectedResponse: (request, response) => {
+        if (this.listenerCount("unexpected-response") === 0) return false;
+        this.emit("unexpected-response", request, response);
+        return true;
+      },
+      unexpectedResponseDone: () => {
+        this.#handshake = null;
+        this.#finishWithoutConnection(null);
+      },
+      redirect: (url) => {
+        this.#url = url.href;
+      },
+      open: (socket, head, protocol, extensions, deflate) => {
+        this.#handshake = null;
+        this.#protocol = protocol;
+        this.#extensions = extensions;
+        this.#deflate = deflate;
+        this.#attach(socket, head);
+        this.#readyState = OPEN;
+        this.emit("open");
+      },
+      fail: (error) => {
+        this.#handshake = null;
+        this.#finishWithoutConnection(error);
+      },
+    };
+  }
+
+  #abandonHandshake(): void {
+    this.#readyState = CLOSING;
+    this.#handshake?.abort();
+    this.#handshake = null;
+    process.nextTick(() =>
+      this.#finishWithoutConnection(
+        new Error("WebSocket was closed before the connection was established"),
+      ),
+    );
+  }
+
+  /** The connection was never established: `error` (if any), then `close` with 1006. */
+  #finishWithoutConnection(error: Error | null): void {
+    if (this.#readyState === CLOSED) return;
+    this.#readyState = CLOSED;
+    this.#deflate?.close();
+    if (error !== null) this.#emitError(error);
+    this.emit("close", CloseCode.Abnormal, EMPTY_BUFFER);
+  }
+
+  #attach(socket: Duplex, head: Buffer): void {
+    this.#socket = socket;
+    const tcp = socket as Duplex & {
+      setNoDelay?: (noDelay?: boolean) => unknown;
+      setTimeout?: (timeout: number) => unknown;
+    };
+    // Frames are already coalesced per event-loop turn; Nagle would only add latency.
+    if (typeof tcp.setNoDelay === "function") tcp.setNoDelay(true);
+    if (typeof tcp.setTimeout === "function") tcp.setTimeout(0);
+    const queue = new WriteQueue(socket, this.#onFlushed);
+    this.#queue = queue;
+    this.#sender = new MessageSender(queue, this.#deflate);
+    this.#receiver = new MessageReceiver(
+      this.#role,
+      this.#maxPayload,
+      this.#deflate,
+      this.#receiverHandlers(socket),
+    );
+    // Bytes read past the handshake come first; the data listener makes them flow next tick,
+    // after whoever created this socket has attached its listeners.
+    if (head.length > 0) socket.unshift(head);
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("close", this.#onSocketClose);
+    socket.on("error", this.#onSocketError);
+  }
+
+  #receiverHandlers(socket: Duplex): ReceiverHandlers {
+    return {
+      message: (data, isBinary) => this.#deliverMessage(data, isBinary),
+      ping: (data) => {
+        if (this.#autoPong && this.#readyState === OPEN) {
+          this.#sender!.sendControl(Opcode.Pong, data, this.#maskByDefault, undefined);
+        }
+        this.emit("ping", data);
+      },
+      pong: (data) => {
+        this.emit("pong", data);
+      },
+      close: (code, reason) => this.#onCloseFrame(code, reason),
+      error: (closeCode, message) => this.#fail(new WebSocketError(message, closeCode), closeCode),
+      flow: (flowing) => {
+        if (flowing) socket.resume();
+        else socket.pause();
+      },
+    };
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#receiver!.push(chunk);
+  };
+
+  #deliverMessage(data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.emit("message", data, false);
+      return;
+    }
+    switch (this.#binaryType) {
+      case "nodebuffer":
+        this.emit("message", data, true);
+        return;
+      case "arraybuffer":
+        this.emit("message", toArrayBuffer(data), true);
+        return;
+      case "blob":
+        // Buffer's type allows a SharedArrayBuffer store, which BlobPart does not; socket data
+        // never lives in one.
+        this.emit("message", new Blob([data as Uint8Array as BlobPart]), true);
+        return;
+      default:
+        this.emit("message", [data], true);
+    }
+  }
+
+  /** The peer's close frame: answer it (same code) unless ours went first, then wind down. */
+  #onCloseFrame(code: number | undefined, reason: string): void {
+    this.#closeFrameReceived = true;
+    this.#closeCode = code ?? CloseCode.NoStatusReceived;
+    this.#closeReason = reason === "" ? EMPTY_BUFFER : Buffer.from(reason);
+    this.#receiver!.finishInput();
+    if (this.#readyState === OPEN) this.#readyState = CLOSING;
+    if (!this.#closeFrameSent) {
+      this.#closeFrameSent = true;
+      // Echo the code (RFC 6455 section 5.5.1); an empty close is answered with an empty one.
+      this.#sender!.sendControl(
+        Opcode.Close,
+        encodeClosePayload(code),
+        this.#maskByDefault,
+        undefined,
+      );
+    }
+    // The server closes TCP first (RFC 6455 section 7.1.1); the client waits for it, bounded.
+    if (this.#role === "server") this.#sender!.end();
+    this.#armCloseTimer();
+  }
+
+  /** _Fail the WebSocket Connection_ (RFC 6455 section 7.1.7): close frame, then close TCP. */
+  #fail(error: Error, closeCode: number): void {
+    if (this.#failure === null) this.#failure = error;
+    this.#receiver!.stop();
+    if (this.#readyState === OPEN) this.#readyState = CLOSING;
+    if (!this.#closeFrameSent) {
+      this.#closeFrameSent = true;
+      this.#sender!.sendControl(
+        Opcode.Close,
+        encodeClosePayload(closeCode),
+        this.#maskByDefault,
+        undefined,
+      );
+    }
+    this.#sender!.end();
+    this.#armCloseTimer();
+  }
+
+  readonly #onEnd = (): void => {
+    // The peer will send nothing more; without its close frame the closure is abnormal.
+    if (this.#readyState === OPEN) this.#readyState = CLOSING;
+    this.#sender!.end();
+  };
+
+  readonly #onSocketError = (): void => {
+    // As in ws, transport errors after the handshake are not reported: the peer went away and
+    // `close` says so with 1006. The socket is destroyed so `close` follows.
+    this.#socket!.destroy();
+  };
+
+  readonly #onSocketClose = (): void => {
+    if (this.#readyState === OPEN) this.#readyState = CLOSING;
+    this.#clearCloseTimer();
+    this.#sender!.destroy(new Error("The WebSocket connection is closed"));
+    // Messages already received (maybe still inflating) are delivered before `close`.
+    this.#receiver!.whenIdle(this.#finalize);
+  };
+
+  readonly #finalize = (): void => {
+    if (this.#readyState === CLOSED) return;
+    this.#readyState = CLOSED;
+    this.#clearCloseTimer();
+    this.#receiver!.stop();
+    this.#deflate?.close();
+    this.#wasClean = this.#closeFrameSent && this.#closeFrameReceived && this.#failure === null;
+    if (this.#failure !== null) this.#emitError(this.#failure);
+    this.emit("close", this.#closeCode, this.#closeReason);
+  };
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== null) return;
+    const socket = this.#socket!;
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = null;
+      socket.destroy();
+    }, this.#closeTimeout);
+  }
+
+  #clearCloseTimer(): void {
+    if (this.#closeTimer === null) return;
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+  }
+
+  /** `error` only reaches listeners that exist: a hostile peer must not crash the process. */
+  #emitError(error: Error): void {
+    if (this.#errorEmitted) return;
+    this.#errorEmitted = true;
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+
+  // ---- outgoing ----------------------------------------------------------------------------
+
+  #sendControl(
+    opcode: number,
+    data: SendData | number | SendCallback | undefined,
+    mask: boolean | SendCallback | undefined,
+    callback: SendCallback | undefined,
+  ): void {
+    if (typeof data === "function") {
+      callback = data;
+      data = undefined;
+      mask = undefined;
+    } else if (typeof mask === "function") {
+      callback = mask;
+      mask = undefined;
+    }
+    if (this.#readyState === CONNECTING) throw notYetOpen();
+    const payload = toControlPayload(data);
+    if (payload.length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
+    }
+    if (this.#readyState !== OPEN) {
+      this.#discard(payload.length, callback);
+      return;
+    }
+    this.#sender!.sendControl(opcode, payload, mask ?? this.#maskByDefault, callback);
+  }
+
+  #discard(size: number, callback: SendCallback | undefined): void {
+    this.#discardedBytes += size;
+    if (callback !== undefined) {
+      const state = STATE_NAMES[this.#readyState];
+      process.nextTick(
+        callback,
+        new Error(`WebSocket is not open: readyState ${this.#readyState} (${state})`),
+      );
+    }
+  }
+
+  #pendingBytes(): number {
+    if (this.#queue === null) return 0;
+    return this.#queue.queuedBytes + this.#sender!.backlogBytes + this.#socket!.writableLength;
+  }
+
+  readonly #onFlushed = (): void => {
+    if (this.listenerCount("drain") > 0 && this.#pendingBytes() === 0) this.emit("drain");
+  };
+
+  // ---- browser listeners -------------------------------------------------------------------
+
+  #getAttribute<E>(type: BrowserType): BrowserListener<E> | null {
+    const wrapper = this.#attributes[type];
+    return wrapper === undefined ? null : (wrapper[kListener] as BrowserListener<E>);
+  }
+
+  #setAttribute(type: BrowserType, listener: AnyListener | null): void {
+    const previous = this.#attributes[type];
+    if (previous !== undefined) {
+      this.removeListener(type, previous as never);
+      delete this.#attributes[type];
+    }
+    if (typeof listener !== "function" && (typeof listener !== "object" || listener === null))
+      return;
+    const wrapper = this.#wrap(type, listener, true);
+    this.#attributes[type] = wrapper;
+    this.on(type, wrapper as never);
+  }
+
+  #findWrapper(type: BrowserType, listener: AnyListener): WrappedListener | undefined {
+    for (const raw of this.rawListeners(type)) {
+      // `once` registrations are wrapped by EventEmitter; the original is in `.listener`.
+      const candidate = (kListener in raw ? raw : (raw as { listener?: unknown }).listener) as
+        | WrappedListener
+        | undefined;
+      if (candidate?.[kListener] === listener && !candidate[kAttribute]) return candidate;
+    }
+    return undefined;
+  }
+
+  #wrap(type: BrowserType, listener: AnyListener, attribute: boolean): WrappedListener {
+    let wrapper: (...args: never[]) => void;
+    switch (type) {
+      case "open":
+        wrapper = () => this.#dispatch(listener, new Event("open", this));
+        break;
+      case "message":
+        wrapper = (data: RawData, isBinary: boolean) =>
+          this.#dispatch(
+            listener,
+            new MessageEvent("message", { data: isBinary ? data : data.toString() }, this),
+          );
+        break;
+      case "error":
+        wrapper = (error: Error) =>
+          this.#dispatch(
+            listener,
+            new ErrorEvent("error", { error, message: error.message }, this),
+          );
+        break;
+      default:
+        wrapper = (code: number, reason: Buffer) =>
+          this.#dispatch(
+            listener,
+            new CloseEvent(
+              "close",
+              { code, reason: reason.toString(), wasClean: this.#wasClean },
+              this,
+            ),
+          );
+    }
+    return Object.assign(wrapper, { [kListener]: listener, [kAttribute]: attribute });
+  }
+
+  /**
+   * Calls a browser-style listener. As with Node's own EventTarget, an exception is reported as
+   * uncaught on the next tick instead of unwinding through the connection's code.
+   */
+  #dispatch(listener: AnyListener, event: Event): void {
+    try {
+      if (typeof listener === "function")
+        (listener as (this: WebSocket, e: Event) => void).call(this, event);
+      else (listener as { handleEvent(e: Event): void }).handleEvent(event);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+Object.defineProperties(WebSocket.prototype, {
+  CONNECTING: { value: CONNECTING, enumerable: true },
+  OPEN: { value: OPEN, enumerable: true },
+  CLOSING: { value: CLOSING, enumerable: true },
+  CLOSED: { value: CLOSED, enumerable: true },
+});
+
+function notYetOpen(): DOMException {
+  return new DOMException("WebSocket is not open: readyState 0 (CONNECTING)", "InvalidStateError");
+}
+
+function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
+  return typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer;
+}
+
+/** WebIDL `[Clamp] unsigned short`: NaN is 0, out-of-range values clamp, halves round to even. */
+function clampCode(code: number): number {
+  const n = Number(code);
+  if (Number.isNaN(n)) return 0;
+  if (n <= 0) return 0;
+  if (n >= 0xffff) return 0xffff;
+  const floor = Math.floor(n);
+  const fraction = n - floor;
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+function toControlPayload(data: SendData | number | undefined): Uint8Array {
+  if (data === undefined) return EMPTY_BUFFER;
+  if (typeof data === "string") return Buffer.from(data);
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) return new Uint8Array(data);
+  return Buffer.from(String(data));
+}
+
+/** The message as an ArrayBuffer of its own (copied unless the Buffer spans its whole store). */
+function toArrayBuffer(data: Buffer): ArrayBuffer {
+  const store = data.buffer;
+  if (
+    data.byteOffset === 0 &&
+    data.byteLength === store.byteLength &&
+    store instanceof ArrayBuffer
+  ) {
+    return store;
+  }
+  return store.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+}
