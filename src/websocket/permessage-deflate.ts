@@ -1,0 +1,580 @@
+/**
+ * The zlib edge of permessage-deflate (RFC 7692 section 7): compresses outgoing message frames,
+ * inflates incoming ones with the inflated size capped while inflating, one zlib stream per
+ * direction reused across messages, and a process-wide limit on zlib jobs in flight.
+ * Parameter negotiation is pure and lives in `protocol/websocket/permessage-deflate-params.ts`.
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import {
+  constants,
+  createDeflateRaw,
+  createInflateRaw,
+  type DeflateRaw,
+  type InflateRaw,
+} from "node:zlib";
+import { CloseCode } from "../protocol/websocket/close-codes.js";
+import type { Role } from "../protocol/websocket/constants.js";
+import type {
+  DeflateNegotiationOptions,
+  DeflateParams,
+} from "../protocol/websocket/permessage-deflate-params.js";
+import { ConcurrencyLimiter, type LimitedTask } from "./concurrency-limiter.js";
+
+/** Negotiation options plus how this end runs zlib. */
+export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
+  /** Bytes; smaller messages are sent uncompressed (default 1024). */
+  threshold?: number;
+  /**
+   * zlib jobs running at once, process-wide (default 10). Instances given the same value share
+   * one limiter.
+   */
+  concurrencyLimit?: number;
+  /** Passed to zlib's deflateRaw. */
+  zlibDeflateOptions?: { level?: number; memLevel?: number; strategy?: number };
+  /** Passed to zlib's inflateRaw; `chunkSize` (>= 64) is also the granularity of the size cap. */
+  zlibInflateOptions?: { chunkSize?: number };
+}
+
+/** Called when a compress job ends; on success `result` is always set. */
+export type CompressCallback = (error: Error | null, result?: Buffer) => void;
+
+/** Called when a decompress job ends; on success `result` is always set (possibly empty). */
+export type DecompressCallback = (error: DeflateError | null, result?: Buffer) => void;
+
+/** A permessage-deflate failure, with the close code to fail the connection with. */
+export class DeflateError extends Error {
+  /** 1009 past maxPayload, 1007 for corrupt data, 1011 for a zlib fault or a closed instance. */
+  readonly closeCode: number;
+
+  constructor(message: string, closeCode: number) {
+    super(message);
+    this.name = "DeflateError";
+    this.closeCode = closeCode;
+  }
+}
+
+/** Appended to a received message and stripped from a sent one (RFC 7692 7.2.1, 7.2.2). */
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const EMPTY = Buffer.alloc(0);
+const DEFAULT_THRESHOLD = 1024;
+const DEFAULT_CONCURRENCY = 10;
+const MIN_CHUNK_SIZE = 64;
+/**
+ * How many times one frame may end a DEFLATE stream (a block with BFINAL = 1) and go on with
+ * more data. Two covers a stream that ended with the previous frame plus one ending in this
+ * frame followed by RFC 7692's 0x00 padding; each end costs a new zlib stream, so a hostile peer
+ * must not get more per frame.
+ */
+const MAX_STREAM_ENDS_PER_FRAME = 2;
+
+const sharedLimiters = new Map<number, ConcurrencyLimiter>();
+
+/** The process-wide limiter for `concurrency`, created on first use. */
+function sharedLimiter(concurrency: number): ConcurrencyLimiter {
+  let limiter = sharedLimiters.get(concurrency);
+  if (limiter === undefined) {
+    limiter = new ConcurrencyLimiter(concurrency);
+    sharedLimiters.set(concurrency, limiter);
+  }
+  return limiter;
+}
+
+interface Job {
+  inflate: boolean;
+  data: Uint8Array;
+  fin: boolean;
+  callback: DecompressCallback;
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${value}`);
+  }
+}
+
+/** One buffer from the output chunks of a job: no copy when zlib produced a single chunk. */
+function collect(chunks: Buffer[], length: number): Buffer {
+  const result =
+    chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+  chunks.length = 0;
+  return result;
+}
+
+function endsWithTail(data: Buffer): boolean {
+  const n = data.length;
+  return (
+    n >= 4 &&
+    data[n - 4] === 0x00 &&
+    data[n - 3] === 0x00 &&
+    data[n - 2] === 0xff &&
+    data[n - 1] === 0xff
+  );
+}
+
+/**
+ * permessage-deflate for one connection. Jobs (compress and decompress alike) run one at a time
+ * and complete in call order; each needs a slot of the shared {@link ConcurrencyLimiter}.
+ * zlib streams are created on first use and reused for every message.
+ *
+ * Window bits: this end sends with the window negotiated for its own direction (server:
+ * `serverMaxWindowBits`, client: `clientMaxWindowBits`) and inflates with the other. zlib cannot
+ * deflate with an 8-bit window; when 8 was negotiated for our sending side we deflate with 9.
+ * That is still valid for a peer holding only 256 bytes of window: zlib's deflate never emits a
+ * match farther back than `2^windowBits - 262` (its `MAX_DIST`), which is 250 for 9 bits.
+ */
+export class PerMessageDeflate {
+  /** Messages shorter than this many bytes should be sent uncompressed. */
+  readonly threshold: number;
+
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly maxPayload: number;
+  private readonly deflateWindowBits: number;
+  private readonly inflateWindowBits: number;
+  private readonly deflateNoContextTakeover: boolean;
+  private readonly inflateNoContextTakeover: boolean;
+  private readonly level: number | undefined;
+  private readonly memLevel: number | undefined;
+  private readonly strategy: number | undefined;
+  private readonly chunkSize: number | undefined;
+
+  private readonly jobs: Job[] = [];
+  private current: Job | null = null;
+  /** True while this instance's task waits in the limiter or runs. */
+  private scheduled = false;
+  /** The limiter's `done` while a job runs. */
+  private release: (() => void) | null = null;
+  /** True while `start` runs: completions then wait a tick so callbacks never nest in calls. */
+  private starting = false;
+  private deferredError: DeflateError | null = null;
+  private deferredResult: Buffer | undefined = undefined;
+  private closed = false;
+  private readonly task: LimitedTask = { run: (done) => this.start(done) };
+
+  private deflater: DeflateRaw | null = null;
+  private deflateWritten: () => void = noop;
+  private deflateWriting = false;
+  private readonly deflateChunks: Buffer[] = [];
+  private deflateLength = 0;
+  private deflateError: DeflateError | null = null;
+
+  private inflater: InflateRaw | null = null;
+  private inflateWritten: () => void = noop;
+  private inflateWriting = false;
+  private readonly inflateChunks: Buffer[] = [];
+  /** Bytes inflated for the current frame. */
+  private inflateLength = 0;
+  /** Bytes inflated for the current message (what maxPayload caps). */
+  private messageInflated = 0;
+  /** Compressed bytes received for the current message. */
+  private messageInput = 0;
+  private inflatePiece: Uint8Array = EMPTY;
+  private inflatePieceIsTail = false;
+  private inflateBytesBefore = 0;
+  private streamEndsThisFrame = 0;
+  private inflateError: DeflateError | null = null;
+
+  /**
+   * @param params the negotiated parameters (both directions).
+   * @param role which end this is; decides which window and context rules apply to sending.
+   * @param options threshold, concurrency and zlib tuning; negotiation fields are ignored here.
+   * @param maxPayload largest inflated message in bytes; 0 means no limit.
+   * @throws RangeError for out-of-range parameters or options (a programming error).
+   */
+  constructor(
+    params: DeflateParams,
+    role: Role,
+    options: PerMessageDeflateOptions = {},
+    maxPayload = 0,
+  ) {
+    checkInteger("serverMaxWindowBits", params.serverMaxWindowBits, 8, 15);
+    checkInteger("clientMaxWindowBits", params.clientMaxWindowBits, 8, 15);
+    if (!(maxPayload >= 0)) throw new RangeError(`maxPayload must be >= 0, got ${maxPayload}`);
+    const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    if (!(threshold >= 0)) throw new RangeError(`threshold must be >= 0, got ${threshold}`);
+    const concurrency = options.concurrencyLimit ?? DEFAULT_CONCURRENCY;
+    checkInteger("concurrencyLimit", concurrency, 1, Number.MAX_SAFE_INTEGER);
+    const { level, memLevel, strategy } = options.zlibDeflateOptions ?? {};
+    if (level !== undefined) checkInteger("zlibDeflateOptions.level", level, -1, 9);
+    if (memLevel !== undefined) checkInteger("zlibDeflateOptions.memLevel", memLevel, 1, 9);
+    if (strategy !== undefined) checkInteger("zlibDeflateOptions.strategy", strategy, 0, 4);
+    const chunkSize = options.zlibInflateOptions?.chunkSize;
+    if (chunkSize !== undefined) {
+      checkInteger("zlibInflateOptions.chunkSize", chunkSize, MIN_CHUNK_SIZE, 2 ** 30);
+    }
+
+    const server = role === "server";
+    const sendBits = server ? params.serverMaxWindowBits : params.clientMaxWindowBits;
+    // zlib turns a raw-deflate request for 8 into 9 (or rejects it); see the class comment for
+    // why 9 stays within what an 8-bit peer can inflate.
+    this.deflateWindowBits = Math.max(sendBits, 9);
+    this.inflateWindowBits = server ? params.clientMaxWindowBits : params.serverMaxWindowBits;
+    this.deflateNoContextTakeover = server
+      ? params.serverNoContextTakeover
+      : params.clientNoContextTakeover;
+    this.inflateNoContextTakeover = server
+      ? params.clientNoContextTakeover
+      : params.serverNoContextTakeover;
+    this.threshold = threshold;
+    this.maxPayload = maxPayload;
+    this.limiter = sharedLimiter(concurrency);
+    this.level = level;
+    this.memLevel = memLevel;
+    this.strategy = strategy;
+    this.chunkSize = chunkSize;
+  }
+
+  /**
+   * Compresses one frame's worth of a message. The result is the frame payload: a sync-flushed
+   * DEFLATE block sequence, with the trailing 00 00 ff ff removed when `fin` (RFC 7692 7.2.1).
+   * `data` is read later, so it must not change until the callback. When the sending direction
+   * has no context takeover, the compression context is reset after each message.
+   */
+  compress(data: Uint8Array, fin: boolean, callback: CompressCallback): void {
+    this.enqueue(false, data, fin, callback);
+  }
+
+  /**
+   * Inflates one frame of a compressed message (frames in order; 00 00 ff ff is appended when
+   * `fin`). The result holds the bytes inflated from this frame, possibly empty: the message is
+   * the concatenation of the results of its frames. The error's closeCode is 1009 as soon as the
+   * message's inflated size passes maxPayload (checked on each zlib output chunk, so output is
+   * never buffered past the cap), 1007 for corrupt data. After an error, later decompress calls
+   * fail with the same error.
+   */
+  decompress(data: Uint8Array, fin: boolean, callback: DecompressCallback): void {
+    this.enqueue(true, data, fin, callback);
+  }
+
+  /**
+   * Frees the zlib streams. The running and queued jobs' callbacks get an error (on a later
+   * tick, in call order), and so does any later call. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new DeflateError("permessage-deflate is closed", CloseCode.InternalError);
+    this.deflateWriting = false;
+    this.inflateWriting = false;
+    this.deflater?.destroy();
+    this.deflater = null;
+    this.inflater?.destroy();
+    this.inflater = null;
+    this.deflateChunks.length = 0;
+    this.inflateChunks.length = 0;
+    this.inflatePiece = EMPTY;
+    const current = this.current;
+    this.current = null;
+    this.deferredResult = undefined;
+    const release = this.release;
+    this.release = null;
+    release?.();
+    if (current !== null) process.nextTick(current.callback, error);
+    for (const job of this.jobs) process.nextTick(job.callback, error);
+    this.jobs.length = 0;
+  }
+
+  private enqueue(inflate: boolean, data: Uint8Array, fin: boolean, callback: DecompressCallback) {
+    if (this.closed) {
+      process.nextTick(
+        callback,
+        new DeflateError("permessage-deflate is closed", CloseCode.InternalError),
+      );
+      return;
+    }
+    this.jobs.push({ inflate, data, fin, callback });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.limiter.add(this.task);
+    }
+  }
+
+  /** Runs the next job; called by the limiter once a slot is ours. */
+  private start(done: () => void): void {
+    const job = this.jobs.shift();
+    if (this.closed || job === undefined) {
+      done();
+      return;
+    }
+    this.release = done;
+    this.current = job;
+    this.starting = true;
+    try {
+      if (job.inflate) this.startInflate(job);
+      else this.startDeflate(job);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Ends the current job; waits a tick when called from inside `start`. */
+  private complete(error: DeflateError | null, result?: Buffer): void {
+    if (this.starting) {
+      this.deferredError = error;
+      this.deferredResult = result;
+      process.nextTick(this.completeDeferred);
+      return;
+    }
+    this.finish(error, result);
+  }
+
+  private readonly completeDeferred = (): void => {
+    const error = this.deferredError;
+    const result = this.deferredResult;
+    this.deferredError = null;
+    this.deferredResult = undefined;
+    this.finish(error, result);
+  };
+
+  private finish(error: DeflateError | null, result: Buffer | undefined): void {
+    const job = this.current;
+    if (job === null) return; // closed meanwhile: close() already answered it
+    this.current = null;
+    const release = this.release;
+    this.release = null;
+    this.scheduled = false;
+    release?.();
+    try {
+      if (error === null) job.callback(null, result);
+      else job.callback(error);
+    } finally {
+      // The callback may have queued (and so scheduled) more work, or closed us.
+      if (!this.closed && !this.scheduled && this.jobs.length > 0) {
+        this.scheduled = true;
+        this.limiter.add(this.task);
+      }
+    }
+  }
+
+  // ---- compress ------------------------------------------------------------------------------
+
+  private startDeflate(job: Job): void {
+    if (this.deflateError !== null) {
+      this.complete(this.deflateError);
+      return;
+    }
+    const stream = this.deflater ?? this.createDeflater();
+    if (stream === null) return;
+    this.deflateWriting = true;
+    stream.write(job.data, this.deflateWritten);
+  }
+
+  private createDeflater(): DeflateRaw | null {
+    let stream: DeflateRaw;
+    try {
+      stream = createDeflateRaw({
+        windowBits: this.deflateWindowBits,
+        level: this.level,
+        memLevel: this.memLevel,
+        strategy: this.strategy,
+        // Every write ends with a sync flush: one zlib call per frame instead of write + flush.
+        flush: constants.Z_SYNC_FLUSH,
+      });
+    } catch (error) {
+      this.failDeflate(new DeflateError(`zlib deflate: ${String(error)}`, CloseCode.InternalError));
+      return null;
+    }
+    stream.on("data", (chunk: Buffer) => {
+      if (stream !== this.deflater || !this.deflateWriting) return;
+      this.deflateChunks.push(chunk);
+      this.deflateLength += chunk.length;
+    });
+    stream.on("error", (error: Error) => {
+      if (stream !== this.deflater) return;
+      this.failDeflate(new DeflateError(`zlib deflate: ${error.message}`, CloseCode.InternalError));
+    });
+    this.deflateWritten = () => this.deflated(stream);
+    this.deflater = stream;
+    return stream;
+  }
+
+  private deflated(stream: DeflateRaw): void {
+    if (stream !== this.deflater || !this.deflateWriting) return;
+    pullBuffered(stream);
+    this.deflateWriting = false;
+    const job = this.current!;
+    let result = collect(this.deflateChunks, this.deflateLength);
+    this.deflateLength = 0;
+    if (job.fin) {
+      if (result.length === 0) {
+        // Nothing to flush since the last sync flush: send RFC 7692 7.2.3.6's empty block
+        // start, 0x00, which with the receiver's 00 00 ff ff is an empty stored block.
+        result = Buffer.from([0x00]);
+      } else if (endsWithTail(result)) {
+        result = result.subarray(0, result.length - 4);
+      } else {
+        this.failDeflate(
+          new DeflateError("zlib sync flush did not end in 00 00 ff ff", CloseCode.InternalError),
+        );
+        return;
+      }
+      if (this.deflateNoContextTakeover) stream.reset();
+    }
+    this.complete(null, result);
+  }
+
+  private failDeflate(error: DeflateError): void {
+    this.deflateError = error;
+    this.deflateWriting = false;
+    this.deflater?.destroy();
+    this.deflater = null;
+    this.deflateChunks.length = 0;
+    this.deflateLength = 0;
+    // Only a compress job can be waiting on the deflater (jobs run one at a time).
+    if (this.current !== null && !this.current.inflate) this.complete(error);
+  }
+
+  // ---- decompress ----------------------------------------------------------------------------
+
+  private startInflate(job: Job): void {
+    if (this.inflateError !== null) {
+      this.complete(this.inflateError);
+      return;
+    }
+    this.streamEndsThisFrame = 0;
+    this.messageInput += job.data.length;
+    this.writeInflate(job.data, false);
+  }
+
+  /** Feeds `piece` (the frame's data, or our 00 00 ff ff when `isTail`) to the inflater. */
+  private writeInflate(piece: Uint8Array, isTail: boolean): void {
+    if (piece.length === 0) {
+      this.inflatePieceDone(isTail);
+      return;
+    }
+    let stream = this.inflater;
+    if (stream === null) {
+      // The DEFLATE stream ended with a final block: there is nothing left to flush.
+      if (isTail) {
+        this.inflatePieceDone(true);
+        return;
+      }
+      stream = this.createInflater();
+      if (stream === null) return;
+    }
+    this.inflatePiece = piece;
+    this.inflatePieceIsTail = isTail;
+    this.inflateBytesBefore = stream.bytesWritten;
+    this.inflateWriting = true;
+    stream.write(piece, this.inflateWritten);
+  }
+
+  private createInflater(): InflateRaw | null {
+    let stream: InflateRaw;
+    try {
+      stream = createInflateRaw({ windowBits: this.inflateWindowBits, chunkSize: this.chunkSize });
+    } catch (error) {
+      this.failInflate(new DeflateError(`zlib inflate: ${String(error)}`, CloseCode.InternalError));
+      return null;
+    }
+    stream.on("data", (chunk: Buffer) => {
+      if (stream !== this.inflater || !this.inflateWriting) return;
+      this.messageInflated += chunk.length;
+      if (this.maxPayload > 0 && this.messageInflated > this.maxPayload) {
+        // Stop here: failInflate destroys the stream, and zlib checks for that after each
+        // output chunk, so a zip bomb never gets inflated past this chunk.
+        this.failInflate(
+          new DeflateError(
+            `Decompressed message exceeds maxPayload (${this.maxPayload} bytes)`,
+            CloseCode.MessageTooBig,
+          ),
+        );
+        return;
+      }
+      this.inflateChunks.push(chunk);
+      this.inflateLength += chunk.length;
+    });
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (stream !== this.inflater) return;
+      const code =
+        error.code === "Z_MEM_ERROR" ? CloseCode.InternalError : CloseCode.InvalidPayload;
+      this.failInflate(new DeflateError(`Invalid compressed data: ${error.message}`, code));
+    });
+    this.inflateWritten = () => this.inflated(stream);
+    this.inflater = stream;
+    return stream;
+  }
+
+  private inflated(stream: InflateRaw): void {
+    if (stream !== this.inflater || !this.inflateWriting) return;
+    pullBuffered(stream);
+    if (stream !== this.inflater) return; // the cap was hit on buffered output
+    this.inflateWriting = false;
+    const piece = this.inflatePiece;
+    this.inflatePiece = EMPTY;
+    const consumed = stream.bytesWritten - this.inflateBytesBefore;
+    if (consumed >= piece.length) {
+      this.inflatePieceDone(this.inflatePieceIsTail);
+      return;
+    }
+    // zlib stops consuming at the end of a block with BFINAL = 1: that DEFLATE stream is over.
+    // RFC 7692 7.2.3.5 allows peers to flush that way; what follows (if anything) starts a new
+    // stream, which needs a new zlib stream object (Node ends the readable side here).
+    this.discardInflater();
+    if (this.inflatePieceIsTail) {
+      // Our own 00 00 ff ff after a final block: nothing to flush.
+      this.inflatePieceDone(true);
+      return;
+    }
+    if (++this.streamEndsThisFrame > MAX_STREAM_ENDS_PER_FRAME) {
+      this.failInflate(
+        new DeflateError("Too many DEFLATE stream ends in one frame", CloseCode.InvalidPayload),
+      );
+      return;
+    }
+    this.writeInflate(piece.subarray(consumed), false);
+  }
+
+  private inflatePieceDone(isTail: boolean): void {
+    const job = this.current!;
+    // An empty compressed message has no DEFLATE data at all; appending the tail alone would
+    // leave the inflater inside a stored block header, so it inflates to nothing instead.
+    if (!isTail && job.fin && this.messageInput > 0) {
+      this.writeInflate(DEFLATE_TAIL, true);
+      return;
+    }
+    const result = collect(this.inflateChunks, this.inflateLength);
+    this.inflateLength = 0;
+    if (job.fin) {
+      this.messageInput = 0;
+      this.messageInflated = 0;
+      if (this.inflateNoContextTakeover) this.inflater?.reset();
+    }
+    this.complete(null, result);
+  }
+
+  private discardInflater(): void {
+    const stream = this.inflater;
+    this.inflater = null;
+    this.inflateWritten = noop;
+    stream?.destroy();
+  }
+
+  private failInflate(error: DeflateError): void {
+    this.inflateError = error;
+    this.inflateWriting = false;
+    this.inflatePiece = EMPTY;
+    this.discardInflater();
+    this.inflateChunks.length = 0;
+    this.inflateLength = 0;
+    this.messageInflated = 0;
+    this.messageInput = 0;
+    // Only a decompress job can be waiting on the inflater (jobs run one at a time).
+    if (this.current?.inflate) this.complete(error);
+  }
+}
+
+function noop(): void {}
+
+/**
+ * Makes sure every output chunk of the finished write went through the 'data' listener. In
+ * flowing mode Node emits pushed chunks synchronously, but a chunk pushed before the stream
+ * started flowing waits in the readable buffer; read() hands it to 'data' now instead of
+ * letting it surface later inside the next job.
+ */
+function pullBuffered(stream: DeflateRaw | InflateRaw): void {
+  while (stream.readableLength > 0 && stream.read() !== null) {
+    // read() emitted 'data'
+  }
+}
