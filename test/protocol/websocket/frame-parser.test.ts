@@ -420,7 +420,7 @@ describe("frame parser: violations", () => {
 
   for (const [name, options, stream, code] of violations) {
     it(`${name} -> ${code}, in any split, then input is ignored`, () => {
-      const tail = encodeFrame(Opcode.Text, HELLO, {
+      const tail = encodeFrame(Opcode.Text, Uint8Array.from(HELLO), {
         maskKey: options.role === "server" ? KEY : null,
       });
       const full = concat([stream, tail]);
@@ -452,7 +452,7 @@ describe("frame parser: violations", () => {
     const { parser, events } = recordingParser(serverOptions);
     const badAt = 6 + 12; // header (2) + key (4) + "valid start "
     parser.push(frame.slice(0, badAt));
-    assert.deepEqual(events, []);
+    assert.equal(events.length, 0);
     parser.push(frame.slice(badAt, badAt + 1));
     assert.deepEqual(
       events.map((e) => e.slice(0, 2)),
@@ -468,7 +468,7 @@ describe("frame parser: violations", () => {
     const second = masked(Opcode.Continuation, [0x61, 0xf8, 0x61, 0x61], { fin: true });
     const { parser, events } = recordingParser(serverOptions);
     parser.push(concat([first, second.slice(0, 7)]));
-    assert.deepEqual(events, []);
+    assert.equal(events.length, 0);
     parser.push(second.slice(7, 8));
     assert.deepEqual(
       events.map((e) => e.slice(0, 2)),
@@ -542,7 +542,9 @@ describe("frame parser: violations", () => {
       close: () => {},
       error: () => events.push("error"),
     });
-    parser.push(concat([encodeFrame(Opcode.Text, HELLO), encodeFrame(Opcode.Ping, bytes())]));
+    parser.push(
+      concat([encodeFrame(Opcode.Text, Uint8Array.from(HELLO)), encodeFrame(Opcode.Ping, bytes())]),
+    );
     parser.push(bytes(0xff, 0xff));
     assert.deepEqual(events, ["message"]);
   });
