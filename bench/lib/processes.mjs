@@ -1,0 +1,175 @@
+// Child-process plumbing for run.mjs: one echo server and one load generator per run, each in
+// its own process, with hard deadlines so a hung child can never hang the benchmark.
+import { fork, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { machineBusyPercent, sampleMachineCpu } from "./machine-cpu.mjs";
+
+const ECHO_SERVER = fileURLToPath(new URL("../echo-server.mjs", import.meta.url));
+const LOAD_GENERATOR = fileURLToPath(new URL("../load-generator.mjs", import.meta.url));
+
+/** Restricts every thread of `pid` (and threads it creates later) to one CPU. */
+function pinToCpu(pid, cpu) {
+  const result = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], {
+    stdio: "ignore",
+  });
+  if (result.status !== 0)
+    throw new Error(`taskset failed for pid ${pid} (is util-linux installed?)`);
+}
+
+function withDeadline(promise, ms, what) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Resolves with the first IPC message of `type` (and `id`, when given); rejects if the child
+ * reports an error or exits.
+ */
+function nextMessage(child, type, what, id) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message) => {
+      if (message?.type === type && (id === undefined || message.id === id)) {
+        cleanup();
+        resolve(message);
+      } else if (message?.type === "error") {
+        cleanup();
+        reject(new Error(`${what}: ${message.message}`));
+      }
+    };
+    const onExit = (code, signal) => {
+      cleanup();
+      reject(new Error(`${what} exited (${signal ?? code}) before sending "${type}"`));
+    };
+    const cleanup = () => {
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    };
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+  });
+}
+
+async function stopChild(child, message) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  // With no message the child is expected to finish on its own (the load generator does).
+  if (message !== undefined && child.connected) child.send(message);
+  try {
+    await withDeadline(exited, 3000, "child exit");
+  } catch {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+function usageDelta(before, after) {
+  const wallMs = after.at - before.at;
+  const cpuMs = (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / 1000;
+  const active = after.elu.active - before.elu.active;
+  const idle = after.elu.idle - before.elu.idle;
+  return {
+    cpuPercent: (cpuMs / wallMs) * 100,
+    eventLoopUtilization: active / (active + idle),
+    rssMiB: after.rss / 1024 / 1024,
+  };
+}
+
+/**
+ * Messages in flight per connection for a payload size: the --window value, lowered for big
+ * payloads so one connection never has more than --inflight-cap bytes outstanding (at least one
+ * message). Without the cap, 100 connections x 16 x 64 KiB would put 100 MiB in flight and the
+ * run would measure memory pressure and queueing rather than the WebSocket code.
+ */
+export function effectiveWindow(options, size) {
+  if (options.inflightCap === 0) return options.window;
+  return Math.max(1, Math.min(options.window, Math.floor(options.inflightCap / size)));
+}
+
+/**
+ * One measured run: start the server, wait for its port, start the load generator against it,
+ * sample the server's CPU at the generator's measure-start and measure-end, collect the result.
+ */
+export async function runOnce({ implementation, deflate, size, options }) {
+  const server = fork(ECHO_SERVER, [implementation, deflate ? "1" : "0"], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  let load;
+  try {
+    if (options.pin) pinToCpu(server.pid, 0);
+    const { port } = await withDeadline(
+      nextMessage(server, "listening", `${implementation} server`),
+      15_000,
+      "server start",
+    );
+    const config = {
+      host: "127.0.0.1",
+      port,
+      connections: options.connections,
+      size,
+      window: effectiveWindow(options, size),
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      deflate,
+      text: options.text,
+    };
+    load = fork(LOAD_GENERATOR, [JSON.stringify(config)], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    if (options.pin) pinToCpu(load.pid, 1);
+
+    // Ids matter: a server whose event loop is busy may answer the first request late, after
+    // the second was sent, and both replies must not be taken for the same one.
+    let usageId = 0;
+    const sampleServerUsage = () => {
+      const id = ++usageId;
+      const reply = nextMessage(server, "usage", `${implementation} server`, id);
+      server.send({ type: "usage", id });
+      const sample = withDeadline(reply, 5000, "server usage sample");
+      // Awaited below; this only keeps a failure from being reported as unhandled meanwhile.
+      sample.catch(() => {});
+      return sample;
+    };
+    let usageBefore;
+    let usageAfter;
+    let machineBefore = null;
+    let machineAfter = null;
+    load.on("message", (message) => {
+      if (message?.type === "measure-start") {
+        machineBefore = sampleMachineCpu();
+        usageBefore = sampleServerUsage();
+      } else if (message?.type === "measure-end") {
+        machineAfter = sampleMachineCpu();
+        usageAfter = sampleServerUsage();
+      }
+    });
+    const { result } = await withDeadline(
+      nextMessage(load, "result", "load generator"),
+      options.warmupMs + options.durationMs + 60_000,
+      "load generator",
+    );
+    if (usageBefore === undefined || usageAfter === undefined) {
+      throw new Error("load generator finished without a measured window");
+    }
+    const serverUsage = usageDelta(await usageBefore, await usageAfter);
+    const machine = machineBusyPercent(machineBefore, machineAfter);
+    return {
+      ...result,
+      // Messages per second of server CPU: less sensitive than msg/s to other processes
+      // stealing the server's core, though not immune (batching changes with the pace).
+      messagesPerServerCpuSecond: result.messagesPerSec / (serverUsage.cpuPercent / 100),
+      server: serverUsage,
+      machineBusyPercent: machine,
+      otherProcessesCpuPercent:
+        machine === null
+          ? null
+          : Math.max(0, machine - serverUsage.cpuPercent - result.loadCpuPercent),
+    };
+  } finally {
+    if (load !== undefined) await stopChild(load, undefined);
+    await stopChild(server, { type: "stop" });
+  }
+}

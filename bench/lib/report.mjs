@@ -1,0 +1,108 @@
+// Aggregation and the printed tables of bench/run.mjs.
+import { median } from "./stats.mjs";
+
+/** Distinct labels for the servers list: "ws,ws" becomes "ws" and "ws#2". */
+export function labelServers(servers) {
+  const seen = new Map();
+  return servers.map((name) => {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : `${name}#${n}`;
+  });
+}
+
+export function formatSize(bytes) {
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+function fixed(value, digits) {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "-";
+}
+
+function grouped(value) {
+  return typeof value === "number" && Number.isFinite(value)
+    ? Math.round(value).toLocaleString("en-US")
+    : "-";
+}
+
+/** Other processes above this share of one CPU make a run's figures suspect. */
+export const NOISY_OTHER_CPU_PERCENT = 25;
+
+export function isNoisy(run) {
+  return (run.result?.otherProcessesCpuPercent ?? 0) > NOISY_OTHER_CPU_PERCENT;
+}
+
+/** One line per finished run; "!" marks runs where other processes took a real share of CPU. */
+export function formatRunLine(run) {
+  const head =
+    `${run.label.padEnd(10)} deflate ${run.deflate ? "on " : "off"} ` +
+    `${formatSize(run.size).padStart(7)} x${String(run.window).padEnd(2)}`;
+  if (run.error !== undefined) return `${head}  FAILED: ${run.error}`;
+  const r = run.result;
+  return (
+    `${head}  ${grouped(r.messagesPerSec).padStart(9)} msg/s ${fixed(r.payloadMBps, 1).padStart(6)} MB/s` +
+    `  ${grouped(r.messagesPerServerCpuSecond).padStart(9)} msg/cpu-s` +
+    `  p50 ${fixed(r.latencyMs.p50, 1)} p99 ${fixed(r.latencyMs.p99, 1)} ms (n=${r.latencyMs.samples})` +
+    `  cpu% server ${fixed(r.server.cpuPercent, 0)} load ${fixed(r.loadCpuPercent, 0)}` +
+    ` other ${fixed(r.otherProcessesCpuPercent, 0)}${isNoisy(run) ? "!" : ""}` +
+    `  rss ${fixed(r.server.rssMiB, 0)} MiB`
+  );
+}
+
+/**
+ * One row per (deflate, size) cell: the median messages/s of each server over its rounds, and
+ * the ratio of the first server to the second.
+ */
+export function summarize(runs, labels, cells) {
+  return cells.map(({ deflate, size }) => {
+    const row = { deflate, size, messagesPerSec: {}, messagesPerServerCpuSecond: {}, p99Ms: {} };
+    for (const label of labels) {
+      const ok = runs.filter(
+        (r) =>
+          r.label === label && r.deflate === deflate && r.size === size && r.error === undefined,
+      );
+      row.messagesPerSec[label] = median(ok.map((r) => r.result.messagesPerSec));
+      row.messagesPerServerCpuSecond[label] = median(
+        ok.map((r) => r.result.messagesPerServerCpuSecond),
+      );
+      row.p99Ms[label] = median(ok.map((r) => r.result.latencyMs.p99).filter((v) => v !== null));
+    }
+    if (labels.length >= 2) {
+      const [a, b] = labels;
+      row.ratio = ratio(row.messagesPerSec[a], row.messagesPerSec[b]);
+      row.cpuRatio = ratio(row.messagesPerServerCpuSecond[a], row.messagesPerServerCpuSecond[b]);
+    }
+    return row;
+  });
+}
+
+function ratio(a, b) {
+  return a !== null && b !== null && b > 0 ? a / b : null;
+}
+
+export function formatSummary(summary, labels) {
+  const ratioHeader = labels.length >= 2 ? `${labels[0]}/${labels[1]}` : "";
+  const columns = [
+    "deflate",
+    "size",
+    ...labels.map((l) => `${l} msg/s`),
+    ...labels.map((l) => `${l} p99 ms`),
+    ...(ratioHeader === "" ? [] : [`ratio ${ratioHeader}`]),
+    ...labels.map((l) => `${l} msg/cpu-s`),
+    ...(ratioHeader === "" ? [] : ["cpu ratio"]),
+  ];
+  const rows = summary.map((row) => [
+    row.deflate ? "on" : "off",
+    formatSize(row.size),
+    ...labels.map((l) => grouped(row.messagesPerSec[l])),
+    ...labels.map((l) => fixed(row.p99Ms[l], 1)),
+    ...(ratioHeader === "" ? [] : [fixed(row.ratio, 2)]),
+    ...labels.map((l) => grouped(row.messagesPerServerCpuSecond[l])),
+    ...(ratioHeader === "" ? [] : [fixed(row.cpuRatio, 2)]),
+  ]);
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,138 @@
+// WebSocket echo benchmark: duplexio vs ws, one neutral raw-TCP load generator for both.
+// See bench/README.md. `npm run bench -- --help` lists the flags.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseOptions, USAGE } from "./lib/cli.mjs";
+import { effectiveWindow, runOnce } from "./lib/processes.mjs";
+import {
+  formatRunLine,
+  formatSize,
+  formatSummary,
+  isNoisy,
+  labelServers,
+  NOISY_OTHER_CPU_PERCENT,
+  summarize,
+} from "./lib/report.mjs";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+
+function gitCommit() {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: root,
+      encoding: "utf8",
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function packageVersion(name) {
+  try {
+    return JSON.parse(readFileSync(resolve(root, "node_modules", name, "package.json"), "utf8"))
+      .version;
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  let options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+
+  const loadAverageAtStart = loadavg()[0];
+  const labels = labelServers(options.servers);
+  const cells = options.deflate.flatMap((deflate) =>
+    options.sizes.map((size) => ({ deflate, size })),
+  );
+  const perRunSeconds = (options.warmupMs + options.durationMs) / 1000 + 1;
+  const total = cells.length * labels.length * options.rounds;
+  console.log(
+    `${total} runs: servers ${labels.join(", ")}; ${options.connections} connections x ` +
+      `${options.window} in flight (at most ${options.inflightCap === 0 ? "unlimited" : formatSize(options.inflightCap)} per connection); ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s ` +
+      `measured; about ${Math.ceil(total * perRunSeconds)} s; ${cpus().length} CPUs, load average ` +
+      `${loadavg()[0].toFixed(2)}${options.pin ? "; server pinned to CPU 0, load to CPU 1" : ""}`,
+  );
+
+  const runs = [];
+  let cellIndex = 0;
+  for (const { deflate, size } of cells) {
+    for (let round = 0; round < options.rounds; round++) {
+      // Alternate the order from one round/cell to the next so drift (thermal, other processes
+      // on the machine) does not always favour the same server.
+      const order = labels.map((label, i) => ({ label, implementation: options.servers[i] }));
+      if ((cellIndex + round) % 2 === 1) order.reverse();
+      for (const { label, implementation } of order) {
+        const run = {
+          label,
+          implementation,
+          deflate,
+          size,
+          window: effectiveWindow(options, size),
+          round,
+        };
+        try {
+          run.result = await runOnce({ implementation, deflate, size, options });
+          if (run.result.protocolErrors > 0 || run.result.droppedConnections > 0) {
+            run.error =
+              `${run.result.protocolErrors} protocol errors, ${run.result.droppedConnections} dropped ` +
+              `connections (${run.result.firstError})`;
+          }
+        } catch (error) {
+          run.error = error instanceof Error ? error.message : String(error);
+        }
+        run.noisy = isNoisy(run);
+        runs.push(run);
+        console.log(formatRunLine(run));
+      }
+    }
+    cellIndex++;
+  }
+
+  const summary = summarize(runs, labels, cells);
+  console.log(`\n${formatSummary(summary, labels)}`);
+  const noisy = runs.filter(isNoisy).length;
+  if (noisy > 0) {
+    console.log(
+      `\n${noisy} of ${runs.length} runs saw other processes take more than ` +
+        `${NOISY_OTHER_CPU_PERCENT}% of a CPU (marked "!"): treat those figures as noisy, rerun ` +
+        "when the machine is quiet or with --rounds 3.",
+    );
+  }
+
+  const out = resolve(root, options.out);
+  mkdirSync(dirname(out), { recursive: true });
+  const report = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? null,
+      totalMemMiB: Math.round(totalmem() / 1024 / 1024),
+      loadAverageAtStart,
+      node: process.version,
+    },
+    versions: { duplexioCommit: gitCommit(), ws: packageVersion("ws") },
+    options,
+    labels,
+    summary,
+    runs,
+  };
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nresults: ${out}`);
+  if (runs.some((r) => r.error !== undefined)) process.exitCode = 1;
+}
+
+await main();
