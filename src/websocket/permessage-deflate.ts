@@ -123,6 +123,8 @@ function endsWithTail(data: Buffer): boolean {
  * deflate with an 8-bit window; when 8 was negotiated for our sending side we deflate with 9.
  * That is still valid for a peer holding only 256 bytes of window: zlib's deflate never emits a
  * match farther back than `2^windowBits - 262` (its `MAX_DIST`), which is 250 for 9 bits.
+ * (Some zlib forks once broke that bound in their "medium" strategy; the tests decode our 8-bit
+ * output with a strict decoder so a Node built against such a zlib is caught.)
  */
 export class PerMessageDeflate {
   /** Messages shorter than this many bytes should be sent uncompressed. */
@@ -509,8 +511,9 @@ export class PerMessageDeflate {
       return;
     }
     // zlib stops consuming at the end of a block with BFINAL = 1: that DEFLATE stream is over.
-    // RFC 7692 7.2.3.5 allows peers to flush that way; what follows (if anything) starts a new
-    // stream, which needs a new zlib stream object (Node ends the readable side here).
+    // RFC 7692 7.2.1 and 7.2.3.4 let peers flush that way, with more blocks after it. What
+    // follows starts a new zlib stream object (Node has ended this one's readable side), with
+    // an empty window: a peer referring back across that boundary fails with 1007.
     this.discardInflater();
     if (this.inflatePieceIsTail) {
       // Our own 00 00 ff ff after a final block: nothing to flush.

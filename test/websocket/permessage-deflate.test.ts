@@ -438,18 +438,19 @@ describe("PerMessageDeflate", () => {
         messages: [hello],
       }, // 7.2.3.3
       {
-        // 7.2.3.4: more than one DEFLATE block.
+        // 7.2.3.5: more than one DEFLATE block.
         frames: [[0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00]],
         messages: [hello],
       },
-      { frames: [[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]], messages: [hello] }, // 7.2.3.5 BFINAL
+      { frames: [[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]], messages: [hello] }, // 7.2.3.4 BFINAL
     ];
     for (const { frames, messages } of cases) {
       const receiver = new PerMessageDeflate(makeParams(), "client");
       if (messages.length === 1) {
+        // Plain Uint8Arrays are accepted, not only Buffers.
         const inflated = await decompressFrames(
           receiver,
-          frames.map((f) => Buffer.from(f)),
+          frames.map((f) => Uint8Array.from(f)),
         );
         assert.equal(inflated.toString(), messages[0]);
       } else {
