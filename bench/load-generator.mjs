@@ -47,6 +47,8 @@ async function main() {
   const opened = await Promise.all(
     Array.from({ length: connections + 1 }, () => openWebSocket({ host, port, deflate })),
   );
+  if (opened.some((o) => o.socket.destroyed))
+    throw new Error("a connection closed right after its handshake");
   const windowBits = opened[0].clientWindowBits;
   if (opened.some((o) => o.clientWindowBits !== windowBits)) {
     throw new Error("connections negotiated different client window sizes");
@@ -165,8 +167,15 @@ function sleep(ms) {
 main().then(
   () => process.disconnect?.(),
   (error) => {
-    send({ type: "error", message: error instanceof Error ? error.message : String(error) });
-    process.exitCode = 1;
-    process.disconnect?.();
+    // Sockets opened before the failure would keep the process alive: exit once reported.
+    const message = {
+      type: "error",
+      message: error instanceof Error ? error.message : String(error),
+    };
+    if (process.send === undefined) {
+      console.error(message.message);
+      process.exit(1);
+    }
+    process.send(message, () => process.exit(1));
   },
 );

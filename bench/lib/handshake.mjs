@@ -47,6 +47,9 @@ export function openWebSocket({ host, port, deflate, timeoutMs = 10_000 }) {
       }
       socket.off("data", onData);
       socket.off("error", fail);
+      // Until the caller attaches its own listener, an error must not crash the process; the
+      // caller sees the socket destroyed instead.
+      socket.on("error", () => {});
       clearTimeout(timer);
       const checked = checkResponse(head.subarray(0, endOfHead).toString("latin1"), key, deflate);
       if (checked.error !== undefined) {
