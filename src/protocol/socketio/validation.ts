@@ -18,10 +18,10 @@ export function namespaceFault(nsp: unknown): string | null {
 
 /** Ids are non-negative safe integers; acks need one; connect, disconnect, connect_error have none. */
 export function idFault(type: SocketPacketType, id: unknown): string | null {
-  if (id === undefined)
-    return type === SocketPacketType.Ack || type === SocketPacketType.BinaryAck
-      ? "ack packet without an id"
-      : null;
+  if (id === undefined) {
+    const isAck = type === SocketPacketType.Ack || type === SocketPacketType.BinaryAck;
+    return isAck ? "ack packet without an id" : null;
+  }
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
     return "id must be a non-negative integer";
   }
