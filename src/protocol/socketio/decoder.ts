@@ -52,8 +52,13 @@ export class Decoder {
   #parts: Uint8Array[] = [];
   #expected = 0;
 
+  /** @throws RangeError when `maxAttachments` is not a non-negative number (a programming error). */
   constructor(options: DecoderOptions = {}) {
-    this.#maxAttachments = options.maxAttachments ?? DEFAULT_MAX_ATTACHMENTS;
+    const max = options.maxAttachments ?? DEFAULT_MAX_ATTACHMENTS;
+    if (typeof max !== "number" || Number.isNaN(max) || max < 0) {
+      throw new RangeError(`maxAttachments must be a non-negative number, got ${String(max)}`);
+    }
+    this.#maxAttachments = max;
   }
 
   /** Binary parts still expected by the packet being reassembled (0 when none is). */

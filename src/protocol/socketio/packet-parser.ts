@@ -48,7 +48,8 @@ export function parsePacketText(text: string, maxAttachments: number): ParsedPac
     if (i === start || text.charCodeAt(i) !== DASH) {
       return { ok: false, reason: "invalid attachment count" };
     }
-    attachments = i - start > MAX_DIGITS ? Number.POSITIVE_INFINITY : Number(text.slice(start, i));
+    if (i - start > MAX_DIGITS) return { ok: false, reason: "too many attachments" };
+    attachments = Number(text.slice(start, i));
     if (attachments < 1) return { ok: false, reason: "invalid attachment count" };
     if (attachments > maxAttachments) return { ok: false, reason: "too many attachments" };
     i++; // the "-"

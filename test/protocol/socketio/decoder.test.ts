@@ -202,6 +202,15 @@ describe("socket.io decoder: binary reassembly", () => {
     assert.equal(decoder.add(`52-["a",${ph(0)}]`).ok, true);
   });
 
+  it("rejects a nonsensical maxAttachments option when constructed", () => {
+    assert.throws(() => new Decoder({ maxAttachments: Number.NaN }), RangeError);
+    assert.throws(() => new Decoder({ maxAttachments: -1 }), RangeError);
+    assert.equal(
+      refused(new Decoder({ maxAttachments: 0 }).add(`51-["a",${ph(0)}]`)),
+      "too many attachments",
+    );
+  });
+
   it("reset() drops a half-received packet", () => {
     const decoder = new Decoder();
     decoder.add(`51-["a",${ph(0)}]`);
