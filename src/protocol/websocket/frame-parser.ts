@@ -24,6 +24,11 @@ export interface FrameParserOptions {
   maxPayload: number;
   /** Whether permessage-deflate was negotiated: RSV1 is then allowed on a message's first frame. */
   permessageDeflate: boolean;
+  /**
+   * Optional strict whole-buffer UTF-8 check (Node's `buffer.isUtf8`) that speeds up validation
+   * of large text pieces; the parser still validates incrementally and fails as early.
+   */
+  isUtf8?: (bytes: Uint8Array) => boolean;
 }
 
 /** What a {@link FrameParser} reports. Payloads may be views into the pushed chunks. */
@@ -89,7 +94,7 @@ export class FrameParser {
   /** Payload bytes announced so far by the message's frame headers. */
   private messageLength = 0;
   private validateText = false;
-  private readonly utf8 = new Utf8Validator();
+  private readonly utf8: Utf8Validator;
   /** Unmasked payload pieces not yet handed on (views into pushed chunks). */
   private pieces: Uint8Array[] = [];
   private piecesLength = 0;
@@ -100,6 +105,7 @@ export class FrameParser {
     this.requireMask = options.role === "server";
     this.maxPayload = Math.max(options.maxPayload, 0);
     this.permessageDeflate = options.permessageDeflate;
+    this.utf8 = new Utf8Validator(options.isUtf8);
   }
 
   /**

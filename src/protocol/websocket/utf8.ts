@@ -43,11 +43,30 @@ function skipAscii(bytes: Uint8Array, i: number, end: number): number {
 }
 
 /**
+ * Start of a multi-byte sequence that `bytes[start..end)` leaves unfinished, or `end`.
+ * Bytes before the returned index are a candidate for a whole-buffer validator.
+ */
+function completeEnd(bytes: Uint8Array, start: number, end: number): number {
+  for (let k = 1; k <= 4 && end - k >= start; k++) {
+    const b = bytes[end - k];
+    if ((b & 0xc0) !== 0x80) {
+      const length = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+      return length > k ? end - k : end;
+    }
+  }
+  return end;
+}
+
+// Below this many bytes the call into a whole-buffer validator costs more than scanning here.
+const WHOLE_VALIDATOR_MIN = 256;
+
+/**
  * Validates UTF-8 fed in arbitrary pieces, e.g. the unmasked parts of a text message as they
  * arrive, so a bad byte is caught without waiting for the rest of the message.
  */
 export class Utf8Validator {
-  /** Continuation bytes still expected by the open sequence. */
+  private readonly whole: ((bytes: Uint8Array) => boolean) | null;
+  /** Continuation bytes still expected by a sequence left open at the end of the last piece. */
   private need = 0;
   /** Allowed range of the next continuation byte (narrower right after E0, ED, F0, F4). */
   private lo = 0x80;
@@ -55,56 +74,83 @@ export class Utf8Validator {
   private failed = false;
 
   /**
+   * @param wholeValidator optional strict validator of complete buffers (such as Node's
+   *   `buffer.isUtf8`), used for the bulk of large pieces; sequences cut at piece edges are
+   *   still tracked here. It must reject exactly what this class rejects.
+   */
+  constructor(wholeValidator?: (bytes: Uint8Array) => boolean) {
+    this.whole = wholeValidator ?? null;
+  }
+
+  /**
    * Feeds `bytes[start..end)`; returns false as soon as a byte makes the sequence invalid, and
    * keeps returning false until {@link reset}. Out-of-range bounds are clamped.
    */
   feed(bytes: Uint8Array, start = 0, end: number = bytes.length): boolean {
     if (this.failed) return false;
-    if (end > bytes.length) end = bytes.length;
+    end = Math.min(end, bytes.length);
     let i = Math.max(start, 0);
-    let need = this.need;
-    let lo = this.lo;
-    let hi = this.hi;
-    while (i < end) {
-      if (need === 0) {
-        i = skipAscii(bytes, i, end);
-        if (i >= end) break;
+    if (this.need > 0) {
+      // Finish the sequence the previous piece left open.
+      let need = this.need;
+      let lo = this.lo;
+      let hi = this.hi;
+      while (need > 0 && i < end) {
         const b = bytes[i++];
-        if (b < 0xc2) {
-          // 0x80-0xBF cannot start a sequence; C0 and C1 only start overlong 2-byte forms.
-          this.failed = true;
-          return false;
-        }
-        if (b < 0xe0) {
-          need = 1;
-        } else if (b < 0xf0) {
-          need = 2;
-          if (b === 0xe0)
-            lo = 0xa0; // below would be an overlong 3-byte form
-          else if (b === 0xed) hi = 0x9f; // above would encode a surrogate
-        } else if (b < 0xf5) {
-          need = 3;
-          if (b === 0xf0)
-            lo = 0x90; // below would be an overlong 4-byte form
-          else if (b === 0xf4) hi = 0x8f; // above would exceed U+10FFFF
-        } else {
-          this.failed = true;
-          return false;
-        }
-      } else {
-        const b = bytes[i++];
-        if (b < lo || b > hi) {
-          this.failed = true;
-          return false;
-        }
+        if (b < lo || b > hi) return this.fail();
         need--;
         lo = 0x80;
         hi = 0xbf;
       }
+      this.need = need;
+      this.lo = lo;
+      this.hi = hi;
+      if (need > 0) return true;
     }
-    this.need = need;
-    this.lo = lo;
-    this.hi = hi;
+    if (this.whole !== null && end - i >= WHOLE_VALIDATOR_MIN) {
+      const cut = completeEnd(bytes, i, end);
+      const part = i === 0 && cut === bytes.length ? bytes : bytes.subarray(i, cut);
+      if (!this.whole(part)) return this.fail();
+      i = cut;
+    }
+    while (i < end) {
+      const b = bytes[i];
+      if (b < 0x80) {
+        i = skipAscii(bytes, i + 1, end);
+      } else if (b < 0xc2) {
+        // 0x80-0xBF cannot start a sequence; C0 and C1 only start overlong 2-byte forms.
+        return this.fail();
+      } else if (b < 0xe0) {
+        if (i + 1 >= end) return this.open(bytes, i + 1, end, 1, 0x80, 0xbf);
+        if ((bytes[i + 1] & 0xc0) !== 0x80) return this.fail();
+        i += 2;
+      } else if (b < 0xf0) {
+        // After E0 a lower second byte would be overlong; after ED a higher one a surrogate.
+        const lo = b === 0xe0 ? 0xa0 : 0x80;
+        const hi = b === 0xed ? 0x9f : 0xbf;
+        if (i + 2 >= end) return this.open(bytes, i + 1, end, 2, lo, hi);
+        const b1 = bytes[i + 1];
+        if (b1 < lo || b1 > hi || (bytes[i + 2] & 0xc0) !== 0x80) return this.fail();
+        i += 3;
+      } else if (b < 0xf5) {
+        // After F0 a lower second byte would be overlong; after F4 a higher one above U+10FFFF.
+        const lo = b === 0xf0 ? 0x90 : 0x80;
+        const hi = b === 0xf4 ? 0x8f : 0xbf;
+        if (i + 3 >= end) return this.open(bytes, i + 1, end, 3, lo, hi);
+        const b1 = bytes[i + 1];
+        if (
+          b1 < lo ||
+          b1 > hi ||
+          (bytes[i + 2] & 0xc0) !== 0x80 ||
+          (bytes[i + 3] & 0xc0) !== 0x80
+        ) {
+          return this.fail();
+        }
+        i += 4;
+      } else {
+        return this.fail();
+      }
+    }
     return true;
   }
 
@@ -119,6 +165,33 @@ export class Utf8Validator {
     this.lo = 0x80;
     this.hi = 0xbf;
     this.failed = false;
+  }
+
+  /** A sequence runs past the piece: checks the bytes that are here and keeps it open. */
+  private open(
+    bytes: Uint8Array,
+    i: number,
+    end: number,
+    need: number,
+    lo: number,
+    hi: number,
+  ): boolean {
+    while (i < end) {
+      const b = bytes[i++];
+      if (b < lo || b > hi) return this.fail();
+      need--;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    this.need = need;
+    this.lo = lo;
+    this.hi = hi;
+    return true;
+  }
+
+  private fail(): false {
+    this.failed = true;
+    return false;
   }
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isUtf8 } from "node:buffer";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { encodeClosePayload } from "../../../src/protocol/websocket/close-codes.js";
@@ -473,6 +474,29 @@ describe("frame parser: violations", () => {
     assert.deepEqual(
       events.map((e) => e.slice(0, 2)),
       [["error", 1007]],
+    );
+  });
+
+  it("validates large text with an injected whole-buffer check, still failing early", () => {
+    const options: FrameParserOptions = { ...serverOptions, isUtf8 };
+    const text = enc.encode("ünïcödé ✓ ".repeat(200));
+    const good = masked(Opcode.Text, text);
+    for (const cut of [0, 7, 100, 1001, good.length - 1]) {
+      assert.deepEqual(parseChunks(options, splitAt(good, [cut])), [
+        ["message", false, Array.from(text)],
+      ]);
+    }
+    const bad = text.slice();
+    bad[1500] = 0xff;
+    const frame = masked(Opcode.Text, bad);
+    const { parser, events } = recordingParser(options);
+    parser.push(frame.slice(0, 6 + 1000));
+    assert.equal(events.length, 0);
+    parser.push(frame.slice(6 + 1000, 6 + 1600));
+    assert.deepEqual(
+      events.map((e) => e.slice(0, 2)),
+      [["error", 1007]],
+      "before the rest of the frame",
     );
   });
 

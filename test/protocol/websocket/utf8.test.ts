@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isUtf8 } from "node:buffer";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { isValidUtf8, Utf8Validator } from "../../../src/protocol/websocket/utf8.js";
@@ -151,5 +152,51 @@ describe("UTF-8 validation", () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it("gives the same answers with a whole-buffer validator for large pieces", () => {
+    const enc = new TextEncoder();
+    const piece = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 200 }).map((t) => Array.from(enc.encode(t))),
+      fc.constant(new Array(300).fill(0x62)),
+      fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 4 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (parts, cutSeeds) => {
+          const bytes = Uint8Array.from(parts.flat());
+          const expected = reference(bytes);
+          const cuts = [...new Set(cutSeeds.map((c) => c % (bytes.length + 1)))].sort(
+            (a, b) => a - b,
+          );
+          const v = new Utf8Validator(isUtf8);
+          let ok = true;
+          let from = 0;
+          for (const cut of [...cuts, bytes.length]) {
+            ok = ok && v.feed(bytes, from, cut);
+            from = cut;
+          }
+          assert.equal(ok && v.finish(), expected);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("uses the whole-buffer validator only for complete sequences", () => {
+    const seen: number[][] = [];
+    const v = new Utf8Validator((b) => {
+      seen.push(Array.from(b.subarray(b.length - 2)));
+      return isUtf8(b);
+    });
+    const bytes = new Uint8Array(300).fill(0x41);
+    bytes.set([0xf0, 0x9f, 0x98], 297); // a 4-byte sequence cut after 3 bytes
+    assert.equal(v.feed(bytes), true);
+    assert.deepEqual(seen, [[0x41, 0x41]], "the open sequence stays out of the whole-buffer call");
+    assert.equal(v.finish(), false);
+    assert.equal(v.feed(Uint8Array.from([0x80])), true);
+    assert.equal(v.finish(), true);
   });
 });
