@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import {
   checkUpgradeRequest,
   formatAcceptResponse,
@@ -156,6 +156,11 @@ export class FrameReader {
     }
   }
 
+  /** Frames decoded and not yet taken. */
+  drain(): RawFrame[] {
+    return this.frames.splice(0);
+  }
+
   /** The next frame, or null when the stream ended first. Rejects after `timeout` ms. */
   next(timeout = 5000): Promise<RawFrame | null> {
     const ready = this.frames.shift();
@@ -254,7 +259,7 @@ export async function startRawServer(
 export interface AcceptServer {
   port: number;
   url: string;
-  /** Resolves with the next server-side WebSocket. */
+  /** Resolves with the first server-side WebSocket accepted after this call. */
   nextSocket(): Promise<WebSocket>;
   close(): Promise<void>;
 }
@@ -264,13 +269,13 @@ export async function startAcceptServer(
     deflate?: PerMessageDeflateOptions | false;
     maxPayload?: number;
     closeTimeout?: number;
+    /** Called synchronously with each new socket (before any of its data is parsed). */
+    onSocket?: (ws: WebSocket) => void;
   } = {},
 ): Promise<AcceptServer> {
   const server = createServer();
-  const accepted: WebSocket[] = [];
   const waiters: ((ws: WebSocket) => void)[] = [];
   const sockets = new Set<Duplex>();
-  let handed = 0;
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -302,11 +307,8 @@ export async function startAcceptServer(
         : null,
       closeTimeout: options.closeTimeout,
     });
-    const waiter = waiters.shift();
-    if (waiter) {
-      handed++;
-      waiter(ws);
-    } else accepted.push(ws);
+    options.onSocket?.(ws);
+    waiters.shift()?.(ws);
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -315,11 +317,6 @@ export async function startAcceptServer(
     port,
     url: `ws://127.0.0.1:${port}`,
     nextSocket() {
-      const ready = accepted.shift();
-      if (ready) {
-        handed++;
-        return Promise.resolve(ready);
-      }
       return new Promise((resolve) => waiters.push(resolve));
     },
     close() {
@@ -411,4 +408,42 @@ export function collectMessages(
 /** Waits for `ms` (used only to let the event loop run, never to assert speed). */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A Duplex standing in for a TCP socket: counts write calls (write or writev batches). */
+export class CountingDuplex extends Duplex {
+  /** One entry per _write/_writev call: the chunks it carried. */
+  readonly calls: Buffer[][] = [];
+
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.calls.push([chunk]);
+    callback();
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.calls.push(chunks.map((c) => c.chunk));
+    callback();
+  }
+
+  override _read(): void {}
+
+  /** Everything written so far, joined. */
+  written(): Buffer {
+    return Buffer.concat(this.calls.flat());
+  }
+}
+
+/** Decodes every frame of a complete byte stream. */
+export function decodeFrames(bytes: Buffer): RawFrame[] {
+  const source = new CountingDuplex();
+  const reader = new FrameReader(source);
+  source.emit("data", bytes);
+  return reader.drain();
 }
