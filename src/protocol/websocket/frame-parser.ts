@@ -60,7 +60,8 @@ function headerSizeOf(b1: number): number {
 /**
  * Turns a byte stream into validated WebSocket events. Every protocol violation is reported once
  * through `error` with the close code to send, after which input is ignored; nothing throws.
- * Not re-entrant: callbacks must not call {@link push} on the same parser.
+ * Not re-entrant: callbacks must not call {@link push} on the same parser. An exception thrown by
+ * a callback propagates out of {@link push} and stops the parser.
  */
 export class FrameParser {
   private readonly events: FrameParserEvents;
@@ -116,8 +117,15 @@ export class FrameParser {
   push(chunk: Uint8Array): void {
     const end = chunk.length;
     let pos = 0;
-    while (pos < end && !this.stopped) {
-      pos = this.inHeader ? this.readHeader(chunk, pos, end) : this.readPayload(chunk, pos, end);
+    try {
+      while (pos < end && !this.stopped) {
+        pos = this.inHeader ? this.readHeader(chunk, pos, end) : this.readPayload(chunk, pos, end);
+      }
+    } catch (error) {
+      // Only a callback can throw. The rest of the chunk is unread, so the stream position is
+      // lost: stop rather than misparse what follows, and let the caller see the exception.
+      this.stop();
+      throw error;
     }
   }
 

@@ -573,6 +573,30 @@ describe("frame parser: violations", () => {
     assert.deepEqual(events, ["message"]);
   });
 
+  it("stops when a callback throws, and lets the exception through", () => {
+    const seen: string[] = [];
+    const parser = new FrameParser(clientOptions, {
+      message: () => {
+        seen.push("message");
+        throw new Error("from the application");
+      },
+      compressedFrame: () => {},
+      ping: () => seen.push("ping"),
+      pong: () => {},
+      close: () => {},
+      error: () => seen.push("error"),
+    });
+    assert.throws(
+      () =>
+        parser.push(
+          concat([encodeFrame(Opcode.Text, bytes(0x41)), encodeFrame(Opcode.Ping, bytes())]),
+        ),
+      /from the application/,
+    );
+    parser.push(encodeFrame(Opcode.Ping, bytes()));
+    assert.deepEqual(seen, ["message"]);
+  });
+
   it("never throws on random input", () => {
     fc.assert(
       fc.property(
