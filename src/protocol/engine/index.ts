@@ -1,4 +1,4 @@
-export { decodeBase64, encodeBase64 } from "./base64.js";
+export { decodeBase64, encodeBase64 } from "../base64.js";
 export { type BinaryData, isBinaryData, toUint8Array } from "./binary-data.js";
 export {
   type EngineHandshake,

@@ -5,7 +5,7 @@
  * binary frame with no type prefix; a peer without binary support gets it as text:
  * `"b" + base64(bytes)`.
  */
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "../base64.js";
 import {
   type EnginePacket,
   type EnginePacketResult,

@@ -4,7 +4,7 @@
  * as one byte followed by the data (`04 01 02 03` is a message of bytes 01 02 03); as text it is
  * `"b" + <type digit> + base64(data)`.
  */
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "../base64.js";
 import { decodeTextPacket } from "./packet.js";
 import {
   type EnginePacket,

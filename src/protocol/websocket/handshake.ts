@@ -4,7 +4,7 @@
  * @module
  */
 
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "../base64.js";
 import { WEBSOCKET_GUID } from "./constants.js";
 import { type ExtensionOffer, parseExtensions } from "./extensions.js";
 import { isToken, isValidHeaderValue, splitList } from "./http-tokens.js";
@@ -113,7 +113,8 @@ export function checkUpgradeRequest(request: { method: string; headers: Headers 
   }
   const rawKey = headers["sec-websocket-key"];
   const key = typeof rawKey === "string" ? trimWhitespace(rawKey) : undefined;
-  if (key === undefined || decodeBase64(key)?.length !== 16) {
+  // The key is base64 of 16 bytes: exactly 24 characters, padding included (RFC 6455 4.1).
+  if (key === undefined || key.length !== 24 || decodeBase64(key)?.length !== 16) {
     return { ok: false, status: 400, message: "Missing or invalid Sec-WebSocket-Key header" };
   }
   let protocols: string[] = [];

@@ -3,7 +3,7 @@
  * @module
  */
 
-export { decodeBase64, encodeBase64 } from "./base64.js";
+export { decodeBase64, encodeBase64 } from "../base64.js";
 export {
   CloseCode,
   type ClosePayload,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeBase64 } from "../../../src/protocol/websocket/base64.js";
+import { decodeBase64 } from "../../../src/protocol/base64.js";
 import {
   checkServerResponse,
   checkUpgradeRequest,

@@ -1,7 +1,8 @@
 /**
- * Standard base64 (RFC 4648 section 4, "+" and "/") without Node's Buffer, so the Engine.IO codecs
- * run unchanged in browsers. Engine.IO carries binary packets as base64 text in HTTP long-polling
- * payloads ("b" prefix) and, for clients without binary support, in WebSocket text frames.
+ * Standard base64 (RFC 4648 section 4, "+" and "/") without Node's Buffer, so the protocol codecs
+ * run unchanged in browsers. Used by the WebSocket handshake keys and by Engine.IO, which carries
+ * binary packets as base64 text in HTTP long-polling payloads ("b" prefix) and, for clients
+ * without binary support, in WebSocket text frames.
  */
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

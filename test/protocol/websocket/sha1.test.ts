@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import fc from "fast-check";
-import { decodeBase64, encodeBase64 } from "../../../src/protocol/websocket/base64.js";
 import { sha1 } from "../../../src/protocol/websocket/sha1.js";
 
 const enc = new TextEncoder();
@@ -44,56 +42,5 @@ describe("sha1", () => {
     for (const [n, digest] of Object.entries(expected)) {
       assert.equal(hex(sha1(new Uint8Array(Number(n)).fill(0x61))), digest, `n=${n}`);
     }
-  });
-});
-
-describe("base64", () => {
-  const vectors: Array<[string, string]> = [
-    ["", ""],
-    ["f", "Zg=="],
-    ["fo", "Zm8="],
-    ["foo", "Zm9v"],
-    ["foob", "Zm9vYg=="],
-    ["fooba", "Zm9vYmE="],
-    ["foobar", "Zm9vYmFy"],
-  ];
-  for (const [plain, encoded] of vectors) {
-    it(`encodes and decodes ${JSON.stringify(plain)} (RFC 4648 section 10)`, () => {
-      assert.equal(encodeBase64(enc.encode(plain)), encoded);
-      assert.deepEqual(decodeBase64(encoded), enc.encode(plain));
-    });
-  }
-
-  it("uses + and /", () => {
-    assert.equal(encodeBase64(Uint8Array.from([0xfb, 0xff, 0xbf])), "+/+/");
-    assert.deepEqual(decodeBase64("+/+/"), Uint8Array.from([0xfb, 0xff, 0xbf]));
-  });
-
-  for (const bad of [
-    "Zg=",
-    "Zg",
-    "Z===",
-    "====",
-    "Zg==Zg==",
-    "Zm9v!A==",
-    "Zm 9v",
-    "Zm9v\n",
-    "Zé==",
-    "=Zm9",
-  ]) {
-    it(`rejects ${JSON.stringify(bad)}`, () => {
-      assert.equal(decodeBase64(bad), null);
-    });
-  }
-
-  it("round-trips random bytes and matches Buffer", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
-        const text = encodeBase64(bytes);
-        assert.equal(text, Buffer.from(bytes).toString("base64"));
-        assert.deepEqual(decodeBase64(text), bytes);
-      }),
-      { numRuns: 500 },
-    );
   });
 });
