@@ -1,0 +1,483 @@
+/**
+ * `EngineSocket`: one Engine.IO session. It owns the session's state, its write buffer (bounded
+ * by `maxWriteBufferSize`), the heartbeat (revision 4: the server pings; revision 3: the client
+ * does) and the upgrade from polling to WebSocket, and survives the change of transport.
+ * @module
+ */
+
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import { type BinaryData, isBinaryData, toUint8Array } from "../protocol/engine/binary-data.js";
+import { encodeOpenPacket } from "../protocol/engine/handshake.js";
+import { type EnginePacket, EnginePacketType } from "../protocol/engine/packet-types.js";
+import type { PreparedEngineMessage } from "./prepared-message.js";
+import type { EngineServer } from "./server.js";
+import type { OutgoingPacket, SendCallback, Transport } from "./transports/transport.js";
+import type { WebSocketTransport } from "./transports/websocket.js";
+
+/** Milliseconds between the no-op answers that hurry the client's pending poll during an upgrade. */
+const UPGRADE_CHECK_INTERVAL = 100;
+
+const PACKET_NAMES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"] as const;
+
+/** Session states, as engine.io names them. */
+export type EngineReadyState = "opening" | "open" | "closing" | "closed";
+
+/** A packet as `packet`, `packetCreate` and `flush` listeners see it (engine.io's shape). */
+export interface EnginePacketEvent {
+  type: (typeof PACKET_NAMES)[number];
+  data?: string | Buffer;
+  options?: { compress: boolean };
+}
+
+/** Options of `send`. */
+export interface EngineSendOptions {
+  /** Allow permessage-deflate / HTTP compression for this message (default true). */
+  compress?: boolean;
+}
+
+/** Events of {@link EngineSocket}. */
+export interface EngineSocketEventMap {
+  /** The handshake was sent. */
+  open: [];
+  /** A message: a string for text, a Buffer for binary. */
+  message: [data: string | Buffer];
+  /** Same as `message` (engine.io's older name, used by Socket.IO). */
+  data: [data: string | Buffer];
+  /** The session ended (`reason`: "transport close", "ping timeout", "write buffer full", ...). */
+  close: [reason: string, description?: unknown];
+  /** A transport failure, just before `close` with "transport error" (only when listened to). */
+  error: [error: Error];
+  /** A packet from the client. */
+  packet: [packet: EnginePacketEvent];
+  /** A packet queued for the client. */
+  packetCreate: [packet: EnginePacketEvent];
+  /** Queued packets are being handed to the transport. */
+  flush: [packets: EnginePacketEvent[]];
+  /** The write buffer was handed to the transport. */
+  drain: [];
+  /** The client proved alive (pong, or ping in revision 3). */
+  heartbeat: [];
+  /** The client probed a better transport. */
+  upgrading: [transport: Transport];
+  /** The session moved to `transport`. */
+  upgrade: [transport: Transport];
+}
+
+/**
+ * One client session. Created by {@link EngineServer}; get it from the server's `connection`
+ * event.
+ *
+ * ```ts
+ * server.on("connection", (socket) => {
+ *   socket.on("message", (data) => socket.send(data));
+ *   socket.on("close", (reason) => console.log(socket.id, "closed:", reason));
+ * });
+ * ```
+ */
+export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
+  /** The session id. */
+  readonly id: string;
+  /** The server holding the session. */
+  readonly server: EngineServer;
+  /** The handshake request. */
+  readonly request: IncomingMessage;
+  /** Engine.IO protocol revision spoken by the client. */
+  readonly protocol: 3 | 4;
+  /** The client's address, as seen at the handshake. */
+  readonly remoteAddress: string;
+  /** Session state. */
+  readyState: EngineReadyState = "opening";
+  /** The current transport (`transport.name`: "polling" or "websocket"). */
+  transport: Transport;
+  /** The session moved from polling to WebSocket. */
+  upgraded = false;
+  /** A WebSocket is probing to take over the session. */
+  upgrading = false;
+
+  #writeBuffer: OutgoingPacket[] = [];
+  #writeBufferSize = 0;
+  #flushScheduled = false;
+  #pingIntervalTimer: NodeJS.Timeout | null = null;
+  #pingTimeoutTimer: NodeJS.Timeout | null = null;
+  #detachTransport: (() => void) | null = null;
+  #abortUpgrade: (() => void) | null = null;
+
+  /** @internal Sessions are created by the server. */
+  constructor(
+    id: string,
+    server: EngineServer,
+    transport: Transport,
+    request: IncomingMessage,
+    protocol: 3 | 4,
+  ) {
+    super();
+    this.id = id;
+    this.server = server;
+    this.request = request;
+    this.protocol = protocol;
+    this.remoteAddress = request.socket?.remoteAddress ?? "";
+    this.transport = transport;
+    transport.sid = id;
+    this.#attachTransport(transport);
+    this.#onOpen();
+  }
+
+  /**
+   * Sends a message (text, or bytes: any ArrayBuffer or view). Messages sent in one event-loop
+   * turn leave together. `callback` runs once the message is written, or with an error if the
+   * session closes first.
+   */
+  send(
+    data: string | BinaryData,
+    options?: EngineSendOptions | SendCallback,
+    callback?: SendCallback,
+  ): this {
+    if (typeof options === "function") {
+      callback = options;
+      options = undefined;
+    }
+    let payload: string | Uint8Array;
+    if (typeof data === "string") payload = data;
+    else if (isBinaryData(data)) payload = toUint8Array(data);
+    else payload = String(data);
+    this.#sendPacket(
+      EnginePacketType.Message,
+      payload,
+      null,
+      options?.compress !== false,
+      callback,
+    );
+    return this;
+  }
+
+  /** Same as {@link send}. */
+  write(
+    data: string | BinaryData,
+    options?: EngineSendOptions | SendCallback,
+    callback?: SendCallback,
+  ): this {
+    return this.send(data, options, callback);
+  }
+
+  /** Sends a message encoded once for many sessions (broadcasts); see {@link PreparedEngineMessage}. */
+  sendPrepared(
+    message: PreparedEngineMessage,
+    options?: EngineSendOptions | SendCallback,
+    callback?: SendCallback,
+  ): this {
+    if (typeof options === "function") {
+      callback = options;
+      options = undefined;
+    }
+    this.#sendPacket(
+      EnginePacketType.Message,
+      message.data,
+      message,
+      options?.compress !== false,
+      callback,
+    );
+    return this;
+  }
+
+  /**
+   * Closes the session once the write buffer is flushed ("forced close"). With `discard`, what is
+   * still buffered is dropped and the transport closed at once.
+   */
+  close(discard?: boolean): void {
+    if (discard && (this.readyState === "open" || this.readyState === "closing")) {
+      this.readyState = "closing";
+      this.#closeTransport(true);
+      return;
+    }
+    if (this.readyState !== "open") return;
+    this.readyState = "closing";
+    if (this.#writeBuffer.length > 0) {
+      this.once("drain", () => this.#closeTransport(false));
+      return;
+    }
+    this.#closeTransport(false);
+  }
+
+  /** @internal Lets a new transport (a WebSocket) probe and take over the session. */
+  maybeUpgrade(next: Transport): void {
+    this.upgrading = true;
+    let checkTimer: NodeJS.Timeout | null = null;
+    const upgradeTimer = setTimeout(() => {
+      cleanup();
+      next.close();
+    }, this.server.opts.upgradeTimeout);
+
+    // The client switches only after its pending poll returned: answer it right away.
+    const hurryPoll = (): void => {
+      const current = this.transport;
+      if (current.name !== "polling" || !current.writable) return;
+      if (this.#writeBuffer.length > 0) this.#flush();
+      else current.send([controlPacket(EnginePacketType.Noop)]);
+    };
+    const onPacket = (packet: EnginePacket): void => {
+      if (packet.type === EnginePacketType.Ping && packet.data === "probe") {
+        next.send([controlPacket(EnginePacketType.Pong, "probe")]);
+        this.emit("upgrading", next);
+        if (checkTimer !== null) clearInterval(checkTimer);
+        hurryPoll();
+        checkTimer = setInterval(hurryPoll, UPGRADE_CHECK_INTERVAL);
+      } else if (packet.type === EnginePacketType.Upgrade && this.readyState !== "closed") {
+        cleanup();
+        this.#switchTransport(next);
+      } else {
+        cleanup();
+        next.close();
+      }
+    };
+    const onFailure = (): void => {
+      cleanup();
+      next.close();
+    };
+    const cleanup = (): void => {
+      this.upgrading = false;
+      clearTimeout(upgradeTimer);
+      if (checkTimer !== null) clearInterval(checkTimer);
+      checkTimer = null;
+      next.off("packet", onPacket);
+      next.off("close", onFailure);
+      next.off("error", onFailure);
+      next.off("malformed", onFailure);
+      this.#abortUpgrade = null;
+    };
+    next.on("packet", onPacket);
+    next.once("close", onFailure);
+    next.once("error", onFailure);
+    next.once("malformed", onFailure);
+    this.#abortUpgrade = onFailure;
+  }
+
+  /** The upgrade packet arrived: everything from now on goes over `next`, in order. */
+  #switchTransport(next: Transport): void {
+    const previous = this.transport;
+    // A poll still pending gets an empty answer: the client no longer reads it.
+    if (previous.writable) previous.send([controlPacket(EnginePacketType.Noop)]);
+    this.#detachTransport?.();
+    previous.discard();
+    previous.close();
+    this.upgraded = true;
+    this.transport = next;
+    this.#attachTransport(next);
+    this.emit("upgrade", next);
+    this.#flush();
+    if (this.readyState === "closing") next.close(() => this.#onClose("forced close"));
+  }
+
+  #onOpen(): void {
+    this.readyState = "open";
+    const options = this.server.opts;
+    const open = encodeOpenPacket({
+      sid: this.id,
+      upgrades: this.server.upgrades(this.transport.name),
+      pingInterval: options.pingInterval,
+      pingTimeout: options.pingTimeout,
+      maxPayload: options.maxHttpBufferSize,
+    });
+    this.#sendPacket(EnginePacketType.Open, open.slice(1), null, false, undefined);
+    if (options.initialPacket !== undefined) this.send(options.initialPacket);
+    this.emit("open");
+    if (this.protocol === 3) this.#resetPingTimeout(options.pingInterval + options.pingTimeout);
+    else this.#schedulePing();
+  }
+
+  #attachTransport(transport: Transport): void {
+    const onPacket = (packet: EnginePacket): void => this.#onPacket(packet);
+    const onMalformed = (reason: string): void => this.#onClose("parse error", reason);
+    const onError = (error: Error): void => this.#onError(error);
+    const onDrain = (): void => {
+      if (transport.name === "websocket") this.#flush();
+      else this.#scheduleFlush();
+    };
+    const onClose = (): void => this.#onClose("transport close");
+    transport.on("packet", onPacket);
+    transport.on("malformed", onMalformed);
+    transport.on("error", onError);
+    transport.on("drain", onDrain);
+    transport.on("close", onClose);
+    this.#detachTransport = () => {
+      transport.off("packet", onPacket);
+      transport.off("malformed", onMalformed);
+      transport.off("error", onError);
+      transport.off("drain", onDrain);
+      transport.off("close", onClose);
+      this.#detachTransport = null;
+    };
+  }
+
+  #onPacket(packet: EnginePacket): void {
+    if (this.readyState !== "open") return;
+    if (this.listenerCount("packet") > 0) this.emit("packet", toPacketEvent(packet));
+    switch (packet.type) {
+      case EnginePacketType.Ping: {
+        if (this.protocol !== 3) {
+          this.#onError(new Error("invalid heartbeat direction"));
+          return;
+        }
+        const options = this.server.opts;
+        this.#resetPingTimeout(options.pingInterval + options.pingTimeout);
+        this.#sendPacket(EnginePacketType.Pong, packet.data, null, false, undefined);
+        this.emit("heartbeat");
+        return;
+      }
+      case EnginePacketType.Pong:
+        if (this.protocol === 3) {
+          this.#onError(new Error("invalid heartbeat direction"));
+          return;
+        }
+        if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
+        this.#pingTimeoutTimer = null;
+        // The next ping comes one interval after this answer.
+        this.#pingIntervalTimer?.refresh();
+        this.emit("heartbeat");
+        return;
+      case EnginePacketType.Message: {
+        const data = toMessageData(packet.data);
+        this.emit("data", data);
+        this.emit("message", data);
+        return;
+      }
+      default:
+      // open, upgrade and noop carry nothing for the session.
+    }
+  }
+
+  #schedulePing(): void {
+    const options = this.server.opts;
+    this.#pingIntervalTimer = setTimeout(() => {
+      this.#sendPacket(EnginePacketType.Ping, undefined, null, false, undefined);
+      this.#resetPingTimeout(options.pingTimeout);
+    }, options.pingInterval);
+  }
+
+  #resetPingTimeout(timeout: number): void {
+    if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
+    this.#pingTimeoutTimer = setTimeout(() => {
+      this.#pingTimeoutTimer = null;
+      this.#onClose("ping timeout");
+    }, timeout);
+  }
+
+  #sendPacket(
+    type: EnginePacketType,
+    data: string | Uint8Array | undefined,
+    prepared: PreparedEngineMessage | null,
+    compress: boolean,
+    callback: SendCallback | undefined,
+  ): void {
+    if (this.readyState === "closing" || this.readyState === "closed") {
+      if (callback) process.nextTick(callback, new Error("The session is closed"));
+      return;
+    }
+    const size = prepared !== null ? prepared.size : data === undefined ? 1 : data.length + 1;
+    const packet: OutgoingPacket = { type, data, prepared, compress, callback, size };
+    if (this.listenerCount("packetCreate") > 0) {
+      this.emit("packetCreate", toPacketEvent(packet, compress));
+    }
+    const transport = this.transport;
+    const limit = this.server.opts.maxWriteBufferSize;
+    if (this.#writeBuffer.length === 0 && transport.name === "websocket" && transport.writable) {
+      // The hot path: straight to the WebSocket, which coalesces this turn's writes itself.
+      (transport as WebSocketTransport).sendPacket(packet);
+      if (transport.bufferedAmount > limit) this.#onClose("write buffer full", undefined, true);
+      return;
+    }
+    this.#writeBuffer.push(packet);
+    this.#writeBufferSize += size;
+    if (this.#writeBufferSize + transport.bufferedAmount > limit) {
+      this.#onClose("write buffer full", undefined, true);
+      return;
+    }
+    if (!transport.writable) return;
+    if (transport.name === "websocket") this.#flush();
+    else this.#scheduleFlush();
+  }
+
+  /** Polling answers carry every packet of this turn: flush once the turn's sends are done. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#scheduledFlush);
+  }
+
+  readonly #scheduledFlush = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    const transport = this.transport;
+    if (this.readyState === "closed" || !transport.writable || this.#writeBuffer.length === 0) {
+      return;
+    }
+    const packets = this.#writeBuffer;
+    this.#writeBuffer = [];
+    this.#writeBufferSize = 0;
+    if (this.listenerCount("flush") > 0 || this.server.listenerCount("flush") > 0) {
+      const events = packets.map((p) => toPacketEvent(p, p.compress));
+      this.emit("flush", events);
+      this.server.emit("flush", this, events);
+    }
+    transport.send(packets);
+    this.emit("drain");
+    if (this.server.listenerCount("drain") > 0) this.server.emit("drain", this);
+  }
+
+  #closeTransport(discard: boolean): void {
+    if (discard) this.transport.discard();
+    this.transport.close(() => this.#onClose("forced close"));
+  }
+
+  #onError(error: Error): void {
+    if (this.readyState === "closed") return;
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    this.#onClose("transport error", error);
+  }
+
+  /** Ends the session; `force` drops the transport at once instead of closing it politely. */
+  #onClose(reason: string, description?: unknown, force = false): void {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    if (this.#pingIntervalTimer !== null) clearTimeout(this.#pingIntervalTimer);
+    if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
+    this.#pingIntervalTimer = null;
+    this.#pingTimeoutTimer = null;
+    this.#abortUpgrade?.();
+    const unsent = this.#writeBuffer;
+    this.#writeBuffer = [];
+    this.#writeBufferSize = 0;
+    if (unsent.length > 0) {
+      const error = new Error(`The session closed: ${reason}`);
+      for (const p of unsent) if (p.callback) process.nextTick(p.callback, error);
+    }
+    this.#detachTransport?.();
+    if (force) this.transport.destroy();
+    else this.transport.close();
+    this.emit("close", reason, description);
+  }
+}
+
+function controlPacket(type: EnginePacketType, data?: string): OutgoingPacket {
+  return { type, data, prepared: null, compress: false, callback: undefined, size: 1 };
+}
+
+/** Binary messages reach listeners as Buffers (a view, not a copy). */
+function toMessageData(data: string | Uint8Array | undefined): string | Buffer {
+  if (data === undefined) return "";
+  if (typeof data === "string" || Buffer.isBuffer(data)) return data;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function toPacketEvent(
+  packet: { type: EnginePacketType; data?: string | Uint8Array | undefined },
+  compress?: boolean,
+): EnginePacketEvent {
+  const event: EnginePacketEvent = { type: PACKET_NAMES[packet.type] };
+  if (packet.data !== undefined) event.data = toMessageData(packet.data);
+  if (compress !== undefined) event.options = { compress };
+  return event;
+}

@@ -1,0 +1,89 @@
+/**
+ * The Engine.IO server's refusal answers: the protocol's error codes and messages, sent as a
+ * JSON body with status 400 (403 for `Forbidden`) to HTTP requests, and as a plain HTTP 400
+ * written on the raw socket to refused WebSocket upgrades, as the reference server does.
+ * @module
+ */
+
+import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+
+/** The protocol's error codes. */
+export const EngineErrorCode = {
+  UnknownTransport: 0,
+  UnknownSid: 1,
+  BadHandshakeMethod: 2,
+  BadRequest: 3,
+  Forbidden: 4,
+  UnsupportedProtocolVersion: 5,
+} as const;
+
+/** One of the protocol's error codes. */
+export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
+
+/** The message of each code, indexed by code (the `message` field of the JSON answer). */
+export const ENGINE_ERROR_MESSAGES: Readonly<Record<EngineErrorCode, string>> = {
+  0: "Transport unknown",
+  1: "Session ID unknown",
+  2: "Bad handshake method",
+  3: "Bad request",
+  4: "Forbidden",
+  5: "Unsupported protocol version",
+};
+
+/**
+ * What went wrong, for `connection_error` listeners: e.g. `{ name: "TRANSPORT_MISMATCH" }` or
+ * `{ sid }`. A `message` (from `allowRequest`) replaces the code's message in the answer.
+ */
+export type EngineErrorContext = Record<string, unknown> & { message?: string; name?: string };
+
+/** The message sent for `code`: the context's message when it is a non-empty string. */
+export function errorMessage(code: EngineErrorCode, context?: EngineErrorContext): string {
+  const custom = context?.message;
+  return typeof custom === "string" && custom.length > 0 ? custom : ENGINE_ERROR_MESSAGES[code];
+}
+
+/**
+ * Answers an HTTP request with `{"code":N,"message":"..."}`: status 403 for Forbidden, 400
+ * otherwise. Does nothing if the response already started (a middleware answered).
+ */
+export function respondWithError(
+  response: ServerResponse,
+  code: EngineErrorCode,
+  context?: EngineErrorContext,
+): void {
+  if (response.headersSent || response.writableEnded) return;
+  const body = JSON.stringify({ code, message: errorMessage(code, context) });
+  const headers: OutgoingHttpHeaders = {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  };
+  response.writeHead(code === EngineErrorCode.Forbidden ? 403 : 400, headers);
+  response.end(body);
+}
+
+/** Answers a refused upgrade on the raw socket (HTTP 400, the message as body) and ends it. */
+export function rejectUpgrade(
+  socket: Duplex,
+  code: EngineErrorCode,
+  context?: EngineErrorContext,
+): void {
+  // The peer may reset the connection while we answer; that is not our error to report.
+  socket.on("error", ignore);
+  if (socket.writable) {
+    const message = errorMessage(code, context);
+    socket.write(
+      "HTTP/1.1 400 Bad Request\r\n" +
+        "Connection: close\r\n" +
+        "Content-Type: text/html\r\n" +
+        `Content-Length: ${Buffer.byteLength(message)}\r\n` +
+        "\r\n" +
+        message,
+    );
+  }
+  // Close once the answer is out (not before: destroy() would drop it).
+  socket.once("finish", () => socket.destroy());
+  socket.end();
+}
+
+function ignore(): void {}

@@ -1,0 +1,586 @@
+/**
+ * `EngineServer`: the Engine.IO v4 server (with revision 3 behind `allowEIO3`). It routes HTTP
+ * long-polling requests and WebSocket upgrades to sessions, checks each request as the protocol
+ * requires (answering refusals with the protocol's error codes), runs handshakes, and attaches
+ * to an application's HTTP server without disturbing its other routes.
+ * @module
+ */
+
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type {
+  Server as HttpServer,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  ServerResponse,
+} from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "../websocket/server.js";
+import type { WebSocket } from "../websocket/websocket.js";
+import { serializeCookie } from "./cookie.js";
+import { createCorsMiddleware } from "./cors.js";
+import { type EnginePacketEvent, EngineSocket } from "./engine-socket.js";
+import {
+  ENGINE_ERROR_MESSAGES,
+  EngineErrorCode,
+  type EngineErrorContext,
+  rejectUpgrade,
+  respondWithError,
+} from "./errors.js";
+import {
+  type AttachOptions,
+  computePath,
+  type EngineMiddleware,
+  type EngineServerOptions,
+  type ResolvedEngineOptions,
+  resolveOptions,
+  type TransportName,
+} from "./options.js";
+import { PollingTransport } from "./transports/polling.js";
+import type { Transport } from "./transports/transport.js";
+import { WebSocketTransport } from "./transports/websocket.js";
+import { UpgradeResponse } from "./upgrade-response.js";
+
+/** A request as the server sees it: `_query` holds its parsed query string (as in engine.io). */
+export type EngineRequest = IncomingMessage & { _query: Record<string, string> };
+
+/** Argument of the `connection_error` event. */
+export interface EngineConnectionError {
+  req: IncomingMessage;
+  code: EngineErrorCode;
+  message: string;
+  context: EngineErrorContext;
+}
+
+/** Events of {@link EngineServer}. */
+export interface EngineServerEventMap {
+  /** A new session. */
+  connection: [socket: EngineSocket];
+  /** A request was refused. */
+  connection_error: [error: EngineConnectionError];
+  /** Headers of a handshake response (polling or WebSocket), before they are written. */
+  initial_headers: [headers: OutgoingHttpHeaders, request: IncomingMessage];
+  /** Headers of every response, before they are written. */
+  headers: [headers: OutgoingHttpHeaders, request: IncomingMessage];
+  /** A session hands its write buffer to its transport. */
+  flush: [socket: EngineSocket, packets: EnginePacketEvent[]];
+  /** A session's write buffer was handed to its transport. */
+  drain: [socket: EngineSocket];
+}
+
+type Verdict = (code?: EngineErrorCode, context?: EngineErrorContext) => void;
+
+/** Origins with characters no HTTP header may carry are refused (as engine.io does). */
+const INVALID_HEADER_CHARS = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * The Engine.IO server. Attach it to an HTTP server (`attach`), or hand it requests yourself
+ * (`handleRequest`, `handleUpgrade`).
+ *
+ * ```ts
+ * const engine = new EngineServer({ pingInterval: 10_000 });
+ * engine.attach(httpServer);
+ * engine.on("connection", (socket) => socket.send("hello"));
+ * ```
+ */
+export class EngineServer extends EventEmitter<EngineServerEventMap> {
+  /** The protocol's error codes, under engine.io's names. */
+  static readonly errors = {
+    UNKNOWN_TRANSPORT: EngineErrorCode.UnknownTransport,
+    UNKNOWN_SID: EngineErrorCode.UnknownSid,
+    BAD_HANDSHAKE_METHOD: EngineErrorCode.BadHandshakeMethod,
+    BAD_REQUEST: EngineErrorCode.BadRequest,
+    FORBIDDEN: EngineErrorCode.Forbidden,
+    UNSUPPORTED_PROTOCOL_VERSION: EngineErrorCode.UnsupportedProtocolVersion,
+  } as const;
+  /** The message of each error code. */
+  static readonly errorMessages = ENGINE_ERROR_MESSAGES;
+
+  /** The options, defaults filled in. */
+  readonly opts: ResolvedEngineOptions;
+  /** Open sessions by id. */
+  readonly clients = new Map<string, EngineSocket>();
+  /** The HTTP server created by `listen()`, if any. */
+  httpServer: HttpServer | HttpsServer | undefined;
+
+  readonly #middlewares: EngineMiddleware[] = [];
+  #websocketServer: WebSocketServer | null = null;
+  /** Session ids chosen before a WebSocket handshake, for the cookie in its 101 answer. */
+  readonly #upgradeIds = new WeakMap<IncomingMessage, string>();
+  /** Headers that middlewares set for a WebSocket handshake. */
+  readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
+
+  /** @throws TypeError for invalid options. */
+  constructor(options: EngineServerOptions = {}) {
+    super();
+    this.opts = resolveOptions(options);
+    if (this.opts.cors) this.#middlewares.push(createCorsMiddleware(this.opts.cors));
+  }
+
+  /** Number of open sessions. */
+  get clientsCount(): number {
+    return this.clients.size;
+  }
+
+  /** Adds an Express-style middleware, run on every Engine.IO request before it is checked. */
+  use(middleware: EngineMiddleware): this {
+    this.#middlewares.push(middleware);
+    return this;
+  }
+
+  /** Transports a session on `transport` may upgrade to. */
+  upgrades(transport: TransportName): string[] {
+    if (!this.opts.allowUpgrades) return [];
+    return transport === "polling" && this.opts.transports.includes("websocket")
+      ? ["websocket"]
+      : [];
+  }
+
+  /** A new session id (override, or use the `generateId` option, to choose your own). */
+  generateId(request: IncomingMessage): string | Promise<string> {
+    if (this.opts.generateId) return this.opts.generateId(request);
+    return randomBytes(15).toString("base64url");
+  }
+
+  /**
+   * Takes the Engine.IO requests of `server` (those under the path) and leaves every other
+   * request to the listeners it already had.
+   */
+  attach(server: HttpServer | HttpsServer, options: AttachOptions = {}): this {
+    const path = computePath(
+      options.path ?? this.opts.path,
+      options.addTrailingSlash ?? this.opts.addTrailingSlash,
+    );
+    const destroyUpgrade = options.destroyUpgrade ?? this.opts.destroyUpgrade;
+    const destroyUpgradeTimeout = options.destroyUpgradeTimeout ?? this.opts.destroyUpgradeTimeout;
+    const matches = (request: IncomingMessage): boolean => (request.url ?? "").startsWith(path);
+
+    const previous = server.listeners("request").slice();
+    server.removeAllListeners("request");
+    server.on("close", () => this.close());
+    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+      if (matches(request)) {
+        this.handleRequest(request, response);
+        return;
+      }
+      for (const listener of previous) listener.call(server, request, response);
+    });
+    if (!this.opts.transports.includes("websocket")) return this;
+    server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (matches(request)) {
+        this.handleUpgrade(request, socket, head);
+        return;
+      }
+      // Another listener may own this path; only an upgrade nobody can answer is ended.
+      if (!destroyUpgrade || server.listenerCount("upgrade") > 1) return;
+      const timer = setTimeout(() => {
+        const bytesWritten = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+        if (socket.writable && bytesWritten <= 0) {
+          socket.on("error", () => {});
+          socket.end();
+        }
+      }, destroyUpgradeTimeout);
+      timer.unref();
+    });
+    return this;
+  }
+
+  /** Handles an Engine.IO HTTP request (polling GET/POST, CORS preflight). Never throws. */
+  handleRequest(request: IncomingMessage, response: ServerResponse): void {
+    const query = prepareQuery(request);
+    this.#runMiddlewares(request, response, (error) => {
+      if (error !== undefined) {
+        this.#refuseRequest(request, response, EngineErrorCode.BadRequest, {
+          name: "MIDDLEWARE_FAILURE",
+          error,
+        });
+        return;
+      }
+      // A middleware answered (a CORS preflight, an authentication failure).
+      if (response.headersSent || response.writableEnded) return;
+      this.#verify(request, query, false, (code, context) => {
+        if (code !== undefined) {
+          this.#refuseRequest(request, response, code, context);
+          return;
+        }
+        if (query.sid) {
+          // verify() checked that the session exists and is on polling.
+          const transport = this.clients.get(query.sid)?.transport;
+          if (transport instanceof PollingTransport) transport.onRequest(request, response);
+          else this.#refuseRequest(request, response, EngineErrorCode.BadRequest);
+          return;
+        }
+        this.#pollingHandshake(request, response, query);
+      });
+    });
+  }
+
+  /** Handles a WebSocket upgrade request for Engine.IO. Never throws. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const query = prepareQuery(request);
+    // The head may be a view on a buffer Node reuses; middlewares and hooks may be asynchronous.
+    const ownHead = head.length > 0 ? Buffer.from(head) : head;
+    const response = new UpgradeResponse(request, socket);
+    this.#upgradeHeaders.set(request, response.headers);
+    const refuse: Verdict = (code = EngineErrorCode.BadRequest, context = {}) => {
+      this.#upgradeHeaders.delete(request);
+      this.#emitConnectionError(request, code, context);
+      rejectUpgrade(socket, code, context);
+    };
+    this.#runMiddlewares(request, response as unknown as ServerResponse, (error) => {
+      if (error !== undefined) {
+        refuse(EngineErrorCode.BadRequest, { name: "MIDDLEWARE_FAILURE", error });
+        return;
+      }
+      if (response.writableEnded || socket.destroyed) return;
+      this.#verify(request, query, true, (code, context) => {
+        if (code !== undefined) {
+          refuse(code, context);
+          return;
+        }
+        if (query.transport !== "websocket") {
+          refuse(EngineErrorCode.BadRequest, { name: "TRANSPORT_HANDSHAKE_ERROR" });
+          return;
+        }
+        if (query.sid) this.#upgradeSession(request, socket, ownHead, query, refuse);
+        else this.#websocketHandshake(request, socket, ownHead, query, refuse);
+      });
+    });
+  }
+
+  /**
+   * Closes every session ("forced close") and stops accepting WebSocket connections until the
+   * next upgrade request. An attached HTTP server is left running.
+   */
+  close(): this {
+    for (const client of [...this.clients.values()]) client.close(true);
+    if (this.#websocketServer !== null) {
+      this.#websocketServer.close();
+      this.#websocketServer = null;
+    }
+    return this;
+  }
+
+  // ---- checks ---------------------------------------------------------------------------
+
+  #verify(
+    request: IncomingMessage,
+    query: Record<string, string>,
+    upgrade: boolean,
+    verdict: Verdict,
+  ): void {
+    const transport = query.transport;
+    if (!this.opts.transports.includes(transport as TransportName)) {
+      verdict(EngineErrorCode.UnknownTransport, { transport });
+      return;
+    }
+    const origin = request.headers.origin;
+    if (typeof origin === "string" && INVALID_HEADER_CHARS.test(origin)) {
+      verdict(EngineErrorCode.BadRequest, { name: "INVALID_ORIGIN", origin });
+      return;
+    }
+    const sid = query.sid;
+    if (sid) {
+      const client = this.clients.get(sid);
+      if (client === undefined) {
+        verdict(EngineErrorCode.UnknownSid, { sid });
+        return;
+      }
+      if (!upgrade && client.transport.name !== transport) {
+        verdict(EngineErrorCode.BadRequest, {
+          name: "TRANSPORT_MISMATCH",
+          transport,
+          previousTransport: client.transport.name,
+        });
+        return;
+      }
+      verdict();
+      return;
+    }
+    if (request.method !== "GET") {
+      verdict(EngineErrorCode.BadHandshakeMethod, { method: request.method });
+      return;
+    }
+    if (transport === "websocket" && !upgrade) {
+      verdict(EngineErrorCode.BadRequest, { name: "TRANSPORT_HANDSHAKE_ERROR" });
+      return;
+    }
+    if (protocolOf(query, this.opts.allowEIO3) === null) {
+      verdict(EngineErrorCode.UnsupportedProtocolVersion, { protocol: query.EIO });
+      return;
+    }
+    const allowRequest = this.opts.allowRequest;
+    if (!allowRequest) {
+      verdict();
+      return;
+    }
+    let decided = false;
+    try {
+      allowRequest(request, (message, success) => {
+        if (decided) return;
+        decided = true;
+        if (success) verdict();
+        else verdict(EngineErrorCode.Forbidden, { message: message ?? undefined });
+      });
+    } catch (error) {
+      if (decided) return;
+      decided = true;
+      verdict(EngineErrorCode.Forbidden, { name: "ALLOW_REQUEST_FAILURE", error });
+    }
+  }
+
+  #runMiddlewares(
+    request: IncomingMessage,
+    response: ServerResponse,
+    done: (error?: unknown) => void,
+  ): void {
+    const middlewares = this.#middlewares;
+    if (middlewares.length === 0) {
+      done();
+      return;
+    }
+    const run = (index: number): void => {
+      let called = false;
+      const next = (error?: unknown): void => {
+        if (called) return;
+        called = true;
+        if (error !== undefined && error !== null) done(error);
+        else if (index + 1 < middlewares.length) run(index + 1);
+        else done();
+      };
+      try {
+        middlewares[index](request, response, next);
+      } catch (error) {
+        next(error ?? new Error("middleware failed"));
+      }
+    };
+    run(0);
+  }
+
+  #refuseRequest(
+    request: IncomingMessage,
+    response: ServerResponse,
+    code: EngineErrorCode,
+    context: EngineErrorContext = {},
+  ): void {
+    this.#emitConnectionError(request, code, context);
+    respondWithError(response, code, context);
+  }
+
+  #emitConnectionError(
+    request: IncomingMessage,
+    code: EngineErrorCode,
+    context: EngineErrorContext,
+  ): void {
+    this.emit("connection_error", {
+      req: request,
+      code,
+      message: ENGINE_ERROR_MESSAGES[code],
+      context,
+    });
+  }
+
+  // ---- handshakes -----------------------------------------------------------------------
+
+  #pollingHandshake(
+    request: IncomingMessage,
+    response: ServerResponse,
+    query: Record<string, string>,
+  ): void {
+    const protocol = protocolOf(query, this.opts.allowEIO3)!;
+    this.#newId(request, (id, context) => {
+      if (id === null) {
+        this.#refuseRequest(request, response, EngineErrorCode.BadRequest, context);
+        return;
+      }
+      // The client may have given up while the id was being chosen.
+      if (response.destroyed || response.writableEnded) return;
+      const transport = new PollingTransport(request, protocol, !query.b64, {
+        maxHttpBufferSize: this.opts.maxHttpBufferSize,
+        httpCompression: this.opts.httpCompression,
+      });
+      const socket = this.#register(id, transport, request, protocol);
+      transport.onRequest(request, response);
+      this.emit("connection", socket);
+    });
+  }
+
+  #websocketHandshake(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    query: Record<string, string>,
+    refuse: Verdict,
+  ): void {
+    const protocol = protocolOf(query, this.opts.allowEIO3)!;
+    this.#newId(request, (id, context) => {
+      if (id === null) {
+        refuse(EngineErrorCode.BadRequest, context);
+        return;
+      }
+      this.#upgradeIds.set(request, id);
+      this.#acceptWebSocket(request, socket, head, (websocket) => {
+        if (this.clients.has(id)) {
+          websocket.close();
+          return;
+        }
+        const transport = this.#websocketTransport(request, websocket, protocol, query);
+        const session = this.#register(id, transport, request, protocol);
+        this.emit("connection", session);
+      });
+    });
+  }
+
+  /** A WebSocket for an existing polling session: it probes, then takes over the session. */
+  #upgradeSession(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    query: Record<string, string>,
+    refuse: Verdict,
+  ): void {
+    const upgradable = (session: EngineSocket | undefined): session is EngineSocket =>
+      session !== undefined &&
+      this.opts.allowUpgrades &&
+      session.readyState === "open" &&
+      session.transport.name === "polling" &&
+      !session.upgrading &&
+      !session.upgraded;
+    if (!upgradable(this.clients.get(query.sid))) {
+      refuse(EngineErrorCode.BadRequest, { name: "UPGRADE_REFUSED" });
+      return;
+    }
+    this.#acceptWebSocket(request, socket, head, (websocket) => {
+      // The session may have closed or started another upgrade during the handshake.
+      const session = this.clients.get(query.sid);
+      if (!upgradable(session)) {
+        websocket.close();
+        return;
+      }
+      session.maybeUpgrade(this.#websocketTransport(request, websocket, session.protocol, query));
+    });
+  }
+
+  #websocketTransport(
+    request: IncomingMessage,
+    websocket: WebSocket,
+    protocol: 3 | 4,
+    query: Record<string, string>,
+  ): WebSocketTransport {
+    const deflate = this.opts.perMessageDeflate;
+    const threshold = deflate ? (deflate.threshold ?? 1024) : -1;
+    return new WebSocketTransport(request, websocket, protocol, !query.b64, threshold);
+  }
+
+  #acceptWebSocket(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    onOpen: (websocket: WebSocket) => void,
+  ): void {
+    if (this.#websocketServer === null) {
+      const server = new WebSocketServer({
+        noServer: true,
+        clientTracking: false,
+        maxPayload: this.opts.maxHttpBufferSize,
+        perMessageDeflate: this.opts.perMessageDeflate,
+      });
+      server.on("headers", (lines, req) => this.#addUpgradeHeaders(lines, req));
+      this.#websocketServer = server;
+    }
+    this.#websocketServer.handleUpgrade(request, socket, head, (websocket) => onOpen(websocket));
+  }
+
+  /** The 101 answer's extra headers: middlewares', the cookie, `headers` listeners'. */
+  #addUpgradeHeaders(lines: string[], request: IncomingMessage): void {
+    const headers = this.#upgradeHeaders.get(request) ?? {};
+    this.#upgradeHeaders.delete(request);
+    if (!prepareQuery(request).sid) {
+      const id = this.#upgradeIds.get(request);
+      if (this.opts.cookie && id !== undefined) {
+        headers["Set-Cookie"] = [serializeCookie(id, this.opts.cookie)];
+      }
+      this.emit("initial_headers", headers, request);
+    }
+    this.emit("headers", headers, request);
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const item of value) lines.push(`${name}: ${item}`);
+      else lines.push(`${name}: ${value}`);
+    }
+  }
+
+  /** Creates the session for a new transport and keeps it in `clients` until it closes. */
+  #register(
+    id: string,
+    transport: Transport,
+    request: IncomingMessage,
+    protocol: 3 | 4,
+  ): EngineSocket {
+    transport.on("headers", (headers, req) => {
+      if (!prepareQuery(req).sid) {
+        if (this.opts.cookie) headers["Set-Cookie"] = [serializeCookie(id, this.opts.cookie)];
+        this.emit("initial_headers", headers, req);
+      }
+      this.emit("headers", headers, req);
+    });
+    const socket = new EngineSocket(id, this, transport, request, protocol);
+    this.clients.set(id, socket);
+    socket.once("close", () => {
+      if (this.clients.get(id) === socket) this.clients.delete(id);
+    });
+    return socket;
+  }
+
+  /** Runs `generateId` (sync or async), refusing ids that are empty or already in use. */
+  #newId(
+    request: IncomingMessage,
+    callback: (id: string | null, context: EngineErrorContext) => void,
+  ): void {
+    const accept = (id: unknown): void => {
+      if (typeof id !== "string" || id.length === 0 || this.clients.has(id)) {
+        callback(null, { name: "ID_GENERATION_ERROR" });
+        return;
+      }
+      callback(id, {});
+    };
+    const fail = (error: unknown): void => {
+      callback(null, { name: "ID_GENERATION_ERROR", error });
+    };
+    let result: string | Promise<string>;
+    try {
+      result = this.generateId(request);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (typeof result === "string") accept(result);
+    else Promise.resolve(result).then(accept, fail);
+  }
+}
+
+/** The protocol revision asked for by `EIO`, or null when it is not served. */
+function protocolOf(query: Record<string, string>, allowEIO3: boolean): 3 | 4 | null {
+  if (query.EIO === "4") return 4;
+  if (query.EIO === "3" && allowEIO3) return 3;
+  return null;
+}
+
+/** Parses the query string once per request into `request._query` (first value of each key). */
+function prepareQuery(request: IncomingMessage): Record<string, string> {
+  const engineRequest = request as EngineRequest;
+  const existing = engineRequest._query;
+  if (existing !== undefined && existing !== null && typeof existing === "object") return existing;
+  const query: Record<string, string> = {};
+  const url = request.url ?? "";
+  const start = url.indexOf("?");
+  if (start !== -1) {
+    for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
+      if (key === "__proto__" || Object.hasOwn(query, key)) continue;
+      query[key] = value;
+    }
+  }
+  engineRequest._query = query;
+  return query;
+}

@@ -1,0 +1,119 @@
+/**
+ * What a session needs from a transport (HTTP long-polling or WebSocket): decoded packets in,
+ * batches of packets out, whether it can take a batch now, and its life cycle.
+ * @module
+ */
+
+import { EventEmitter } from "node:events";
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { EnginePacket, EnginePacketType } from "../../protocol/engine/packet-types.js";
+import type { TransportName } from "../options.js";
+import type { PreparedEngineMessage } from "../prepared-message.js";
+
+/** Called once a sent packet was written out, or with the reason it never will be. */
+export type SendCallback = (error?: Error) => void;
+
+/**
+ * A packet in a session's write buffer. `prepared` is set for broadcast messages, whose wire
+ * forms are shared between sessions; `size` is what it counts against the write-buffer limit.
+ */
+export interface OutgoingPacket {
+  type: EnginePacketType;
+  data: string | Uint8Array | undefined;
+  prepared: PreparedEngineMessage | null;
+  compress: boolean;
+  callback: SendCallback | undefined;
+  size: number;
+}
+
+/** Events of a {@link Transport}. */
+export interface TransportEventMap {
+  /** A packet from the client (never `close`: the transport handles that itself). */
+  packet: [packet: EnginePacket];
+  /** Input that is not valid Engine.IO: the session ends with "parse error". */
+  malformed: [reason: string];
+  /** A transport failure: the session ends with "transport error". */
+  error: [error: Error];
+  /** The transport is closed. */
+  close: [];
+  /** The transport can take packets again. */
+  drain: [];
+  /** Response headers about to be written (the server adds cookies, user listeners others). */
+  headers: [headers: OutgoingHttpHeaders, request: IncomingMessage];
+}
+
+/** Base class of the transports. */
+export abstract class Transport extends EventEmitter<TransportEventMap> {
+  /** "polling" or "websocket". */
+  abstract readonly name: TransportName;
+  /** The request that created the transport. */
+  readonly request: IncomingMessage;
+  /** Engine.IO protocol revision spoken by the client. */
+  readonly protocol: 3 | 4;
+  /** False when the client asked for base64 instead of binary (`b64` query parameter). */
+  readonly supportsBinary: boolean;
+  /** The session id, once the transport belongs to a session. */
+  sid = "";
+  /** "open" until `close()`, "closed" once the transport is done. */
+  readyState: "open" | "closing" | "closed" = "open";
+  /** Set when the session moved to another transport: closing then sends nothing. */
+  discarded = false;
+  #closeCallbacks: (() => void)[] = [];
+
+  constructor(request: IncomingMessage, protocol: 3 | 4, supportsBinary: boolean) {
+    super();
+    this.request = request;
+    this.protocol = protocol;
+    this.supportsBinary = supportsBinary;
+  }
+
+  /** Whether `send` may be called now. */
+  abstract get writable(): boolean;
+
+  /** Bytes handed to the transport but not yet to the operating system. */
+  abstract get bufferedAmount(): number;
+
+  /** Writes packets; only while `writable`. */
+  abstract send(packets: OutgoingPacket[]): void;
+
+  /** Ends at once, dropping whatever is unsent. */
+  abstract destroy(): void;
+
+  /** The transport's own way of closing; calls `done` once the close is under way. */
+  protected abstract doClose(done: () => void): void;
+
+  /** Closes the transport; `callback` runs once the close is under way (or it is closed). */
+  close(callback?: () => void): void {
+    if (this.readyState === "closed") {
+      if (callback) process.nextTick(callback);
+      return;
+    }
+    if (callback) this.#closeCallbacks.push(callback);
+    if (this.readyState === "closing") return;
+    this.readyState = "closing";
+    this.doClose(() => {
+      const callbacks = this.#closeCallbacks;
+      this.#closeCallbacks = [];
+      for (const fn of callbacks) fn();
+    });
+  }
+
+  /** Marks the transport as replaced by another one. */
+  discard(): void {
+    this.discarded = true;
+  }
+
+  /** Final state; `close` is emitted once. */
+  protected onClose(): void {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    this.emit("close");
+  }
+
+  /** Reports a failure to the session, if one still listens (a discarded transport has none). */
+  protected onError(message: string, cause?: unknown): void {
+    if (this.listenerCount("error") === 0) return;
+    const error = new Error(message, cause === undefined ? undefined : { cause });
+    this.emit("error", error);
+  }
+}

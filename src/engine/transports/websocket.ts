@@ -1,0 +1,151 @@
+/**
+ * The WebSocket transport: one Engine.IO packet per WebSocket message. Text packets are text
+ * frames; binary messages are binary frames (revision 3: with the packet type as first byte), or
+ * base64 text for clients that asked for it. Broadcast messages are written as frames prepared
+ * once for every recipient.
+ * @module
+ */
+
+import type { IncomingMessage } from "node:http";
+import { encodeBase64 } from "../../protocol/base64.js";
+import { decodeTextPacket } from "../../protocol/engine/packet.js";
+import {
+  type EnginePacketResult,
+  EnginePacketType,
+  makePacket,
+  TYPE_CHARS,
+} from "../../protocol/engine/packet-types.js";
+import { decodePacketV3, encodePacketV3 } from "../../protocol/engine/v3-packet.js";
+import type { RawData, SendOptions, WebSocket } from "../../websocket/websocket.js";
+import type { OutgoingPacket, SendCallback } from "./transport.js";
+import { Transport } from "./transport.js";
+
+/**
+ * Unsent bytes above which the transport reports itself not writable: packets then wait in the
+ * session's write buffer (counted against its limit) and volatile messages can be dropped.
+ */
+const HIGH_WATER_MARK = 1024 * 1024;
+
+// Shared option objects: no allocation per message.
+const TEXT: SendOptions = { binary: false, compress: true };
+const TEXT_RAW: SendOptions = { binary: false, compress: false };
+const BINARY: SendOptions = { binary: true, compress: true };
+const BINARY_RAW: SendOptions = { binary: true, compress: false };
+
+/** WebSocket transport over a connection accepted by the WebSocket layer. */
+export class WebSocketTransport extends Transport {
+  readonly name = "websocket";
+  readonly #socket: WebSocket;
+  /** Compression threshold when permessage-deflate was negotiated; -1 otherwise. */
+  readonly #deflateThreshold: number;
+
+  constructor(
+    request: IncomingMessage,
+    socket: WebSocket,
+    protocol: 3 | 4,
+    supportsBinary: boolean,
+    deflateThreshold: number,
+  ) {
+    super(request, protocol, supportsBinary);
+    this.#socket = socket;
+    this.#deflateThreshold = socket.extensions === "" ? -1 : deflateThreshold;
+    socket.on("message", this.#onMessage);
+    socket.once("close", this.#onSocketClose);
+    socket.on("error", this.#onSocketError);
+    socket.on("drain", this.#onDrain);
+  }
+
+  get writable(): boolean {
+    return (
+      this.readyState === "open" &&
+      this.#socket.readyState === 1 &&
+      this.#socket.bufferedAmount < HIGH_WATER_MARK
+    );
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  readonly #onMessage = (data: RawData, isBinary: boolean): void => {
+    // binaryType is the default "nodebuffer": every message arrives as one Buffer.
+    const bytes = data as Buffer;
+    let result: EnginePacketResult;
+    if (this.protocol === 4) {
+      if (isBinary) {
+        this.emit("packet", { type: EnginePacketType.Message, data: bytes });
+        return;
+      }
+      result = decodeTextPacket(bytes.toString());
+    } else {
+      result = decodePacketV3(isBinary ? bytes : bytes.toString());
+    }
+    if (!result.ok) {
+      this.emit("malformed", result.reason);
+      return;
+    }
+    if (result.packet.type === EnginePacketType.Close) {
+      // A client asking to close: end the connection as engine.io does for polling.
+      this.close();
+      return;
+    }
+    this.emit("packet", result.packet);
+  };
+
+  readonly #onSocketClose = (): void => {
+    this.onClose();
+  };
+
+  readonly #onSocketError = (error: Error): void => {
+    this.onError("websocket error", error);
+  };
+
+  readonly #onDrain = (): void => {
+    if (this.readyState === "open") this.emit("drain");
+  };
+
+  send(packets: OutgoingPacket[]): void {
+    for (let i = 0; i < packets.length; i++) this.sendPacket(packets[i]);
+  }
+
+  /** Writes one packet as one WebSocket message. */
+  sendPacket(packet: OutgoingPacket): void {
+    const socket = this.#socket;
+    const callback = packet.callback === undefined ? undefined : adaptCallback(packet.callback);
+    const compress = packet.compress && this.#deflateThreshold >= 0;
+    const prepared = packet.prepared;
+    // A prepared frame is uncompressed: use it unless this connection would compress the message.
+    if (prepared !== null && !(compress && prepared.size >= this.#deflateThreshold)) {
+      socket.sendPrepared(prepared.websocketFrame(this.protocol, this.supportsBinary), callback);
+      return;
+    }
+    const data = packet.data;
+    if (data === undefined) {
+      socket.send(TYPE_CHARS[packet.type], TEXT_RAW, callback);
+    } else if (typeof data === "string") {
+      socket.send(TYPE_CHARS[packet.type] + data, compress ? TEXT : TEXT_RAW, callback);
+    } else if (this.protocol === 4) {
+      if (this.supportsBinary) socket.send(data, compress ? BINARY : BINARY_RAW, callback);
+      else socket.send(`b${encodeBase64(data)}`, compress ? TEXT : TEXT_RAW, callback);
+    } else {
+      const encoded = encodePacketV3(makePacket(packet.type, data), this.supportsBinary);
+      const options =
+        typeof encoded === "string" ? (compress ? TEXT : TEXT_RAW) : compress ? BINARY : BINARY_RAW;
+      socket.send(encoded, options, callback);
+    }
+  }
+
+  protected doClose(done: () => void): void {
+    this.#socket.close();
+    done();
+  }
+
+  destroy(): void {
+    this.readyState = "closing";
+    this.#socket.terminate();
+  }
+}
+
+function adaptCallback(callback: SendCallback): (error?: Error | null) => void {
+  return (error) => callback(error ?? undefined);
+}
