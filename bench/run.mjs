@@ -109,7 +109,7 @@ async function main() {
     console.log(
       `\n${noisy} of ${runs.length} runs saw other processes take more than ` +
         `${NOISY_OTHER_CPU_PERCENT}% of a CPU (marked "!"): treat those figures as noisy, rerun ` +
-        "when the machine is quiet or with --rounds 3.",
+        "when the machine is quiet or with more --rounds.",
     );
   }
 

@@ -11,9 +11,9 @@ export const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [o
   --window M          messages in flight per load connection         [16]
   --inflight-cap B    at most B payload bytes in flight per connection: the window
                       shrinks for big payloads (64k -> 4); 0 = no cap [256k]
-  --duration S        measured seconds per run                       [5]
+  --duration S        measured seconds per run                       [3]
   --warmup S          warm-up seconds per run (not measured)         [1]
-  --rounds R          repeat every server R times per cell, report medians [1]
+  --rounds R          runs per server per cell; the summary shows the best [2]
   --text              send text frames instead of binary
   --pin               pin the server to CPU 0 and the load generator to CPU 1 (taskset)
   --out FILE          JSON results file                   [bench/results/latest.json]
@@ -64,9 +64,9 @@ export function parseOptions(argv) {
       connections: { type: "string", default: "100" },
       window: { type: "string", default: "16" },
       "inflight-cap": { type: "string", default: "256k" },
-      duration: { type: "string", default: "5" },
+      duration: { type: "string", default: "3" },
       warmup: { type: "string", default: "1" },
-      rounds: { type: "string", default: "1" },
+      rounds: { type: "string", default: "2" },
       text: { type: "boolean", default: false },
       pin: { type: "boolean", default: false },
       out: { type: "string", default: "bench/results/latest.json" },

@@ -1,5 +1,4 @@
 // Aggregation and the printed tables of bench/run.mjs.
-import { median } from "./stats.mjs";
 
 /** Distinct labels for the servers list: "ws,ws" becomes "ws" and "ws#2". */
 export function labelServers(servers) {
@@ -51,22 +50,35 @@ export function formatRunLine(run) {
 }
 
 /**
- * One row per (deflate, size) cell: the median messages/s of each server over its rounds, and
- * the ratio of the first server to the second.
+ * One row per (deflate, size) cell: for each server, the figures of its best round (highest
+ * msg/s), and the ratios of the first server to the second. Best, not median: other processes
+ * on the machine only ever slow a run down, so the best round is the one least disturbed.
  */
 export function summarize(runs, labels, cells) {
   return cells.map(({ deflate, size }) => {
-    const row = { deflate, size, messagesPerSec: {}, messagesPerServerCpuSecond: {}, p99Ms: {} };
+    const row = {
+      deflate,
+      size,
+      rounds: {},
+      noisy: {},
+      messagesPerSec: {},
+      messagesPerServerCpuSecond: {},
+      p99Ms: {},
+    };
     for (const label of labels) {
       const ok = runs.filter(
         (r) =>
           r.label === label && r.deflate === deflate && r.size === size && r.error === undefined,
       );
-      row.messagesPerSec[label] = median(ok.map((r) => r.result.messagesPerSec));
-      row.messagesPerServerCpuSecond[label] = median(
-        ok.map((r) => r.result.messagesPerServerCpuSecond),
+      const best = ok.reduce(
+        (a, r) => (a === null || r.result.messagesPerSec > a.result.messagesPerSec ? r : a),
+        null,
       );
-      row.p99Ms[label] = median(ok.map((r) => r.result.latencyMs.p99).filter((v) => v !== null));
+      row.rounds[label] = ok.length;
+      row.noisy[label] = best?.noisy ?? false;
+      row.messagesPerSec[label] = best?.result.messagesPerSec ?? null;
+      row.messagesPerServerCpuSecond[label] = best?.result.messagesPerServerCpuSecond ?? null;
+      row.p99Ms[label] = best?.result.latencyMs.p99 ?? null;
     }
     if (labels.length >= 2) {
       const [a, b] = labels;
@@ -95,7 +107,7 @@ export function formatSummary(summary, labels) {
   const rows = summary.map((row) => [
     row.deflate ? "on" : "off",
     formatSize(row.size),
-    ...labels.map((l) => grouped(row.messagesPerSec[l])),
+    ...labels.map((l) => `${grouped(row.messagesPerSec[l])}${row.noisy[l] ? "!" : ""}`),
     ...labels.map((l) => fixed(row.p99Ms[l], 1)),
     ...(ratioHeader === "" ? [] : [fixed(row.ratio, 2)]),
     ...labels.map((l) => grouped(row.messagesPerServerCpuSecond[l])),
