@@ -193,6 +193,14 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     if (this.readyState !== "open") return;
     this.readyState = "closing";
     if (this.#writeBuffer.length > 0) {
+      if (this.transport.name === "polling" && this.transport.writable) {
+        // A poll is pending and this turn's packets not yet flushed: one answer carries both
+        // them and the close packet.
+        this.#writeBuffer.push(controlPacket(EnginePacketType.Close));
+        this.#flush();
+        this.#closeTransport(false);
+        return;
+      }
       this.once("drain", () => this.#closeTransport(false));
       return;
     }

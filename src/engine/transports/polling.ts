@@ -51,6 +51,8 @@ export class PollingTransport extends Transport {
   #closeTimer: NodeJS.Timeout | null = null;
   /** Bytes of the response being written. */
   #inFlight = 0;
+  /** The client was sent the close packet: closing need not wait for it. */
+  #closeSent = false;
 
   constructor(
     request: IncomingMessage,
@@ -205,6 +207,7 @@ export class PollingTransport extends Transport {
       this.#pendingClose = null;
       packets = [...packets, CLOSE];
     }
+    if (packets[packets.length - 1].type === EnginePacketType.Close) this.#closeSent = true;
     this.#respond(request, response, packets);
     pendingClose?.();
   }
@@ -308,7 +311,7 @@ export class PollingTransport extends Transport {
     if (this.#writable) {
       this.send([CLOSE]);
       finish();
-    } else if (this.discarded) {
+    } else if (this.discarded || this.#closeSent) {
       finish();
     } else {
       this.#pendingClose = finish;
