@@ -26,10 +26,17 @@ const WebSocketServer = await loadServerClass();
 const perMessageDeflate = deflate ? { threshold: 1024, concurrencyLimit: 10 } : false;
 const server = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate });
 
+// Messages received, reported with each usage sample: a cross-check of the load generator's
+// count that costs one increment per message, the same for both implementations.
+let messages = 0;
+
 server.on("connection", (ws) => {
   // The load generator tears connections down abruptly at the end of a run.
   ws.on("error", () => {});
-  ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+  ws.on("message", (data, isBinary) => {
+    messages++;
+    ws.send(data, { binary: isBinary });
+  });
 });
 server.on("error", (error) => {
   process.send?.({ type: "error", message: error.message });
@@ -48,6 +55,7 @@ process.on("message", (message) => {
       elu: performance.eventLoopUtilization(),
       at: performance.now(),
       rss: process.memoryUsage.rss(),
+      messages,
     });
   } else if (message?.type === "stop") {
     process.exit(0);

@@ -75,6 +75,7 @@ function usageDelta(before, after) {
     cpuPercent: (cpuMs / wallMs) * 100,
     eventLoopUtilization: active / (active + idle),
     rssMiB: after.rss / 1024 / 1024,
+    messagesPerSec: ((after.messages - before.messages) / wallMs) * 1000,
   };
 }
 
