@@ -34,17 +34,21 @@ export type VerifyClientDone = (
   headers?: Record<string, string>,
 ) => void;
 
-/** Synchronous form: `true` accepts, `false` refuses with 401. */
-export type VerifyClientSync = (info: VerifyClientInfo) => boolean;
-/** Callback form (recognized, as in ws, by declaring two parameters). */
-export type VerifyClientAsync = (info: VerifyClientInfo, done: VerifyClientDone) => void;
-/** Promise form: resolves `true` to accept, `false` (401) or a rejection to refuse. */
-export type VerifyClientPromise = (
+/**
+ * Decides whether a client may connect, before the handshake is answered. Three forms:
+ * - synchronous, `(info) => boolean`: `false` refuses with 401;
+ * - Promise, `async (info) => boolean | VerifyClientRejection`: a rejection object refuses with
+ *   its status, message and headers;
+ * - callback (recognized, as in ws, by declaring two parameters), `(info, done) => void`:
+ *   `done(false, 403, "Forbidden")` refuses.
+ *
+ * One signature covers all three so TypeScript can type an inline hook of any form.
+ */
+export type VerifyClient = (
   info: VerifyClientInfo,
-) => Promise<boolean | VerifyClientRejection>;
-
-/** Decides whether a client may connect, before the handshake is answered. */
-export type VerifyClient = VerifyClientSync | VerifyClientAsync | VerifyClientPromise;
+  done: VerifyClientDone,
+  // biome-ignore lint/suspicious/noConfusingVoidType: the callback form returns nothing.
+) => boolean | Promise<boolean | VerifyClientRejection> | void;
 
 /** The decision, whichever form made it. `error`: the hook threw or its Promise rejected. */
 export type VerifyOutcome =
@@ -53,6 +57,9 @@ export type VerifyOutcome =
   | { accepted: false; error: unknown };
 
 const ACCEPTED: VerifyOutcome = { accepted: true };
+
+/** Given to one-parameter hooks, which decide by their return value and never call it. */
+function ignoreDone(): void {}
 
 /** An object is a rejection; otherwise truthiness decides, as ws does for the sync form. */
 function fromResult(result: unknown): VerifyOutcome {
@@ -94,12 +101,12 @@ export function runVerifyClient(
   let returned: unknown;
   try {
     if (verify.length >= 2) {
-      (verify as VerifyClientAsync)(info, (result, code, message, headers) => {
+      verify(info, (result, code, message, headers) => {
         once(result ? ACCEPTED : { accepted: false, status: code || 401, message, headers });
       });
       return;
     }
-    returned = (verify as VerifyClientSync | VerifyClientPromise)(info);
+    returned = verify(info, ignoreDone);
   } catch (error) {
     once({ accepted: false, error });
     return;

@@ -7,6 +7,7 @@ import {
   closeHttp,
   closeWss,
   delay,
+  eventually,
   listen,
   maskedFrame,
   openClient,
@@ -98,13 +99,7 @@ describe("WebSocketServer close()", () => {
     try {
       const port = await listen(http);
       const pending = rawExchange(port, upgradeRequest(port));
-      await withTimeout(
-        (async () => {
-          while (verifying === 0) await delay(5);
-        })(),
-        5000,
-        "verifyClient called",
-      );
+      await eventually(() => verifying > 0, "verifyClient called");
       await closeWss(wss);
       assert.equal((await pending).status, 503);
 

@@ -8,6 +8,7 @@ import {
   acceptFor,
   closeWss,
   delay,
+  eventually,
   maskedFrame,
   openClient,
   RawPeer,
@@ -183,15 +184,22 @@ describe("WebSocketServer handshake details", () => {
         port,
         Buffer.concat([Buffer.from(request), maskedFrame(0x1, "early"), maskedFrame(0x1, "bird")]),
       );
-      await peer.until(() => messages.length === 2, "two messages");
-      assert.deepEqual(messages, ["early", "bird"]);
-      assert.equal(peer.response?.status, 101);
-      assert.equal(peer.response?.headers["sec-websocket-accept"], acceptFor(key));
-      assert.equal(peer.response?.headers["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-      assert.equal(peer.response?.headers.upgrade?.toLowerCase(), "websocket");
-      assert.equal(peer.response?.headers["sec-websocket-protocol"], undefined);
-      assert.equal(peer.response?.headers["sec-websocket-extensions"], undefined);
-      peer.destroy();
+      try {
+        await eventually(() => messages.length === 2, "two messages");
+        await peer.until(() => peer.response !== undefined, "the 101");
+        assert.deepEqual(messages, ["early", "bird"]);
+        assert.equal(peer.response?.status, 101);
+        assert.equal(peer.response?.headers["sec-websocket-accept"], acceptFor(key));
+        assert.equal(
+          peer.response?.headers["sec-websocket-accept"],
+          "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+        );
+        assert.equal(peer.response?.headers.upgrade?.toLowerCase(), "websocket");
+        assert.equal(peer.response?.headers["sec-websocket-protocol"], undefined);
+        assert.equal(peer.response?.headers["sec-websocket-extensions"], undefined);
+      } finally {
+        peer.destroy();
+      }
     } finally {
       await closeWss(wss);
     }
@@ -211,20 +219,17 @@ describe("WebSocketServer handshake details", () => {
     try {
       const port = await wssPort(wss);
       const peer = await RawPeer.connect(port, upgradeRequest(port));
-      await withTimeout(
-        (async () => {
-          while (!approve) await delay(5);
-        })(),
-        5000,
-        "verifyClient called",
-      );
+      await eventually(() => approve !== undefined, "verifyClient called");
       // Sent before the 101: a client must not, but the bytes must not be lost or misread either.
       peer.socket.write(maskedFrame(0x1, "impatient"));
       await delay(20);
       approve?.();
-      await peer.until(() => messages.length === 1, "the early message");
-      assert.deepEqual(messages, ["impatient"]);
-      peer.destroy();
+      try {
+        await eventually(() => messages.length === 1, "the early message");
+        assert.deepEqual(messages, ["impatient"]);
+      } finally {
+        peer.destroy();
+      }
     } finally {
       await closeWss(wss);
     }
@@ -285,13 +290,7 @@ describe("WebSocketServer handshake details", () => {
     try {
       const port = await wssPort(wss);
       const peer = await RawPeer.connect(port, upgradeRequest(port));
-      await withTimeout(
-        (async () => {
-          while (!later) await delay(5);
-        })(),
-        5000,
-        "verifyClient called",
-      );
+      await eventually(() => later !== undefined, "verifyClient called");
       peer.destroy();
       await delay(20);
       later?.(true);

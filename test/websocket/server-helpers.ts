@@ -23,6 +23,24 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Resolves once `condition()` holds, checking every 5 ms; rejects after `ms`. */
+export function eventually(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (condition()) resolve();
+        else timer = setTimeout(check, 5);
+      };
+      let timer: NodeJS.Timeout | undefined;
+      check();
+      // The bounded wait below rejects; this keeps the poll from outliving it.
+      setTimeout(() => clearTimeout(timer), ms).unref();
+    }),
+    ms,
+    what,
+  );
+}
+
 /** Listens on 127.0.0.1, a free port; returns the port. */
 export function listen(server: HttpServer | HttpsServer): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -170,7 +188,7 @@ export function upgradeRequest(
 
 /** The Sec-WebSocket-Accept for `key`, computed here independently of the code under test. */
 export function acceptFor(key: string): string {
-  return createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC11B65`).digest("base64");
+  return createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
 }
 
 /** An HTTP response read off a raw socket. */

@@ -1,0 +1,50 @@
+/**
+ * `duplexio/websocket`: WebSocket (RFC 6455) with permessage-deflate (RFC 7692) for Node.
+ *
+ * A drop-in for the `ws` package: `WebSocketServer` and `WebSocket` take the same options and
+ * emit the same events, and `WebSocket` also has the browser API (`onmessage`,
+ * `addEventListener`, `binaryType`, ...).
+ *
+ * ```ts
+ * import { WebSocketServer } from "duplexio/websocket";
+ *
+ * const wss = new WebSocketServer({ port: 8080, perMessageDeflate: true });
+ * wss.on("connection", (socket) => {
+ *   socket.on("message", (data, isBinary) => socket.send(data, { binary: isBinary }));
+ * });
+ * ```
+ * @module
+ */
+
+export { CloseCode } from "../protocol/websocket/close-codes.js";
+export { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+export { WebSocketHandshakeError } from "./handshake-error.js";
+export type { AllowedOrigins } from "./origin-check.js";
+export type { PerMessageDeflateOptions } from "./permessage-deflate.js";
+export {
+  type HeartbeatOptions,
+  WebSocketServer,
+  type WebSocketServerEventMap,
+  type WebSocketServerOptions,
+} from "./server.js";
+export type {
+  VerifyClient,
+  VerifyClientDone,
+  VerifyClientInfo,
+  VerifyClientRejection,
+} from "./verify-client.js";
+export {
+  type BinaryType,
+  type BrowserListener,
+  type BrowserListenerOptions,
+  PreparedMessage,
+  prepareMessage,
+  type RawData,
+  type SendCallback,
+  type SendData,
+  type SendOptions,
+  WebSocket,
+  type WebSocketBrowserEventMap,
+  type WebSocketEventMap,
+  type WebSocketOptions,
+} from "./websocket.js";
