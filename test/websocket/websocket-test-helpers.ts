@@ -377,7 +377,7 @@ export function nextEvent<T extends unknown[] = unknown[]>(
     emitter.once(event, ((...args: T) => {
       clearTimeout(timer);
       resolve(args);
-    }) as (...args: never[]) => void);
+    }) as unknown as (...args: never[]) => void);
   });
 }
 
