@@ -161,6 +161,25 @@ export async function until(
   }
 }
 
+/** `promise`, or a rejection after `ms` (the timer is cleared either way). */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what = "operation",
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
