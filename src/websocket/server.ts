@@ -23,6 +23,7 @@ import {
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
+import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
 import { type AllowedOrigins, createOriginCheck, type OriginCheck } from "./origin-check.js";
 import { PerMessageDeflate, type PerMessageDeflateOptions } from "./permessage-deflate.js";
 import { rejectHandshake } from "./reject-handshake.js";
@@ -67,17 +68,17 @@ export interface WebSocketServerOptions {
   clientTracking?: boolean;
   /** Ping every client every `interval` ms and terminate those that do not answer in time. */
   heartbeat?: HeartbeatOptions;
+  /** Answer pings with pongs automatically (default true). */
+  autoPong?: boolean;
   /** Ms that `close()` waits for clients' closing handshakes before terminating them (default 10 s). */
   closeTimeout?: number;
 }
 
-/** The `heartbeat` option. */
-export interface HeartbeatOptions {
-  /** Ms between pings. */
-  interval: number;
-  /** Ms a peer has to answer a ping with a pong (default: `interval`). */
-  timeout?: number;
-}
+/**
+ * The `heartbeat` option: `interval` ms between pings, `timeout` ms (default: `interval`) for the
+ * pong; `timers` replaces the timer functions (tests).
+ */
+export type HeartbeatOptions = HeartbeatSettings;
 
 /** Events of {@link WebSocketServer} and their arguments. */
 export interface WebSocketServerEventMap {
@@ -159,6 +160,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   #removeForwarders: (() => void) | null = null;
   #httpServerClosed = true;
   #closeTimer: NodeJS.Timeout | null = null;
+  #heartbeat: Heartbeat | null = null;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer`, plus handshake options.
@@ -193,6 +195,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     if (this.#deflateOptions) checkDeflateOptions(this.#deflateOptions, maxPayload);
     this.#originCheck = options.allowedOrigins ? createOriginCheck(options.allowedOrigins) : null;
     this.#tracking = options.clientTracking ?? true;
+    if (options.heartbeat) checkHeartbeatOptions(options.heartbeat);
     this.options = {
       ...options,
       maxPayload,
@@ -215,6 +218,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     } else if (options.server) {
       this.#httpServer = options.server;
     }
+    if (options.heartbeat) this.#heartbeat = startHeartbeat(this.#live, options.heartbeat);
     if (this.#httpServer) this.#attach(this.#httpServer);
     if (this.#ownsHttpServer && this.#httpServer) {
       if (callback) this.once("listening", callback);
@@ -469,6 +473,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       protocol,
       extensions,
       deflate: compressor,
+      autoPong: this.options.autoPong,
     });
     this.#track(client);
     callback(client, request);
@@ -514,6 +519,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
     this.#detach?.();
     this.#detach = null;
+    // Closing clients answer the close frame, not pings: terminating them here would be wrong.
+    this.#heartbeat?.stop();
+    this.#heartbeat = null;
     for (const socket of this.#pending) rejectHandshake(socket, 503, "The server is shutting down");
     this.#pending.clear();
     if (this.#ownsHttpServer && this.#httpServer) {
@@ -544,6 +552,19 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.#removeForwarders?.();
     this.#removeForwarders = null;
     process.nextTick(() => this.emit("close"));
+  }
+}
+
+/** Heartbeat timings must be usable by timers: positive interval, non-negative timeout. */
+function checkHeartbeatOptions(options: HeartbeatSettings): void {
+  if (!Number.isFinite(options.interval) || options.interval <= 0) {
+    throw new TypeError('"heartbeat.interval" must be a positive number of milliseconds');
+  }
+  if (
+    options.timeout !== undefined &&
+    !(Number.isFinite(options.timeout) && options.timeout >= 0)
+  ) {
+    throw new TypeError('"heartbeat.timeout" must be a non-negative number of milliseconds');
   }
 }
 
