@@ -15,7 +15,7 @@ import {
 } from "./frames.js";
 import { delay, withTimeout } from "./timing.js";
 
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65";
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /** The Sec-WebSocket-Accept value for a key (RFC 6455 section 4.2.2), computed independently. */
 export function acceptKeyFor(key: string): string {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, afterEach, before, describe, it } from "node:test";
 import { type RunningEchoServer, startEchoServer } from "../helpers/echo-server.js";
-import { parseResponseHead, RawClient } from "../helpers/raw-client.js";
+import { acceptKeyFor, parseResponseHead, RawClient } from "../helpers/raw-client.js";
 import { expectStillEchoes } from "./expect.js";
 
 /** Sends `request` on a fresh socket and returns the status line's code (0: no response). */
@@ -115,9 +115,13 @@ describe("hostile handshakes against the server", () => {
   });
 
   it("accepts a valid handshake with a correct Sec-WebSocket-Accept (sanity check)", async () => {
-    const client = await RawClient.connect(server.port);
+    // The example of RFC 6455 section 1.3.
+    assert.equal(acceptKeyFor("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    const key = "dGhlIHNhbXBsZSBub25jZQ==";
+    const client = await RawClient.connect(server.port, { headers: { "sec-websocket-key": key } });
     try {
       assert.equal(client.response?.status, 101);
+      assert.equal(client.response?.headers["sec-websocket-accept"], acceptKeyFor(key));
       assert.equal(client.response?.headers.upgrade?.toLowerCase(), "websocket");
     } finally {
       client.destroy();
