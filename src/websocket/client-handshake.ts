@@ -299,12 +299,19 @@ export function startClientHandshake(
           fail(new Error(result.message));
           return;
         }
-        deflate = new PerMessageDeflate(
-          result.params,
-          "client",
-          options.deflate!,
-          options.maxPayload,
-        );
+        try {
+          deflate = new PerMessageDeflate(
+            result.params,
+            "client",
+            options.deflate!,
+            options.maxPayload,
+          );
+        } catch (error) {
+          // Out-of-range perMessageDeflate options: reported like any other handshake failure.
+          socket.destroy();
+          fail(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
       }
       const extensionHeader = response.headers["sec-websocket-extensions"];
       const extensions = typeof extensionHeader === "string" ? extensionHeader.trim() : "";

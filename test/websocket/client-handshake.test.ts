@@ -145,6 +145,13 @@ describe("response checks", () => {
     assert.match(result.error?.message ?? "", /extension/i);
   });
 
+  test("out-of-range perMessageDeflate options fail the connection instead of throwing", async () => {
+    const result = await failure(
+      new WebSocket(`${server.url}/extension`, { perMessageDeflate: { threshold: -1 } }),
+    );
+    assert.match(result.error?.message ?? "", /threshold/);
+  });
+
   test("invalid permessage-deflate parameters fail the connection", async () => {
     const result = await failure(new WebSocket(`${server.url}/bad-deflate`));
     assert.match(result.error?.message ?? "", /permessage-deflate/);

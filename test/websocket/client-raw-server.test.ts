@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { deflateRawSync } from "node:zlib";
+import { constants, deflateRawSync } from "node:zlib";
 import { WebSocket } from "../../src/websocket/websocket.js";
 import {
   buildFrame,
@@ -41,12 +41,15 @@ async function connected(
   return { ws, connection: await connection };
 }
 
-/** Deflates `text` the way a permessage-deflate sender does (tail removed). */
+/**
+ * Compresses one message as a permessage-deflate sender does: raw deflate ending with a sync
+ * flush, its 00 00 ff ff tail removed (RFC 7692 section 7.2.1). A fresh context per message is
+ * valid whatever the receiver's context takeover, since it refers to no earlier data.
+ */
 function deflated(data: Buffer): Buffer {
-  const out = deflateRawSync(data);
-  // A sync-flushed stream ends with 00 00 ff ff; deflateRawSync ends with a final block instead,
-  // which the receiver's appended tail leaves harmless. Either is valid input for inflate.
-  return out;
+  const out = deflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH });
+  assert.deepEqual([...out.subarray(-4)], [0, 0, 0xff, 0xff]);
+  return out.subarray(0, -4);
 }
 
 describe("messages", () => {
