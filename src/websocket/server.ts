@@ -271,7 +271,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /**
    * Completes the handshake for an upgrade request and calls `callback` with the open socket.
    * Requests this server does not take, malformed requests and refused clients get an HTTP error
-   * and the socket is closed; `callback` is then never called. Never throws.
+   * and the socket is closed; `callback` is then never called. Never throws (an exception from
+   * `callback` itself propagates to the caller, as from any listener).
    *
    * @param request the `upgrade` event's request
    * @param socket the `upgrade` event's socket
