@@ -1,0 +1,398 @@
+/**
+ * The adapter: which sockets are in which rooms, and delivery of broadcasts to them. This is the
+ * in-memory adapter of a single server, with socket.io-adapter's interface, so that an adapter
+ * for many servers (Redis, ...) extends it, overrides the cluster-wide methods and calls `super`
+ * for local delivery.
+ */
+import { EventEmitter } from "node:events";
+import type { PreparedEngineMessage } from "../engine/prepared-message.js";
+import type { EncodedSocketPacket, OutgoingSocketPacket } from "../protocol/socketio/index.js";
+import type { ResolvedServerOptions } from "./options.js";
+import { encodeOrThrow, prepareParts } from "./packet-encoding.js";
+import type { Handshake } from "./socket-types.js";
+
+/** A socket's public id (sent to the client at connection). */
+export type SocketId = string;
+/** A socket's private session id, used for connection state recovery (never share it). */
+export type PrivateSessionId = string;
+/** A room name. */
+export type Room = string | number;
+
+/** Modifiers of a broadcast. */
+export interface BroadcastFlags {
+  /** Drop the packet for clients whose transport is not writable right now. */
+  volatile?: boolean;
+  /** Allow compression (permessage-deflate or HTTP compression); default true. */
+  compress?: boolean;
+  /** Only this server's clients (for adapters spanning several servers). */
+  local?: boolean;
+  broadcast?: boolean;
+  binary?: boolean;
+  /** Milliseconds to wait for acknowledgements. */
+  timeout?: number;
+  /** One recipient expected (an emit with acknowledgement to a RemoteSocket). */
+  expectSingleResponse?: boolean;
+}
+
+/** Which sockets a broadcast reaches: those in any of `rooms` (all when empty), minus `except`. */
+export interface BroadcastOptions {
+  rooms: ReadonlySet<Room>;
+  except?: ReadonlySet<Room>;
+  flags?: BroadcastFlags;
+}
+
+/** What is kept of a disconnected socket for connection state recovery. */
+export interface SessionToPersist {
+  sid: SocketId;
+  pid: PrivateSessionId;
+  rooms: Room[];
+  data: unknown;
+}
+
+/** A restored session: the socket's state and the event data it missed, in order. */
+export interface Session extends SessionToPersist {
+  missedPackets: unknown[][];
+}
+
+/** Options of a write to one client. */
+export interface WriteOptions {
+  volatile?: boolean | undefined;
+  compress?: boolean | undefined;
+}
+
+/** An acknowledgement handler: called with the client's acknowledgement arguments. */
+export type AckHandler = (...args: unknown[]) => void;
+
+/**
+ * What an adapter uses of a socket (the server's `Socket` provides it). `acks` holds the pending
+ * acknowledgement handlers by packet id; broadcasts with acknowledgement register theirs there.
+ */
+export interface AdapterSocket {
+  readonly id: SocketId;
+  readonly handshake: Handshake;
+  readonly rooms: Set<Room>;
+  readonly data: unknown;
+  readonly client: AdapterClient;
+  readonly acks: Map<number, AckHandler>;
+  /** Tells the socket's `onAnyOutgoing` listeners about a packet sent to it. */
+  notifyOutgoingListeners(packet: { data?: unknown }): void;
+  join(rooms: Room | Room[]): Promise<void> | void;
+  leave(rooms: Room | Room[]): Promise<void> | void;
+  disconnect(close?: boolean): unknown;
+}
+
+/** What an adapter uses of a socket's connection. */
+export interface AdapterClient {
+  /** Writes packets encoded once for many clients (see PreparedEngineMessage). */
+  writePrepared(parts: readonly PreparedEngineMessage[], opts: WriteOptions): void;
+}
+
+/** What an adapter uses of its namespace (the server's `Namespace` provides it). */
+export interface AdapterNamespace {
+  readonly name: string;
+  readonly sockets: ReadonlyMap<SocketId, AdapterSocket>;
+  /** The next acknowledgement id of the namespace (shared by emits and broadcasts). */
+  _ids: number;
+  readonly server: { readonly _opts: ResolvedServerOptions };
+  /** Delivers an event emitted by another server with `serverSideEmit`. */
+  _onServerSideEmit(args: unknown[]): void;
+}
+
+/** A socket held by another server, as `fetchSockets` gets it from a cluster adapter. */
+export interface SocketDetails {
+  id: SocketId;
+  handshake: Handshake;
+  rooms: Room[];
+  data: unknown;
+}
+
+/** An adapter class, or a factory (e.g. `createAdapter(...)` of a cluster adapter package). */
+export type AdapterConstructor =
+  | (new (
+      nsp: AdapterNamespace,
+    ) => Adapter)
+  | ((nsp: AdapterNamespace) => Adapter);
+
+/** Events of an adapter. */
+export interface AdapterEvents {
+  "create-room": [room: Room];
+  "delete-room": [room: Room];
+  "join-room": [room: Room, id: SocketId];
+  "leave-room": [room: Room, id: SocketId];
+}
+
+const NO_WRITE_OPTIONS: WriteOptions = {};
+
+/**
+ * The in-memory adapter: rooms of one namespace on one server, broadcasts encoded once and
+ * written to every matching client (the same bytes through `EngineSocket.sendPrepared`).
+ *
+ * Emits "create-room" (room), "delete-room" (room), "join-room" (room, id), "leave-room" (room, id).
+ */
+export class Adapter extends EventEmitter<AdapterEvents> {
+  /** Room to the ids of the sockets in it. */
+  readonly rooms: Map<Room, Set<SocketId>> = new Map();
+  /** Socket id to the rooms it is in. */
+  readonly sids: Map<SocketId, Set<Room>> = new Map();
+  /** The namespace served. */
+  readonly nsp: AdapterNamespace;
+
+  constructor(nsp: AdapterNamespace) {
+    super();
+    this.nsp = nsp;
+  }
+
+  /** Called once the adapter is created (cluster adapters connect here). */
+  init(): Promise<void> | void {}
+
+  /** Called when the namespace or the server closes. */
+  close(): Promise<void> | void {}
+
+  /** The number of servers in the cluster: 1 here. */
+  serverCount(): Promise<number> {
+    return Promise.resolve(1);
+  }
+
+  /** Adds socket `id` to `rooms`. */
+  addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {
+    let joined = this.sids.get(id);
+    if (joined === undefined) {
+      joined = new Set();
+      this.sids.set(id, joined);
+    }
+    for (const room of rooms) {
+      joined.add(room);
+      let members = this.rooms.get(room);
+      if (members === undefined) {
+        members = new Set();
+        this.rooms.set(room, members);
+        this.emit("create-room", room);
+      }
+      if (!members.has(id)) {
+        members.add(id);
+        this.emit("join-room", room, id);
+      }
+    }
+  }
+
+  /** Removes socket `id` from `room`. */
+  del(id: SocketId, room: Room): Promise<void> | void {
+    this.sids.get(id)?.delete(room);
+    this.#leave(room, id);
+  }
+
+  /** Removes socket `id` from all its rooms. */
+  delAll(id: SocketId): void {
+    const joined = this.sids.get(id);
+    if (joined === undefined) return;
+    for (const room of joined) this.#leave(room, id);
+    this.sids.delete(id);
+  }
+
+  #leave(room: Room, id: SocketId): void {
+    const members = this.rooms.get(room);
+    if (members === undefined) return;
+    if (members.delete(id)) this.emit("leave-room", room, id);
+    if (members.size === 0 && this.rooms.delete(room)) this.emit("delete-room", room);
+  }
+
+  /**
+   * Sends `packet` to the matching sockets: encoded once, the same prepared bytes for all.
+   *
+   * @throws TypeError when the packet cannot be encoded.
+   */
+  broadcast(packet: OutgoingSocketPacket, opts: BroadcastOptions): void {
+    packet.nsp = this.nsp.name;
+    this.broadcastEncoded(packet, encodeOrThrow(packet), opts);
+  }
+
+  /**
+   * Sends `packet` to the matching sockets, each of which registers `ack` for the packet's id;
+   * then reports how many sockets got it. Ack handlers of clients that never answer are removed
+   * by {@link removeAcks} when the broadcast times out.
+   *
+   * @throws TypeError when the packet cannot be encoded.
+   */
+  broadcastWithAck(
+    packet: OutgoingSocketPacket,
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: AckHandler,
+  ): void {
+    packet.nsp = this.nsp.name;
+    // One id for every recipient: ids come from the namespace's counter, so none is reused.
+    const id = this.nsp._ids++;
+    packet.id = id;
+    const parts = encodeOrThrow(packet);
+    const writeOptions = writeOptionsOf(opts.flags);
+    let prepared: PreparedEngineMessage[] | undefined;
+    let clientCount = 0;
+    this.apply(opts, (socket) => {
+      clientCount++;
+      socket.acks.set(id, ack);
+      socket.notifyOutgoingListeners(packet);
+      prepared ??= prepareParts(parts);
+      socket.client.writePrepared(prepared, writeOptions);
+    });
+    clientCountCallback(clientCount);
+  }
+
+  /** Forgets the acknowledgement handlers of broadcast `id` (after its timeout). */
+  removeAcks(id: number, opts: BroadcastOptions): void {
+    this.apply(opts, (socket) => {
+      socket.acks.delete(id);
+    });
+  }
+
+  /** Delivers already encoded `parts` of `packet` to the sockets matching `opts`. */
+  protected broadcastEncoded(
+    packet: OutgoingSocketPacket,
+    parts: EncodedSocketPacket,
+    opts: BroadcastOptions,
+  ): void {
+    const writeOptions = writeOptionsOf(opts.flags);
+    // Prepared lazily: a broadcast that reaches nobody costs no wire forms.
+    let prepared: PreparedEngineMessage[] | undefined;
+    this.apply(opts, (socket) => {
+      socket.notifyOutgoingListeners(packet);
+      prepared ??= prepareParts(parts);
+      socket.client.writePrepared(prepared, writeOptions);
+    });
+  }
+
+  /** The ids of the sockets in any of `rooms` (all sockets when empty). */
+  sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>> {
+    const ids = new Set<SocketId>();
+    this.apply({ rooms }, (socket) => {
+      ids.add(socket.id);
+    });
+    return Promise.resolve(ids);
+  }
+
+  /** The rooms socket `id` is in. */
+  socketRooms(id: SocketId): Set<Room> | undefined {
+    return this.sids.get(id);
+  }
+
+  /** The matching sockets (local Socket instances here; details of remote ones in a cluster). */
+  fetchSockets(opts: BroadcastOptions): Promise<(AdapterSocket | SocketDetails)[]> {
+    return Promise.resolve(this.#collect(opts));
+  }
+
+  /** Makes the matching sockets join `rooms`. */
+  addSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    for (const socket of this.#collect(opts)) void socket.join(rooms);
+  }
+
+  /** Makes the matching sockets leave `rooms`. */
+  delSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    for (const socket of this.#collect(opts)) void socket.leave(rooms);
+  }
+
+  /** Disconnects the matching sockets (`close`: their whole connection). */
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    for (const socket of this.#collect(opts)) socket.disconnect(close);
+  }
+
+  /**
+   * Sends an event to the other servers of the cluster: there are none here. An acknowledgement
+   * callback (last element) gets `(null, [])` on the next tick, as with a one-server cluster.
+   */
+  serverSideEmit(packet: unknown[]): void {
+    const ack = packet[packet.length - 1];
+    if (typeof ack === "function") process.nextTick(ack, null, []);
+  }
+
+  /** Keeps a disconnected socket's session for recovery (nothing to keep without recovery). */
+  persistSession(_session: SessionToPersist): Promise<void> | void {}
+
+  /** Restores a session and the packets it missed (none without recovery). */
+  restoreSession(
+    _pid: PrivateSessionId,
+    _offset: string,
+  ): Promise<Session | null> | Session | null {
+    return null;
+  }
+
+  /**
+   * Calls `callback` for each connected socket matching `opts`: in any of the rooms (all sockets
+   * when none is given), and in none of the excepted rooms; each socket once.
+   */
+  protected apply(opts: BroadcastOptions, callback: (socket: AdapterSocket) => void): void {
+    const rooms = opts.rooms;
+    const except = this.#exceptedIds(opts.except);
+    const sockets = this.nsp.sockets;
+    if (rooms.size === 0) {
+      for (const id of this.sids.keys()) {
+        if (except?.has(id)) continue;
+        const socket = sockets.get(id);
+        if (socket !== undefined) callback(socket);
+      }
+      return;
+    }
+    if (rooms.size === 1) {
+      // The common case (one room, or one socket's own room): no duplicate can occur.
+      for (const room of rooms) {
+        const members = this.rooms.get(room);
+        if (members === undefined) return;
+        for (const id of members) {
+          if (except?.has(id)) continue;
+          const socket = sockets.get(id);
+          if (socket !== undefined) callback(socket);
+        }
+      }
+      return;
+    }
+    const seen = new Set<SocketId>();
+    for (const room of rooms) {
+      const members = this.rooms.get(room);
+      if (members === undefined) continue;
+      for (const id of members) {
+        if (seen.has(id) || except?.has(id)) continue;
+        const socket = sockets.get(id);
+        if (socket !== undefined) {
+          seen.add(id);
+          callback(socket);
+        }
+      }
+    }
+  }
+
+  /** The matching sockets, collected first: the caller's actions may change the rooms. */
+  #collect(opts: BroadcastOptions): AdapterSocket[] {
+    const found: AdapterSocket[] = [];
+    this.apply(opts, (socket) => {
+      found.push(socket);
+    });
+    return found;
+  }
+
+  #exceptedIds(exceptRooms: ReadonlySet<Room> | undefined): ReadonlySet<SocketId> | undefined {
+    if (exceptRooms === undefined || exceptRooms.size === 0) return undefined;
+    if (exceptRooms.size === 1) {
+      // socket.broadcast excludes the socket's own room: use that room's member set as is.
+      for (const room of exceptRooms) return this.rooms.get(room);
+    }
+    const ids = new Set<SocketId>();
+    for (const room of exceptRooms) {
+      const members = this.rooms.get(room);
+      if (members !== undefined) for (const id of members) ids.add(id);
+    }
+    return ids;
+  }
+}
+
+function writeOptionsOf(flags: BroadcastFlags | undefined): WriteOptions {
+  if (flags === undefined || (flags.volatile === undefined && flags.compress === undefined)) {
+    return NO_WRITE_OPTIONS;
+  }
+  return { volatile: flags.volatile, compress: flags.compress };
+}
+
+/** Creates the adapter of `nsp` from a class or a factory. */
+export function createAdapter(adapter: AdapterConstructor, nsp: AdapterNamespace): Adapter {
+  // Arrow functions (factories) have no prototype and cannot be constructed; classes and plain
+  // functions returning an object can (socket.io constructs both with `new`).
+  if (adapter.prototype === undefined) return (adapter as (nsp: AdapterNamespace) => Adapter)(nsp);
+  return new (adapter as new (nsp: AdapterNamespace) => Adapter)(nsp);
+}

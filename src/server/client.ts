@@ -1,0 +1,242 @@
+/**
+ * `Client`: one Engine.IO connection seen by Socket.IO. It decodes the incoming packets, connects
+ * the client to namespaces (closing it when it joins none within `connectTimeout`), routes packets
+ * to its sockets, and writes theirs.
+ */
+import type { IncomingMessage } from "node:http";
+import type { EngineSocket, PreparedEngineMessage } from "../engine/index.js";
+import {
+  Decoder,
+  type OutgoingSocketPacket,
+  type SocketPacket,
+  SocketPacketType,
+} from "../protocol/socketio/index.js";
+import type { SocketId, WriteOptions } from "./adapter.js";
+import { encodeOrThrow } from "./packet-encoding.js";
+import type { Server } from "./server.js";
+import type { Socket } from "./socket.js";
+import type { DisconnectReason } from "./socket-types.js";
+import type { DefaultEventsMap, DefaultSocketData, EventsMap } from "./typed-events.js";
+
+/** Namespace connections one client may have under way at once (middlewares still running). */
+const MAX_PENDING_CONNECTS = 64;
+
+const NO_COMPRESS = Object.freeze({ compress: false });
+
+/**
+ * One Engine.IO connection, shared by the client's sockets of every namespace
+ * (`socket.client`). Its `conn` is the Engine.IO socket.
+ */
+export class Client<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = DefaultSocketData,
+> {
+  /** The Engine.IO connection. */
+  readonly conn: EngineSocket;
+  /** The Engine.IO session id (a credential of the polling transport: keep it private). */
+  readonly id: string;
+  /** The server. */
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+
+  readonly #decoder = new Decoder();
+  readonly #sockets = new Map<
+    SocketId,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  readonly #nsps = new Map<
+    string,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  /** Namespaces whose connection is under way (middlewares or dynamic checks running). */
+  readonly #connecting = new Set<string>();
+  #connectTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  readonly #onMessage = (data: string | Buffer): void => {
+    const result = this.#decoder.add(data);
+    if (!result.ok) {
+      this.#close("parse error");
+      return;
+    }
+    if (result.packet !== null) this.#onPacket(result.packet);
+  };
+
+  readonly #onError = (err: Error): void => {
+    // The engine closes the session right after ("transport error"); sockets hear about it first.
+    for (const socket of [...this.#sockets.values()]) socket._onerror(err);
+  };
+
+  readonly #onEngineClose = (reason: string, description?: unknown): void => {
+    this.#onClose(reason as DisconnectReason, description);
+  };
+
+  /** @internal Created by the server for each Engine.IO connection. */
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    conn: EngineSocket,
+  ) {
+    this.server = server;
+    this.conn = conn;
+    this.id = conn.id;
+    conn.on("message", this.#onMessage);
+    conn.on("error", this.#onError);
+    conn.on("close", this.#onEngineClose);
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = undefined;
+      if (this.#nsps.size === 0) this.#close("forced server close");
+    }, server.connectTimeout());
+  }
+
+  /** The request that opened the connection. */
+  get request(): IncomingMessage {
+    return this.conn.request;
+  }
+
+  /**
+   * @internal Encodes `packet` and writes it (nothing when the connection is no longer open).
+   * @throws TypeError when the packet cannot be encoded.
+   */
+  _packet(packet: OutgoingSocketPacket, opts: WriteOptions): void {
+    this.writeToEngine(encodeOrThrow(packet), opts);
+  }
+
+  /**
+   * Writes an encoded packet (its text part, then its attachments). Volatile packets are
+   * dropped when the transport cannot take them right now.
+   */
+  writeToEngine(parts: readonly (string | Uint8Array)[], opts: WriteOptions): void {
+    const conn = this.conn;
+    if (conn.readyState !== "open") return;
+    if (opts.volatile && !conn.transport.writable) return;
+    const options = opts.compress === false ? NO_COMPRESS : undefined;
+    for (const part of parts) conn.send(part, options);
+  }
+
+  /** Writes a packet encoded once for many clients (broadcasts): the same bytes for each. */
+  writePrepared(parts: readonly PreparedEngineMessage[], opts: WriteOptions): void {
+    const conn = this.conn;
+    if (conn.readyState !== "open") return;
+    if (opts.volatile && !conn.transport.writable) return;
+    const options = opts.compress === false ? NO_COMPRESS : undefined;
+    for (const part of parts) conn.sendPrepared(part, options);
+  }
+
+  /** @internal Forgets a socket that left its namespace. */
+  _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    if (this.#sockets.get(socket.id) !== socket) return;
+    this.#sockets.delete(socket.id);
+    if (this.#nsps.get(socket.nsp.name) === socket) this.#nsps.delete(socket.nsp.name);
+  }
+
+  /** @internal Disconnects every socket (DISCONNECT packets), then closes the connection. */
+  _disconnect(): void {
+    for (const socket of [...this.#sockets.values()]) socket.disconnect();
+    this.#sockets.clear();
+    this.#close("forced server close");
+  }
+
+  #onPacket(packet: SocketPacket): void {
+    switch (packet.type) {
+      case SocketPacketType.Connect: {
+        const name = packet.nsp;
+        if (this.#connecting.has(name)) return;
+        if (this.#nsps.has(name) || this.#connecting.size >= MAX_PENDING_CONNECTS) {
+          // A second CONNECT for a connected namespace breaks the protocol (socket.io closes too).
+          this.#close("forced server close");
+          return;
+        }
+        this.#connect(name, packet.data ?? {});
+        return;
+      }
+      case SocketPacketType.Event:
+      case SocketPacketType.Ack:
+        // A packet for a namespace the client is not (or no longer) in: the client may not have
+        // seen our DISCONNECT yet; dropping it is harmless.
+        this.#nsps.get(packet.nsp)?._onpacket(packet);
+        return;
+      case SocketPacketType.Disconnect:
+        this.#nsps.get(packet.nsp)?._onclose("client namespace disconnect");
+        return;
+      default:
+        // CONNECT_ERROR only travels from server to client.
+        this.#close("parse error");
+    }
+  }
+
+  #connect(name: string, auth: Record<string, unknown>): void {
+    if (this.server._nsps.has(name)) {
+      this.#doConnect(name, auth);
+      return;
+    }
+    this.#connecting.add(name);
+    this.server._checkNamespace(name, auth, (nsp) => {
+      if (this.#closed) return;
+      if (nsp) {
+        this.#doConnect(name, auth);
+        return;
+      }
+      this.#connecting.delete(name);
+      this._packet(
+        { type: SocketPacketType.ConnectError, nsp: name, data: { message: "Invalid namespace" } },
+        {},
+      );
+    });
+  }
+
+  #doConnect(name: string, auth: Record<string, unknown>): void {
+    const nsp = this.server.of(name);
+    this.#connecting.add(name);
+    nsp
+      ._add(this, auth, (socket) => {
+        this.#sockets.set(socket.id, socket);
+        this.#nsps.set(nsp.name, socket);
+        if (this.#connectTimer !== undefined) {
+          clearTimeout(this.#connectTimer);
+          this.#connectTimer = undefined;
+        }
+      })
+      .then(
+        () => {
+          this.#connecting.delete(name);
+        },
+        (error: unknown) => {
+          this.#connecting.delete(name);
+          // A "connection" listener threw: surface it as an uncaught exception, as an
+          // EventEmitter listener's error would be, instead of an unhandled rejection.
+          process.nextTick(() => {
+            throw error;
+          });
+        },
+      );
+  }
+
+  /** Closes the connection; the sockets get `reason`. */
+  #close(reason: DisconnectReason): void {
+    if (this.conn.readyState !== "open") {
+      this.#onClose(reason);
+      return;
+    }
+    // Sockets first, so that they see this reason rather than the engine's "forced close".
+    this.#onClose(reason);
+    this.conn.close();
+  }
+
+  #onClose(reason: DisconnectReason, description?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.conn.off("message", this.#onMessage);
+    this.conn.off("error", this.#onError);
+    this.conn.off("close", this.#onEngineClose);
+    if (this.#connectTimer !== undefined) {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = undefined;
+    }
+    for (const socket of [...this.#sockets.values()]) socket._onclose(reason, description);
+    this.#sockets.clear();
+    this.#nsps.clear();
+    this.#connecting.clear();
+    this.#decoder.reset();
+  }
+}

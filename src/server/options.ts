@@ -1,0 +1,98 @@
+/**
+ * Options of the Socket.IO server, with socket.io v4's names and defaults, plus the limits that
+ * bound the memory of connection state recovery.
+ */
+import type { EngineServerOptions } from "../engine/index.js";
+import type { AdapterConstructor } from "./adapter.js";
+
+/**
+ * Connection state recovery: a client that lost its connection and comes back within
+ * `maxDisconnectionDuration` gets its id, rooms and `data` back, and the broadcasts it missed.
+ *
+ * Memory is bounded: packets are kept for `maxDisconnectionDuration` at most and within
+ * `maxBufferedPackets` and `maxBufferedBytes` (oldest dropped first); sessions within
+ * `maxSessions` (oldest dropped first). A client whose missed packets are no longer all stored,
+ * or number more than `maxMissedPacketsPerSession`, gets a fresh session instead (with
+ * `socket.recovered === false`), never a partial replay.
+ */
+export interface ConnectionStateRecoveryOptions {
+  /** How long sessions and packets are kept, in milliseconds (default 120000: 2 minutes). */
+  maxDisconnectionDuration?: number;
+  /** Skip the namespace middlewares for a recovered socket (default true). */
+  skipMiddlewares?: boolean;
+  /** Most disconnected sessions kept per namespace (default 10000). */
+  maxSessions?: number;
+  /** Most packets kept per namespace for replay (default 10000). */
+  maxBufferedPackets?: number;
+  /** Most bytes of encoded packets kept per namespace for replay (default 16 MiB). */
+  maxBufferedBytes?: number;
+  /** Most packets replayed to one recovering socket (default 1000). */
+  maxMissedPacketsPerSession?: number;
+}
+
+/** Recovery options with every default filled in. */
+export type ResolvedConnectionStateRecovery = Required<ConnectionStateRecoveryOptions>;
+
+/** Options of the Socket.IO server; every Engine.IO option is passed to the engine. */
+export interface ServerOptions extends EngineServerOptions {
+  /** Path of the Socket.IO requests (default "/socket.io/"). */
+  path?: string;
+  /**
+   * Whether to serve the client bundle under the path. Accepted for compatibility; this server
+   * does not serve a client bundle yet (requests for it get what other paths get).
+   */
+  serveClient?: boolean;
+  /** Milliseconds a connection may stay without joining a namespace before it is closed (default 45000). */
+  connectTimeout?: number;
+  /** The adapter class or factory (default: the in-memory adapter). */
+  adapter?: AdapterConstructor;
+  /** Enables connection state recovery (disabled by default). */
+  connectionStateRecovery?: ConnectionStateRecoveryOptions;
+  /** Remove dynamic child namespaces once their last socket leaves (default false). */
+  cleanupEmptyChildNamespaces?: boolean;
+}
+
+/** The server's options as its namespaces and adapters read them. */
+export interface ResolvedServerOptions extends ServerOptions {
+  connectionStateRecovery: ResolvedConnectionStateRecovery | undefined;
+  cleanupEmptyChildNamespaces: boolean;
+}
+
+/** Default recovery settings. */
+export const DEFAULT_RECOVERY: ResolvedConnectionStateRecovery = Object.freeze({
+  maxDisconnectionDuration: 2 * 60 * 1000,
+  skipMiddlewares: true,
+  maxSessions: 10_000,
+  maxBufferedPackets: 10_000,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxMissedPacketsPerSession: 1000,
+});
+
+/** Default path. */
+export const DEFAULT_PATH = "/socket.io/";
+/** Default connect timeout, in milliseconds. */
+export const DEFAULT_CONNECT_TIMEOUT = 45_000;
+
+/**
+ * Resolves the recovery options (undefined when recovery is off).
+ * @throws TypeError for a limit that is not a non-negative number (a configuration mistake).
+ */
+export function resolveRecovery(
+  options: ConnectionStateRecoveryOptions | undefined,
+): ResolvedConnectionStateRecovery | undefined {
+  if (!options) return undefined;
+  const resolved = { ...DEFAULT_RECOVERY };
+  for (const key of Object.keys(DEFAULT_RECOVERY) as (keyof ResolvedConnectionStateRecovery)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (key === "skipMiddlewares") {
+      resolved.skipMiddlewares = Boolean(value);
+      continue;
+    }
+    if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+      throw new TypeError(`connectionStateRecovery.${key} must be a non-negative number`);
+    }
+    resolved[key] = value;
+  }
+  return resolved;
+}
