@@ -509,6 +509,39 @@ export function defineMatrix(direction: Direction): void {
       }
     });
 
+    it("compressed and uncompressed messages (threshold) keep their order under a busy zlib queue", async () => {
+      const deflate = { threshold: 1024, concurrencyLimit: 1 };
+      const { client, server } = await open(
+        { perMessageDeflate: deflate },
+        { perMessageDeflate: deflate },
+      );
+      const messages = Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0 ? `${i}:${compressibleText(20000 + i)}` : `small ${i}`,
+      );
+      for (const [from, to] of [
+        [client, server],
+        [server, client],
+      ] as const) {
+        const got: string[] = [];
+        const done = new Promise<void>((resolve) => {
+          const onMessage = (data: Buffer) => {
+            got.push(data.toString());
+            if (got.length === messages.length) {
+              to.off("message", onMessage);
+              resolve();
+            }
+          };
+          to.on("message", onMessage);
+        });
+        for (const message of messages) from.send(message);
+        await withTimeout(done, 20000, "all messages");
+        assert.ok(
+          got.every((m, i) => m === messages[i]),
+          `order broken at ${got.findIndex((m, i) => m !== messages[i])}`,
+        );
+      }
+    });
+
     it("compress: false per message is sent plain on a deflate connection", async () => {
       const { client, server } = await open(
         { perMessageDeflate: { threshold: 0 } },
