@@ -165,6 +165,11 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
         return;
       }
       for (const listener of previous) listener.call(server, request, response);
+      // Nobody else could answer (engine.io would leave the request hanging).
+      if (previous.length === 0 && server.listenerCount("request") === 1) {
+        response.writeHead(404, { "Content-Type": "text/plain", "Content-Length": 9 });
+        response.end("Not Found");
+      }
     });
     if (!this.opts.transports.includes("websocket")) return this;
     server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
