@@ -43,6 +43,7 @@ function readHead(socket: Socket, ms: number): Promise<{ head: string; rest: Buf
 async function drive(
   testCase: ConformanceCase,
   session: FuzzSession,
+  killMs = KILL_MS,
 ): Promise<{ behavior: CaseResult["behavior"]; detail: string }> {
   const expectations = [
     testCase.expected.ok,
@@ -66,7 +67,7 @@ async function drive(
   ).catch(() => {
     timedOut = true;
   });
-  await session.killAfter(KILL_MS);
+  await session.killAfter(killMs);
   const verdict = judge(testCase, session);
   if (timedOut && verdict.behavior !== "FAILED") {
     return { behavior: "FAILED", detail: `the case did not finish in time; ${verdict.detail}` };
@@ -74,10 +75,14 @@ async function drive(
   return verdict;
 }
 
-/** Runs one case as a fuzzing client against the server at 127.0.0.1:`port`. */
+/**
+ * Runs one case as a fuzzing client against the server at 127.0.0.1:`port`; `killMs` bounds the
+ * wait for the server to close TCP at the end.
+ */
 export async function runAgainstServer(
   testCase: ConformanceCase,
   port: number,
+  killMs = KILL_MS,
 ): Promise<CaseResult> {
   const started = Date.now();
   const done = (behavior: CaseResult["behavior"], detail: string): CaseResult => ({
@@ -123,7 +128,7 @@ export async function runAgainstServer(
       await session.killAfter(KILL_MS);
       return done("UNIMPLEMENTED", "the server declined permessage-deflate for this offer");
     }
-    const verdict = await drive(testCase, session);
+    const verdict = await drive(testCase, session, killMs);
     return done(verdict.behavior, verdict.detail);
   } catch (error) {
     return done("FAILED", (error as Error).message);
