@@ -3,12 +3,18 @@ import { CliError } from "./errors.js";
 
 type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
+/** A subcommand's parsed flags (by long name) and its positional arguments. */
+export interface ParsedCommand {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
 /** Parses a subcommand's flags; bad flags become a CliError that names the command's usage. */
-export function parseCommandOptions<T extends OptionSpec>(
+export function parseCommandOptions(
   argv: string[],
-  options: T,
+  options: OptionSpec,
   usage: string,
-) {
+): ParsedCommand {
   try {
     return parseArgs({
       args: argv,
