@@ -381,19 +381,19 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
       if (callback) process.nextTick(callback, new Error("The session is closed"));
       return;
     }
-    const size = prepared !== null ? prepared.size : data === undefined ? 1 : data.length + 1;
-    const packet: OutgoingPacket = { type, data, prepared, compress, callback, size };
     if (this.listenerCount("packetCreate") > 0) {
-      this.emit("packetCreate", toPacketEvent(packet, compress));
+      this.emit("packetCreate", toPacketEvent({ type, data }, compress));
     }
     const transport = this.transport;
     const limit = this.server.opts.maxWriteBufferSize;
     if (this.#writeBuffer.length === 0 && transport.name === "websocket" && transport.writable) {
       // The hot path: straight to the WebSocket, which coalesces this turn's writes itself.
-      (transport as WebSocketTransport).sendPacket(packet);
+      (transport as WebSocketTransport).write(type, data, prepared, compress, callback);
       if (transport.bufferedAmount > limit) this.#onClose("write buffer full", undefined, true);
       return;
     }
+    const size = prepared !== null ? prepared.size : data === undefined ? 1 : data.length + 1;
+    const packet: OutgoingPacket = { type, data, prepared, compress, callback, size };
     this.#writeBuffer.push(packet);
     this.#writeBufferSize += size;
     if (this.#writeBufferSize + transport.bufferedAmount > limit) {

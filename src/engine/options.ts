@@ -88,9 +88,9 @@ export interface AttachOptions {
   /** Add a trailing slash to `path` (default true). */
   addTrailingSlash?: boolean;
   /**
-   * End upgrade requests for other paths that nothing answered within `destroyUpgradeTimeout`
-   * (default true). Only applies when no other `upgrade` listener exists on the HTTP server:
-   * another handler's upgrades are left alone.
+   * End upgrade requests for other paths that nothing answered (not a byte written) within
+   * `destroyUpgradeTimeout` (default true, as engine.io). Another handler that answers its
+   * upgrades in time is left alone; set false if one may take longer.
    */
   destroyUpgrade?: boolean;
   /** Milliseconds (default 1000). */

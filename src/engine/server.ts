@@ -177,8 +177,9 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
         this.handleUpgrade(request, socket, head);
         return;
       }
-      // Another listener may own this path; only an upgrade nobody can answer is ended.
-      if (!destroyUpgrade || server.listenerCount("upgrade") > 1) return;
+      // As engine.io: another listener may own this path, so only an upgrade that nothing has
+      // answered (not a byte written) after the timeout is ended.
+      if (!destroyUpgrade) return;
       const timer = setTimeout(() => {
         const bytesWritten = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
         if (socket.writable && bytesWritten <= 0) {

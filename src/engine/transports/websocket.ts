@@ -17,6 +17,7 @@ import {
 } from "../../protocol/engine/packet-types.js";
 import { decodePacketV3, encodePacketV3 } from "../../protocol/engine/v3-packet.js";
 import type { RawData, SendOptions, WebSocket } from "../../websocket/websocket.js";
+import type { PreparedEngineMessage } from "../prepared-message.js";
 import type { OutgoingPacket, SendCallback } from "./transport.js";
 import { Transport } from "./transport.js";
 
@@ -105,30 +106,37 @@ export class WebSocketTransport extends Transport {
   };
 
   send(packets: OutgoingPacket[]): void {
-    for (let i = 0; i < packets.length; i++) this.sendPacket(packets[i]);
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i];
+      this.write(p.type, p.data, p.prepared, p.compress, p.callback);
+    }
   }
 
-  /** Writes one packet as one WebSocket message. */
-  sendPacket(packet: OutgoingPacket): void {
+  /** Writes one packet as one WebSocket message (fields rather than an object: the hot path). */
+  write(
+    type: EnginePacketType,
+    data: string | Uint8Array | undefined,
+    prepared: PreparedEngineMessage | null,
+    compress: boolean,
+    sendCallback: SendCallback | undefined,
+  ): void {
     const socket = this.#socket;
-    const callback = packet.callback === undefined ? undefined : adaptCallback(packet.callback);
-    const compress = packet.compress && this.#deflateThreshold >= 0;
-    const prepared = packet.prepared;
+    const callback = sendCallback === undefined ? undefined : adaptCallback(sendCallback);
+    compress = compress && this.#deflateThreshold >= 0;
     // A prepared frame is uncompressed: use it unless this connection would compress the message.
     if (prepared !== null && !(compress && prepared.size >= this.#deflateThreshold)) {
       socket.sendPrepared(prepared.websocketFrame(this.protocol, this.supportsBinary), callback);
       return;
     }
-    const data = packet.data;
     if (data === undefined) {
-      socket.send(TYPE_CHARS[packet.type], TEXT_RAW, callback);
+      socket.send(TYPE_CHARS[type], TEXT_RAW, callback);
     } else if (typeof data === "string") {
-      socket.send(TYPE_CHARS[packet.type] + data, compress ? TEXT : TEXT_RAW, callback);
+      socket.send(TYPE_CHARS[type] + data, compress ? TEXT : TEXT_RAW, callback);
     } else if (this.protocol === 4) {
       if (this.supportsBinary) socket.send(data, compress ? BINARY : BINARY_RAW, callback);
       else socket.send(`b${encodeBase64(data)}`, compress ? TEXT : TEXT_RAW, callback);
     } else {
-      const encoded = encodePacketV3(makePacket(packet.type, data), this.supportsBinary);
+      const encoded = encodePacketV3(makePacket(type, data), this.supportsBinary);
       const options =
         typeof encoded === "string" ? (compress ? TEXT : TEXT_RAW) : compress ? BINARY : BINARY_RAW;
       socket.send(encoded, options, callback);
