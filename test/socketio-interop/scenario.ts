@@ -3,8 +3,7 @@
  * auth-checking middleware on "/" and "/chat", acks both ways, binary both ways, rooms, a
  * server-side namespace disconnect. What the server saw is recorded for the test to assert.
  */
-import type { Socket } from "socket.io";
-import type { Server } from "./subject.js";
+import type { Server, Socket } from "./subject.js";
 
 /** One thing the server saw, with Buffers described as `{ bytes: hex }` to compare as JSON. */
 export interface ServerEvent {

@@ -2,27 +2,26 @@
  * The Socket.IO server under test. The Socket.IO suites (interop, hostile, examples) take `Server`
  * from here, never from `socket.io` or `src` directly.
  *
- * `DUPLEXIO_TEST_SUBJECT=socket.io node test/run.mjs socketio-` runs the same suites against the
+ * `DUPLEXIO_TEST_SUBJECT=socket.io node test/run.mjs socketio- test/examples` runs the same suites against the
  * `socket.io` package instead: a way to check the tests themselves against the implementation
- * whose behaviour duplexio copies. The types are socket.io's: duplexio's API is meant to match.
+ * whose behaviour duplexio copies.
  */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Server as ReferenceServer, ServerOptions } from "socket.io";
+import * as reference from "socket.io";
+import * as duplexio from "../../src/index.js";
 import { withTimeout } from "../helpers/timing.js";
 
 /** True when the suites run against the `socket.io` package (to check the tests themselves). */
 export const subjectIsSocketIoPackage = process.env.DUPLEXIO_TEST_SUBJECT === "socket.io";
 
-// A computed specifier: the type checker must not require src/index.ts for the reference run.
-const specifier = subjectIsSocketIoPackage
-  ? "socket.io"
-  : new URL("../../src/index.js", import.meta.url).href;
-const loaded = (await import(specifier)) as { Server: typeof ReferenceServer };
-
-/** The Socket.IO server class under test. */
-export const Server = loaded.Server;
-export type Server = ReferenceServer;
+/** The Socket.IO server class under test (typed as duplexio's; socket.io's is API-compatible). */
+export const Server = subjectIsSocketIoPackage
+  ? (reference.Server as unknown as typeof duplexio.Server)
+  : duplexio.Server;
+export type Server = duplexio.Server;
+export type ServerOptions = duplexio.ServerOptions;
+export type Socket = duplexio.Socket;
 
 /** A subject server listening on 127.0.0.1 on a free port. */
 export interface RunningSubject {
