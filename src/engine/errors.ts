@@ -70,17 +70,19 @@ export function rejectUpgrade(
 ): void {
   // The peer may reset the connection while we answer; that is not our error to report.
   socket.on("error", ignore);
-  if (socket.writable) {
-    const message = errorMessage(code, context);
-    socket.write(
-      "HTTP/1.1 400 Bad Request\r\n" +
-        "Connection: close\r\n" +
-        "Content-Type: text/html\r\n" +
-        `Content-Length: ${Buffer.byteLength(message)}\r\n` +
-        "\r\n" +
-        message,
-    );
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
+  const message = errorMessage(code, context);
+  socket.write(
+    "HTTP/1.1 400 Bad Request\r\n" +
+      "Connection: close\r\n" +
+      "Content-Type: text/html\r\n" +
+      `Content-Length: ${Buffer.byteLength(message)}\r\n` +
+      "\r\n" +
+      message,
+  );
   // Close once the answer is out (not before: destroy() would drop it).
   socket.once("finish", () => socket.destroy());
   socket.end();

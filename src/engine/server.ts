@@ -116,6 +116,9 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     super();
     this.opts = resolveOptions(options);
     if (this.opts.cors) this.#middlewares.push(createCorsMiddleware(this.opts.cors));
+    // Created now so that invalid perMessageDeflate settings throw here, not at the first client.
+    if (this.opts.transports.includes("websocket"))
+      this.#websocketServer = this.#createWebSocketServer();
   }
 
   /** Number of open sessions. */
@@ -485,17 +488,21 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     head: Buffer,
     onOpen: (websocket: WebSocket) => void,
   ): void {
-    if (this.#websocketServer === null) {
-      const server = new WebSocketServer({
-        noServer: true,
-        clientTracking: false,
-        maxPayload: this.opts.maxHttpBufferSize,
-        perMessageDeflate: this.opts.perMessageDeflate,
-      });
-      server.on("headers", (lines, req) => this.#addUpgradeHeaders(lines, req));
-      this.#websocketServer = server;
-    }
+    this.#websocketServer ??= this.#createWebSocketServer();
     this.#websocketServer.handleUpgrade(request, socket, head, (websocket) => onOpen(websocket));
+  }
+
+  #createWebSocketServer(): WebSocketServer {
+    const limit = this.opts.maxHttpBufferSize;
+    const server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      // 0 is "no limit" for the WebSocket layer.
+      maxPayload: Number.isFinite(limit) ? Math.floor(limit) : 0,
+      perMessageDeflate: this.opts.perMessageDeflate,
+    });
+    server.on("headers", (lines, req) => this.#addUpgradeHeaders(lines, req));
+    return server;
   }
 
   /** The 101 answer's extra headers: middlewares', the cookie, `headers` listeners'. */
