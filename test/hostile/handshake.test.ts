@@ -128,6 +128,49 @@ describe("hostile handshakes against the server", () => {
     }
   });
 
+  it("answers a request without Host with 400", async () => {
+    assert.equal(await statusFor(server.port, upgradeRequest({ Host: undefined })), 400);
+  });
+
+  for (const [name, headers] of [
+    ["Firefox's Connection: keep-alive, Upgrade", { Connection: "keep-alive, Upgrade" }],
+    ["upper-case header values", { Upgrade: "WebSocket", Connection: "UPGRADE" }],
+    ["an Upgrade list", { Upgrade: "h2c, websocket" }],
+  ] as const) {
+    it(`accepts ${name}`, async () => {
+      assert.equal(await statusFor(server.port, upgradeRequest(headers)), 101);
+    });
+  }
+
+  it("reads Sec-WebSocket-Protocol and -Extensions split over several header lines", async () => {
+    const protocols = await startEchoServer({
+      perMessageDeflate: true,
+      handleProtocols: (offered: Set<string>) => [...offered].at(-1) ?? false,
+    });
+    try {
+      const request = upgradeRequest({}).replace(
+        "\r\n\r\n",
+        "\r\nSec-WebSocket-Protocol: a\r\nSec-WebSocket-Protocol: b\r\n" +
+          "Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+      );
+      const client = await RawClient.open(protocols.port);
+      try {
+        await client.write(request);
+        await client.waitForResponse(5000);
+        assert.equal(client.response?.status, 101);
+        assert.equal(client.response?.headers["sec-websocket-protocol"], "b");
+        assert.match(
+          client.response?.headers["sec-websocket-extensions"] ?? "",
+          /^permessage-deflate/,
+        );
+      } finally {
+        client.destroy();
+      }
+    } finally {
+      await protocols.close();
+    }
+  });
+
   it("serves others while many handshakes trickle in byte by byte or stall", async () => {
     const request = Buffer.from(upgradeRequest({}));
     const stalled: RawClient[] = [];
