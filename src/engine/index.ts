@@ -40,9 +40,9 @@ export type {
   TransportName,
 } from "./options.js";
 export { PreparedEngineMessage } from "./prepared-message.js";
+export type { EngineRequest } from "./request-query.js";
 export {
   type EngineConnectionError,
-  type EngineRequest,
   EngineServer,
   EngineServer as Server,
   type EngineServerEventMap,

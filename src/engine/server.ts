@@ -28,6 +28,8 @@ import {
   rejectUpgrade,
   respondWithError,
 } from "./errors.js";
+import { routeEngineRequests } from "./http-routing.js";
+import { runMiddlewares } from "./middlewares.js";
 import {
   type AttachOptions,
   computePath,
@@ -37,13 +39,12 @@ import {
   resolveOptions,
   type TransportName,
 } from "./options.js";
+import { type Verdict, verifyRequest } from "./request-checks.js";
+import { prepareQuery, protocolOf } from "./request-query.js";
 import { PollingTransport } from "./transports/polling.js";
 import type { Transport } from "./transports/transport.js";
 import { WebSocketTransport } from "./transports/websocket.js";
 import { UpgradeResponse } from "./upgrade-response.js";
-
-/** A request as the server sees it: `_query` holds its parsed query string (as in engine.io). */
-export type EngineRequest = IncomingMessage & { _query: Record<string, string> };
 
 /** Argument of the `connection_error` event. */
 export interface EngineConnectionError {
@@ -68,11 +69,6 @@ export interface EngineServerEventMap {
   /** A session's write buffer was handed to its transport. */
   drain: [socket: EngineSocket];
 }
-
-type Verdict = (code?: EngineErrorCode, context?: EngineErrorContext) => void;
-
-/** Origins with characters no HTTP header may carry are refused (as engine.io does). */
-const INVALID_HEADER_CHARS = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * The Engine.IO server. Attach it to an HTTP server (`attach`), or hand it requests yourself
@@ -151,46 +147,14 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
    * request to the listeners it already had.
    */
   attach(server: HttpServer | HttpsServer, options: AttachOptions = {}): this {
-    const path = computePath(
-      options.path ?? this.opts.path,
-      options.addTrailingSlash ?? this.opts.addTrailingSlash,
-    );
-    const destroyUpgrade = options.destroyUpgrade ?? this.opts.destroyUpgrade;
-    const destroyUpgradeTimeout = options.destroyUpgradeTimeout ?? this.opts.destroyUpgradeTimeout;
-    const matches = (request: IncomingMessage): boolean => (request.url ?? "").startsWith(path);
-
-    const previous = server.listeners("request").slice();
-    server.removeAllListeners("request");
-    server.on("close", () => this.close());
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-      if (matches(request)) {
-        this.handleRequest(request, response);
-        return;
-      }
-      for (const listener of previous) listener.call(server, request, response);
-      // Nobody else could answer (engine.io would leave the request hanging).
-      if (previous.length === 0 && server.listenerCount("request") === 1) {
-        response.writeHead(404, { "Content-Type": "text/plain", "Content-Length": 9 });
-        response.end("Not Found");
-      }
-    });
-    if (!this.opts.transports.includes("websocket")) return this;
-    server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (matches(request)) {
-        this.handleUpgrade(request, socket, head);
-        return;
-      }
-      // As engine.io: another listener may own this path, so only an upgrade that nothing has
-      // answered (not a byte written) after the timeout is ended.
-      if (!destroyUpgrade) return;
-      const timer = setTimeout(() => {
-        const bytesWritten = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
-        if (socket.writable && bytesWritten <= 0) {
-          socket.on("error", () => {});
-          socket.end();
-        }
-      }, destroyUpgradeTimeout);
-      timer.unref();
+    routeEngineRequests(server, this, {
+      path: computePath(
+        options.path ?? this.opts.path,
+        options.addTrailingSlash ?? this.opts.addTrailingSlash,
+      ),
+      upgrades: this.opts.transports.includes("websocket"),
+      destroyUpgrade: options.destroyUpgrade ?? this.opts.destroyUpgrade,
+      destroyUpgradeTimeout: options.destroyUpgradeTimeout ?? this.opts.destroyUpgradeTimeout,
     });
     return this;
   }
@@ -198,7 +162,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   /** Handles an Engine.IO HTTP request (polling GET/POST, CORS preflight). Never throws. */
   handleRequest(request: IncomingMessage, response: ServerResponse): void {
     const query = prepareQuery(request);
-    this.#runMiddlewares(request, response, (error) => {
+    runMiddlewares(this.#middlewares, request, response, (error) => {
       if (error !== undefined) {
         this.#refuseRequest(request, response, EngineErrorCode.BadRequest, {
           name: "MIDDLEWARE_FAILURE",
@@ -208,7 +172,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       }
       // A middleware answered (a CORS preflight, an authentication failure).
       if (response.headersSent || response.writableEnded) return;
-      this.#verify(request, query, false, (code, context) => {
+      verifyRequest(this, request, query, false, (code, context) => {
         if (code !== undefined) {
           this.#refuseRequest(request, response, code, context);
           return;
@@ -237,13 +201,13 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       this.#emitConnectionError(request, code, context);
       rejectUpgrade(socket, code, context);
     };
-    this.#runMiddlewares(request, response as unknown as ServerResponse, (error) => {
+    runMiddlewares(this.#middlewares, request, response as unknown as ServerResponse, (error) => {
       if (error !== undefined) {
         refuse(EngineErrorCode.BadRequest, { name: "MIDDLEWARE_FAILURE", error });
         return;
       }
       if (response.writableEnded || socket.destroyed) return;
-      this.#verify(request, query, true, (code, context) => {
+      verifyRequest(this, request, query, true, (code, context) => {
         if (code !== undefined) {
           refuse(code, context);
           return;
@@ -272,100 +236,6 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   }
 
   // ---- checks ---------------------------------------------------------------------------
-
-  #verify(
-    request: IncomingMessage,
-    query: Record<string, string>,
-    upgrade: boolean,
-    verdict: Verdict,
-  ): void {
-    const transport = query.transport;
-    if (!this.opts.transports.includes(transport as TransportName)) {
-      verdict(EngineErrorCode.UnknownTransport, { transport });
-      return;
-    }
-    const origin = request.headers.origin;
-    if (typeof origin === "string" && INVALID_HEADER_CHARS.test(origin)) {
-      verdict(EngineErrorCode.BadRequest, { name: "INVALID_ORIGIN", origin });
-      return;
-    }
-    const sid = query.sid;
-    if (sid) {
-      const client = this.clients.get(sid);
-      if (client === undefined) {
-        verdict(EngineErrorCode.UnknownSid, { sid });
-        return;
-      }
-      if (!upgrade && client.transport.name !== transport) {
-        verdict(EngineErrorCode.BadRequest, {
-          name: "TRANSPORT_MISMATCH",
-          transport,
-          previousTransport: client.transport.name,
-        });
-        return;
-      }
-      verdict();
-      return;
-    }
-    if (request.method !== "GET") {
-      verdict(EngineErrorCode.BadHandshakeMethod, { method: request.method });
-      return;
-    }
-    if (transport === "websocket" && !upgrade) {
-      verdict(EngineErrorCode.BadRequest, { name: "TRANSPORT_HANDSHAKE_ERROR" });
-      return;
-    }
-    if (protocolOf(query, this.opts.allowEIO3) === null) {
-      verdict(EngineErrorCode.UnsupportedProtocolVersion, { protocol: query.EIO });
-      return;
-    }
-    const allowRequest = this.opts.allowRequest;
-    if (!allowRequest) {
-      verdict();
-      return;
-    }
-    let decided = false;
-    try {
-      allowRequest(request, (message, success) => {
-        if (decided) return;
-        decided = true;
-        if (success) verdict();
-        else verdict(EngineErrorCode.Forbidden, { message: message ?? undefined });
-      });
-    } catch (error) {
-      if (decided) return;
-      decided = true;
-      verdict(EngineErrorCode.Forbidden, { name: "ALLOW_REQUEST_FAILURE", error });
-    }
-  }
-
-  #runMiddlewares(
-    request: IncomingMessage,
-    response: ServerResponse,
-    done: (error?: unknown) => void,
-  ): void {
-    const middlewares = this.#middlewares;
-    if (middlewares.length === 0) {
-      done();
-      return;
-    }
-    const run = (index: number): void => {
-      let called = false;
-      const next = (error?: unknown): void => {
-        if (called) return;
-        called = true;
-        if (error !== undefined && error !== null) done(error);
-        else if (index + 1 < middlewares.length) run(index + 1);
-        else done();
-      };
-      try {
-        middlewares[index](request, response, next);
-      } catch (error) {
-        next(error ?? new Error("middleware failed"));
-      }
-    };
-    run(0);
-  }
 
   #refuseRequest(
     request: IncomingMessage,
@@ -571,29 +441,4 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     if (typeof result === "string") accept(result);
     else Promise.resolve(result).then(accept, fail);
   }
-}
-
-/** The protocol revision asked for by `EIO`, or null when it is not served. */
-function protocolOf(query: Record<string, string>, allowEIO3: boolean): 3 | 4 | null {
-  if (query.EIO === "4") return 4;
-  if (query.EIO === "3" && allowEIO3) return 3;
-  return null;
-}
-
-/** Parses the query string once per request into `request._query` (first value of each key). */
-function prepareQuery(request: IncomingMessage): Record<string, string> {
-  const engineRequest = request as EngineRequest;
-  const existing = engineRequest._query;
-  if (existing !== undefined && existing !== null && typeof existing === "object") return existing;
-  const query: Record<string, string> = {};
-  const url = request.url ?? "";
-  const start = url.indexOf("?");
-  if (start !== -1) {
-    for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
-      if (key === "__proto__" || Object.hasOwn(query, key)) continue;
-      query[key] = value;
-    }
-  }
-  engineRequest._query = query;
-  return query;
 }
