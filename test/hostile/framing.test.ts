@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { deflateRawSync } from "node:zlib";
+import { constants, deflateRawSync } from "node:zlib";
 import { type RunningEchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { closePayload, encodeFrame, Op } from "../helpers/frames.js";
 import { RawClient } from "../helpers/raw-client.js";
@@ -211,6 +211,34 @@ describe("hostile frames against the server", () => {
     await expectFailedWith(client, 1002);
   });
 
+  it("reassembles a message sent as 50000 one-byte fragments", async () => {
+    const client = await open();
+    const frames = [encodeFrame({ opcode: Op.Text, payload: "<", fin: false, mask: true })];
+    for (let i = 0; i < 50000; i++) {
+      frames.push(encodeFrame({ opcode: Op.Continuation, payload: "-", fin: false, mask: true }));
+    }
+    frames.push(encodeFrame({ opcode: Op.Continuation, payload: ">", mask: true }));
+    await client.write(Buffer.concat(frames));
+    const echo = await client.nextFrameOf(Op.Text, 30000);
+    assert.equal(echo.payload.toString(), `<${"-".repeat(50000)}>`);
+    client.destroy();
+  });
+
+  it("echoes 1000 messages sent with a close in one write, all before its close reply", async () => {
+    const client = await open();
+    const frames = Array.from({ length: 1000 }, (_, i) =>
+      encodeFrame({ opcode: Op.Text, payload: `m${i}`, mask: true }),
+    );
+    frames.push(encodeFrame({ opcode: Op.Close, payload: closePayload(1000), mask: true }));
+    await client.write(Buffer.concat(frames));
+    await client.waitForEnd(10000);
+    assert.deepEqual(
+      client.frames.map((f) => (f.opcode === Op.Close ? "close" : f.payload.toString())),
+      [...Array.from({ length: 1000 }, (_, i) => `m${i}`), "close"],
+    );
+    client.destroy();
+  });
+
   it("keeps the connection after a legal ping, and answers it before the next echo", async () => {
     const client = await open();
     await client.sendFrame({ opcode: Op.Ping, payload: "p" });
@@ -242,6 +270,27 @@ describe("hostile compressed frames against a deflate server", () => {
     // About 64 KiB on the wire that inflates to 64 MiB: the server must stop at maxPayload.
     await client.sendFrame({ opcode: Op.Binary, payload: bomb, rsv: 4 });
     await expectFailedWith(client, 1009);
+  });
+
+  it("echoes a compressed message sent together with a close before the close reply", async () => {
+    for (let i = 0; i < 10; i++) {
+      const client = await openDeflate();
+      const message = Buffer.alloc(50000 + i, `abc${i}`); // under maxPayload
+      const compressed = deflateRawSync(message, { finishFlush: constants.Z_SYNC_FLUSH });
+      await client.write(
+        Buffer.concat([
+          encodeFrame({ opcode: Op.Text, payload: compressed.subarray(0, -4), rsv: 4, mask: true }),
+          encodeFrame({ opcode: Op.Close, payload: closePayload(1000), mask: true }),
+        ]),
+      );
+      await client.waitForEnd(10000);
+      assert.deepEqual(
+        client.frames.map((f) => f.opcode),
+        [Op.Text, Op.Close],
+        `run ${i}: the echo must precede the close reply`,
+      );
+      client.destroy();
+    }
   });
 
   it("fails RSV1 on a continuation frame with 1002", async () => {
