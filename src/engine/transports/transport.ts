@@ -59,6 +59,8 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
   /** Set when the session moved to another transport: closing then sends nothing. */
   discarded = false;
   #closeCallbacks: (() => void)[] = [];
+  /** doClose reported the close under way: later callers need not wait. */
+  #closeUnderWay = false;
 
   constructor(request: IncomingMessage, protocol: 3 | 4, supportsBinary: boolean) {
     super();
@@ -84,7 +86,7 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
 
   /** Closes the transport; `callback` runs once the close is under way (or it is closed). */
   close(callback?: () => void): void {
-    if (this.readyState === "closed") {
+    if (this.readyState === "closed" || this.#closeUnderWay) {
       if (callback) process.nextTick(callback);
       return;
     }
@@ -92,6 +94,7 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
     if (this.readyState === "closing") return;
     this.readyState = "closing";
     this.doClose(() => {
+      this.#closeUnderWay = true;
       const callbacks = this.#closeCallbacks;
       this.#closeCallbacks = [];
       for (const fn of callbacks) fn();
