@@ -72,6 +72,8 @@ interface PacketOptions {
 
 function noop(): void {}
 
+const NO_FLAGS: Readonly<BroadcastFlags> = Object.freeze({});
+
 /** Makes a 20-character random id (15 bytes, base64url), as socket.io's ids. */
 function generateId(): string {
   return randomBytes(15).toString("base64url");
@@ -117,7 +119,10 @@ export class Socket<
   readonly acks: Map<number, AckHandler> = new Map();
 
   readonly #pid: PrivateSessionId | undefined;
-  #flags: BroadcastFlags = {};
+  /** Modifiers of the next emit; replaced, never mutated (NO_FLAGS is shared). */
+  #flags: Readonly<BroadcastFlags> = NO_FLAGS;
+  /** This socket's own room, as the target set of its emits through the adapter. */
+  #ownRoom: ReadonlySet<Room> | undefined;
   #fns: SocketMiddleware[] = [];
   #anyListeners: AnyListener[] | undefined;
   #anyOutgoingListeners: AnyListener[] | undefined;
@@ -195,7 +200,7 @@ export class Socket<
   ): boolean {
     if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
     const flags = this.#flags;
-    this.#flags = {};
+    this.#flags = NO_FLAGS;
     // The client has left this namespace: an event now would be buffered by its library and
     // delivered on its next, unrelated connection.
     if (this.#cleanedUp) return true;
@@ -212,7 +217,8 @@ export class Socket<
     try {
       if (this.nsp.server._opts.connectionStateRecovery) {
         // Through the adapter, so that the packet gets an offset and is kept for replay.
-        this.#adapter.broadcast(packet, { rooms: new Set([this.id]), flags });
+        this.#ownRoom ??= new Set([this.id]);
+        this.#adapter.broadcast(packet, { rooms: this.#ownRoom, flags });
       } else {
         this.notifyOutgoingListeners(packet);
         this.#packet(packet, flags);
@@ -301,13 +307,13 @@ export class Socket<
 
   /** The next emit may be dropped if the client cannot take it right now. */
   get volatile(): this {
-    this.#flags.volatile = true;
+    this.#flags = { ...this.#flags, volatile: true };
     return this;
   }
 
   /** Allows or forbids compression for the next emit. */
   compress(compress: boolean): this {
-    this.#flags.compress = compress;
+    this.#flags = { ...this.#flags, compress };
     return this;
   }
 
@@ -321,7 +327,7 @@ export class Socket<
   timeout(
     timeout: number,
   ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
-    this.#flags.timeout = timeout;
+    this.#flags = { ...this.#flags, timeout };
     return this as unknown as Socket<
       ListenEvents,
       DecorateAcknowledgements<EmitEvents>,
@@ -335,8 +341,9 @@ export class Socket<
     SocketData
   > {
     const flags = this.#flags;
-    this.#flags = {};
-    return new BroadcastOperator(this.#adapter, new Set(), new Set([this.id]), flags);
+    this.#flags = NO_FLAGS;
+    this.#ownRoom ??= new Set([this.id]);
+    return new BroadcastOperator(this.#adapter, undefined, this.#ownRoom, flags);
   }
 
   /** Joins `rooms` (one room or an array). Does nothing once the socket is disconnected. */
