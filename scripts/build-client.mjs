@@ -1,0 +1,150 @@
+// Builds the browser bundles of duplexio/client with esbuild:
+//   dist/client/duplexio.esm.min.js  ES module (import { io } from ".../duplexio.esm.min.js")
+//   dist/client/duplexio.min.js      classic script defining the global `io` (a function with
+//                                    io.Manager, io.Socket, io.connect, io.io and io.protocol, as
+//                                    socket.io-client's dist/socket.io.min.js defines it)
+// both minified for browsers (ES2020), with source maps, and prints their minified and gzipped
+// sizes. Nothing in the browser bundle may import a Node built-in: such an import fails the build
+// with the importing file named, instead of leaving a bundle that breaks in the browser.
+//
+//   node scripts/build-client.mjs            (part of `npm run build`; also `npm run build:client`)
+//
+// Tests import buildClientBundles() to build into a temporary directory.
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { builtinModules, createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** The bundle files, by format. */
+export const BUNDLE_FILES = {
+  esm: "duplexio.esm.min.js",
+  iife: "duplexio.min.js",
+};
+
+// "fs", "node:fs", "fs/promises", "node:test" (prefix-only built-ins are not in the list).
+const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+const isNodeBuiltin = (specifier) => builtins.has(specifier) || specifier.startsWith("node:");
+
+/**
+ * Fails the build on any import of a Node built-in, naming the importer. esbuild's browser platform
+ * would reject most of them too, but with a message suggesting `platform: "node"`, and a bare
+ * "events" or "buffer" could be satisfied by a same-named npm package left in node_modules.
+ */
+const noNodeBuiltins = {
+  name: "no-node-builtins",
+  setup(builder) {
+    builder.onResolve({ filter: /.*/ }, (args) => {
+      if (!isNodeBuiltin(args.path)) return undefined;
+      const importer = args.importer ? relative(root, args.importer) : "<entry>";
+      return {
+        errors: [
+          {
+            text: `the browser bundle must not import the Node built-in "${args.path}" (imported by ${importer}); only src/client/node.ts may`,
+          },
+        ],
+      };
+    });
+  },
+};
+
+/** The classic-script entry: the `io` function carries the rest of the API, as in socket.io-client. */
+function iifeEntry(entry) {
+  const specifier = JSON.stringify(pathToFileURL(entry).pathname);
+  return [
+    `import { io, connect, Manager, Socket, protocol } from ${specifier};`,
+    "globalThis.io = Object.assign(io, { io, connect, Manager, Socket, protocol });",
+  ].join("\n");
+}
+
+/** Minified and gzipped byte counts of `file`, measured the same way for every bundle. */
+export function measure(file) {
+  const bytes = readFileSync(file);
+  return { minified: bytes.length, gzipped: gzipSync(bytes).length };
+}
+
+/** One printed size line. */
+export function sizeLine(label, { minified, gzipped }) {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  return `${label}  ${minified} B min (${kb(minified)}), ${gzipped} B gzip (${kb(gzipped)})`;
+}
+
+/**
+ * Builds both bundles of `entry` into `outdir`; resolves to their paths and sizes. Rejects (with
+ * esbuild's error list in the message) when the bundle graph does not build for browsers.
+ *
+ * @param {{ entry?: string, outdir?: string, log?: (line: string) => void }} [options]
+ */
+export async function buildClientBundles(options = {}) {
+  const entry = resolve(root, options.entry ?? "src/client/index.ts");
+  const outdir = resolve(root, options.outdir ?? "dist/client");
+  const log = options.log ?? ((line) => console.log(line));
+  await mkdir(outdir, { recursive: true });
+  const common = {
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    platform: "browser",
+    target: "es2020",
+    legalComments: "none",
+    logLevel: "silent",
+    plugins: [noNodeBuiltins],
+    absWorkingDir: root,
+  };
+  const outputs = [
+    { format: "esm", file: join(outdir, BUNDLE_FILES.esm), entryPoints: [entry] },
+    {
+      format: "iife",
+      file: join(outdir, BUNDLE_FILES.iife),
+      stdin: { contents: iifeEntry(entry), resolveDir: root, sourcefile: "duplexio-global.js" },
+    },
+  ];
+  const results = [];
+  for (const { format, file, entryPoints, stdin } of outputs) {
+    try {
+      await build({ ...common, format, outfile: file, ...(stdin ? { stdin } : { entryPoints }) });
+    } catch (error) {
+      const messages = (error.errors ?? []).map((e) => {
+        const at = e.location ? `${e.location.file}:${e.location.line}: ` : "";
+        return `  ${at}${e.text}`;
+      });
+      throw new Error(
+        `building the ${format} client bundle failed:\n${messages.join("\n") || error.message}`,
+      );
+    }
+    const size = measure(file);
+    log(sizeLine(relative(root, file), size));
+    results.push({ format, file, ...size });
+  }
+  return results;
+}
+
+/** socket.io-client's own minified bundle, for the size comparison (when installed). */
+function referenceBundle() {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve("socket.io-client/package.json");
+    return join(dirname(pkg), "dist", "socket.io.min.js");
+  } catch {
+    return undefined;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    await buildClientBundles();
+    const reference = referenceBundle();
+    if (reference && existsSync(reference)) {
+      console.log(
+        sizeLine("(reference) socket.io-client/dist/socket.io.min.js", measure(reference)),
+      );
+    }
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  }
+}
