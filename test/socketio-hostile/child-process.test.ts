@@ -4,10 +4,7 @@
  * socket.io-client must still connect and get its acks afterwards.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { delay, withTimeout } from "../helpers/timing.js";
 import { connectClient, expectEchoes } from "../socketio-interop/client.js";
 import { MAX_HTTP_BUFFER_SIZE } from "./hostile-subject.js";
 import {
@@ -17,47 +14,17 @@ import {
   rawRequest,
   rawSocketIo,
 } from "./raw-engine.js";
+import { type ServerProcess, startServerProcess } from "./server-process.js";
 import { binaryEvent, violations } from "./violations.js";
 
-const fixture = fileURLToPath(new URL("./fixtures/server-process.ts", import.meta.url));
-let child: ChildProcess;
+let server: ServerProcess;
 let url: string;
-let stderr = "";
 
 before(async () => {
-  // Not a test process itself: without the runner's marker it runs as a plain script.
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  child = spawn(process.execPath, ["--import", "tsx", fixture], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const firstLine = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes("\n")) resolve(out.split("\n")[0]);
-      });
-      child.once("exit", (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
-    }),
-    20000,
-    "the server process to listen",
-  );
-  url = `http://127.0.0.1:${(JSON.parse(firstLine) as { port: number }).port}`;
+  server = await startServerProcess();
+  url = server.url;
 });
-
-after(async () => {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await withTimeout(exited, 10000, "the server process to stop").catch(() =>
-      child.kill("SIGKILL"),
-    );
-  }
-});
+after(() => server.stop());
 
 /** Sends `frames` on a connected raw socket and drops it once the server closes (or after 2 s). */
 async function violate(frames: Array<string | Buffer>): Promise<void> {
@@ -107,8 +74,5 @@ it("the server process survives every hostile scenario, silent, and still serves
   } finally {
     bystander.disconnect();
   }
-  await delay(200);
-  assert.equal(child.exitCode, null, `server exited: ${stderr}`);
-  assert.equal(child.signalCode, null, `server killed: ${stderr}`);
-  assert.equal(stderr, "", "the server printed to stderr");
+  await server.expectAliveAndSilent();
 });

@@ -12,7 +12,7 @@ export const SOCKET_IO_VIOLATION = ["forced close", "parse error"];
 export const ENGINE_IO_VIOLATION = ["parse error"];
 
 /** An attachment placeholder as the Socket.IO encoder writes it. */
-export const placeholder = (num: number) => ({ _placeholder: true, num });
+export const placeholder = (num: unknown) => ({ _placeholder: true, num });
 /** A BINARY_EVENT text announcing `count` attachments, whose one placeholder says `num`. */
 export const binaryEvent = (count: string, num: number) =>
   `45${count}-${JSON.stringify(["upload", placeholder(num)])}`;
@@ -68,6 +68,31 @@ export const violations: Array<{
   {
     name: "a binary message with no binary packet pending",
     frames: [Buffer.of(0xde, 0xad)],
+    reasons: SOCKET_IO_VIOLATION,
+  },
+  {
+    name: "an EVENT named with a reserved name (disconnect)",
+    frames: ['42["disconnect","x"]'],
+    reasons: SOCKET_IO_VIOLATION,
+  },
+  {
+    name: "a CONNECT to a namespace without a leading slash",
+    frames: ["40admin,"],
+    reasons: SOCKET_IO_VIOLATION,
+  },
+  {
+    name: "a placeholder whose num is a string",
+    frames: [`451-${JSON.stringify(["upload", placeholder("0")])}`, Buffer.of(1)],
+    reasons: SOCKET_IO_VIOLATION,
+  },
+  {
+    name: "a placeholder whose num is negative",
+    frames: [binaryEvent("1", -1), Buffer.of(1)],
+    reasons: SOCKET_IO_VIOLATION,
+  },
+  {
+    name: "a placeholder whose num is __proto__",
+    frames: [`451-${JSON.stringify(["upload", placeholder("__proto__")])}`, Buffer.of(1)],
     reasons: SOCKET_IO_VIOLATION,
   },
   { name: "an unknown Engine.IO packet type", frames: ["9"], reasons: ENGINE_IO_VIOLATION },
