@@ -18,6 +18,7 @@ import {
   type ClientSocket,
   startServer,
   type TestServer,
+  TRANSPORTS,
   waitFor,
 } from "./helpers.js";
 
@@ -65,57 +66,59 @@ describe("connection state recovery", () => {
     return { server, middlewareRuns: () => runs };
   }
 
-  it("restores id, rooms and data and replays the missed packets in order", async () => {
-    const { server, middlewareRuns } = await setUp();
-    const connections: Socket[] = [];
-    server.io.on("connection", (s) => connections.push(s));
-    const client = await server.connect("/", RECONNECTING);
-    assert.equal(client.recovered, false);
-    const first = connections[0]!;
-    const firstId = first.id;
-    await first.join("room1");
-    first.data.name = "ada";
+  for (const transport of TRANSPORTS) {
+    it(`restores id, rooms and data and replays the missed packets in order (${transport.name})`, async () => {
+      const { server, middlewareRuns } = await setUp();
+      const connections: Socket[] = [];
+      server.io.on("connection", (s) => connections.push(s));
+      const client = await server.connect("/", { ...RECONNECTING, ...transport.options });
+      assert.equal(client.recovered, false);
+      const first = connections[0]!;
+      const firstId = first.id;
+      await first.join("room1");
+      first.data.name = "ada";
 
-    const got: unknown[][] = [];
-    client.on("msg", (...args: unknown[]) => got.push(args));
-    server.io.to("room1").emit("msg", 1);
-    first.emit("msg", 2);
-    await waitUntil(() => got.length === 2, 5000, "the first two messages");
+      const got: unknown[][] = [];
+      client.on("msg", (...args: unknown[]) => got.push(args));
+      server.io.to("room1").emit("msg", 1);
+      first.emit("msg", 2);
+      await waitUntil(() => got.length === 2, 5000, "the first two messages");
 
-    const reason = await dropTransport(client, first);
-    assert.equal(reason, "transport close");
-    server.io.to("room1").emit("msg", 3);
-    server.io.emit("msg", 4, { bin: Buffer.from([4]) });
-    server.io.to(firstId).emit("msg", 5);
-    server.io.to("other-room").emit("msg", "not for this client");
-    server.io.except("room1").emit("msg", "excluded");
-    server.io.volatile.emit("msg", "volatile: not kept");
+      const reason = await dropTransport(client, first);
+      assert.equal(reason, "transport close");
+      server.io.to("room1").emit("msg", 3);
+      server.io.emit("msg", 4, { bin: Buffer.from([4]) });
+      server.io.to(firstId).emit("msg", 5);
+      server.io.to("other-room").emit("msg", "not for this client");
+      server.io.except("room1").emit("msg", "excluded");
+      server.io.volatile.emit("msg", "volatile: not kept");
 
-    const [[recoveredSocket]] = await Promise.all([
-      waitFor<[Socket]>(server.io, "connection"),
-      waitFor(client, "connect"),
-    ]);
-    await waitUntil(() => got.length === 5, 5000, "the missed messages");
-    assert.equal(client.recovered, true);
-    assert.equal(client.id, firstId);
-    assert.equal(recoveredSocket.recovered, true);
-    assert.equal(recoveredSocket.id, firstId);
-    assert.ok(recoveredSocket.rooms.has("room1"));
-    assert.ok(recoveredSocket.rooms.has(firstId));
-    assert.deepEqual(recoveredSocket.data, { name: "ada" });
-    assert.equal(middlewareRuns(), 1, "middlewares are skipped on recovery");
+      const [[recoveredSocket]] = await Promise.all([
+        waitFor<[Socket]>(server.io, "connection"),
+        waitFor(client, "connect"),
+      ]);
+      await waitUntil(() => got.length === 5, 5000, "the missed messages");
+      assert.equal(client.recovered, true);
+      assert.equal(client.id, firstId);
+      assert.equal(recoveredSocket.recovered, true);
+      assert.equal(recoveredSocket.id, firstId);
+      assert.ok(recoveredSocket.rooms.has("room1"));
+      assert.ok(recoveredSocket.rooms.has(firstId));
+      assert.deepEqual(recoveredSocket.data, { name: "ada" });
+      assert.equal(middlewareRuns(), 1, "middlewares are skipped on recovery");
 
-    const plain = withoutOffsets(got);
-    assert.deepEqual(plain.slice(0, 3), [[1], [2], [3]]);
-    assert.equal(plain[3]![0], 4);
-    assert.deepEqual([...(plain[3]![1] as { bin: Buffer }).bin], [4]);
-    assert.deepEqual(plain[4], [5]);
+      const plain = withoutOffsets(got);
+      assert.deepEqual(plain.slice(0, 3), [[1], [2], [3]]);
+      assert.equal(plain[3]![0], 4);
+      assert.deepEqual([...(plain[3]![1] as { bin: Buffer }).bin], [4]);
+      assert.deepEqual(plain[4], [5]);
 
-    // Still the same room membership for new broadcasts.
-    const after = waitFor(client, "msg");
-    server.io.to("room1").emit("msg", 6);
-    assert.equal((await after)[0], 6);
-  });
+      // Still the same room membership for new broadcasts.
+      const after = waitFor(client, "msg");
+      server.io.to("room1").emit("msg", 6);
+      assert.equal((await after)[0], 6);
+    });
+  }
 
   it("appends offsets to stored packets only, and sends the private id at connection", async () => {
     const { server } = await setUp();
