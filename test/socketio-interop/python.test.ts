@@ -1,7 +1,7 @@
 /**
  * Interop with python3-socketio 5.7.2 (Debian's) as a client of the server under test: its
  * threaded client (requests for polling, websocket-client for WebSocket) and its asyncio client
- * (aiohttp for both), each over polling only and WebSocket only. The Python side reports what it
+ * (aiohttp for both), each over polling only, WebSocket only, and polling upgraded to WebSocket. The Python side reports what it
  * received as JSON lines (python/*.py); the server records what it received (scenario.ts). Both
  * are asserted in full.
  */
@@ -99,12 +99,10 @@ function expectServerSide(seen: ServerEvent[]): void {
   ]);
 }
 
-const runs = [
-  { script: "sync_client.py", transport: "polling" },
-  { script: "sync_client.py", transport: "websocket" },
-  { script: "async_client.py", transport: "polling" },
-  { script: "async_client.py", transport: "websocket" },
-];
+/** "upgrade": python's default, polling first and then the upgrade to WebSocket. */
+const runs = ["sync_client.py", "async_client.py"].flatMap((script) =>
+  ["polling", "websocket", "upgrade"].map((mode) => ({ script, mode })),
+);
 
 describe("python3-socketio client -> subject server", () => {
   let subject: RunningSubject;
@@ -116,17 +114,12 @@ describe("python3-socketio client -> subject server", () => {
   });
   after(() => subject.close());
 
-  for (const { script, transport } of runs) {
-    it(`${script} over ${transport}: auth, emits, acks both ways, binary both ways, namespaces, disconnects`, async () => {
+  for (const { script, mode } of runs) {
+    it(`${script}, transports ${mode}: auth, emits, acks both ways, binary both ways, namespaces, disconnects`, async () => {
       seen.length = 0;
-      const { lines, code, stderr } = await runPython(
-        script,
-        [subject.url, transport],
-        scripts,
-        30000,
-      );
+      const { lines, code, stderr } = await runPython(script, [subject.url, mode], scripts, 30000);
       assert.equal(code, 0, `python failed; lines ${JSON.stringify(lines)}; stderr:\n${stderr}`);
-      expectPythonSide(lines, transport);
+      expectPythonSide(lines, mode === "upgrade" ? "websocket" : mode);
       // The client's DISCONNECT packet and the end of its transport race its exit.
       await waitUntil(
         () => seen.some((e) => e.nsp === "/" && e.event === "disconnect"),

@@ -1,5 +1,6 @@
 """python3-socketio's asyncio client (aiohttp underneath) against the server under test: the same
-scenario and reports as sync_client.py. Usage: async_client.py URL TRANSPORT"""
+scenario and reports as sync_client.py. Usage: async_client.py URL TRANSPORT
+(TRANSPORT "polling" or "websocket" alone, or "upgrade": polling first, then the upgrade)."""
 import asyncio
 import sys
 
@@ -26,7 +27,8 @@ class Inbox:
             return self.items[key].pop(0)
 
 
-async def main(url, transport):
+async def main(url, mode):
+    transports = None if mode == "upgrade" else [mode]
     # A wrong token: the server's middleware refuses the namespace with a CONNECT_ERROR.
     bad = socketio.AsyncClient(reconnection=False)
     refusals = []
@@ -36,7 +38,7 @@ async def main(url, transport):
 
     bad.on("connect_error", on_refusal, namespace="/")
     try:
-        await bad.connect(url, auth=BAD_AUTH, transports=[transport], wait_timeout=1)
+        await bad.connect(url, auth=BAD_AUTH, transports=transports, wait_timeout=1)
         report("rejected", connected=True)
         await bad.disconnect()
     except socketio.exceptions.ConnectionError as exc:
@@ -68,7 +70,7 @@ async def main(url, transport):
     sio.on("question", on_question)
     sio.on("server-bin", on_server_bin)
 
-    await sio.connect(url, auth=GOOD_AUTH, transports=[transport], namespaces=["/", "/chat"],
+    await sio.connect(url, auth=GOOD_AUTH, transports=transports, namespaces=["/", "/chat"],
                       wait_timeout=TIMEOUT)
     report("connected", transport=sio.transport(), namespaces=sorted(sio.namespaces),
            distinct_sids=sio.get_sid("/") != sio.get_sid("/chat"))

@@ -1,5 +1,6 @@
 """python3-socketio's threaded client against the server under test: every step of the scenario
-(see socketio-interop/scenario.ts), reported as JSON lines. Usage: sync_client.py URL TRANSPORT"""
+(see socketio-interop/scenario.ts), reported as JSON lines. Usage: sync_client.py URL TRANSPORT
+(TRANSPORT "polling" or "websocket" alone, or "upgrade": polling first, then the upgrade)."""
 import sys
 import threading
 
@@ -27,13 +28,14 @@ class Inbox:
             return self.items[key].pop(0)
 
 
-def main(url, transport):
+def main(url, mode):
+    transports = None if mode == "upgrade" else [mode]
     # A wrong token: the server's middleware refuses the namespace with a CONNECT_ERROR.
     bad = socketio.Client(reconnection=False)
     refusals = []
     bad.on("connect_error", lambda *data: refusals.append(list(data)), namespace="/")
     try:
-        bad.connect(url, auth=BAD_AUTH, transports=[transport], wait_timeout=1)
+        bad.connect(url, auth=BAD_AUTH, transports=transports, wait_timeout=1)
         report("rejected", connected=True)
         bad.disconnect()
     except socketio.exceptions.ConnectionError as exc:
@@ -59,7 +61,7 @@ def main(url, transport):
     sio.on("question", on_question)
     sio.on("server-bin", on_server_bin)
 
-    sio.connect(url, auth=GOOD_AUTH, transports=[transport], namespaces=["/", "/chat"],
+    sio.connect(url, auth=GOOD_AUTH, transports=transports, namespaces=["/", "/chat"],
                 wait_timeout=TIMEOUT)
     report("connected", transport=sio.transport(), namespaces=sorted(sio.namespaces),
            distinct_sids=sio.get_sid("/") != sio.get_sid("/chat"))
