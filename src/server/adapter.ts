@@ -26,7 +26,9 @@ export interface BroadcastFlags {
   compress?: boolean;
   /** Only this server's clients (for adapters spanning several servers). */
   local?: boolean;
+  /** Set by some callers for adapters that distinguish broadcasts (unused here). */
   broadcast?: boolean;
+  /** Set by some callers as a hint that the data holds binary (unused: the encoder finds out). */
   binary?: boolean;
   /** Milliseconds to wait for acknowledgements. */
   timeout?: number;

@@ -201,20 +201,19 @@ export class Socket<
     if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
     const flags = this.#flags;
     this.#flags = NO_FLAGS;
-    // The client has left this namespace: an event now would be buffered by its library and
-    // delivered on its next, unrelated connection.
-    if (this.#cleanedUp) return true;
     const data: unknown[] = [ev, ...args];
     const packet: OutgoingSocketPacket = { type: SocketPacketType.Event, nsp: this.nsp.name, data };
     const last = data[data.length - 1];
-    let id: number | undefined;
+    let ack: AckHandler | undefined;
     if (typeof last === "function") {
       data.pop();
-      id = this.nsp._ids++;
-      packet.id = id;
-      registerAck(this.acks, id, last as AckHandler, flags.timeout, this);
+      ack = last as AckHandler;
+      packet.id = this.nsp._ids++;
     }
-    try {
+    // Once the client has left this namespace nothing is sent: its library would buffer the
+    // event and deliver it on its next, unrelated connection. (An acknowledgement with a
+    // timeout still times out.)
+    if (!this.#cleanedUp) {
       if (this.nsp.server._opts.connectionStateRecovery) {
         // Through the adapter, so that the packet gets an offset and is kept for replay.
         this.#ownRoom ??= new Set([this.id]);
@@ -223,10 +222,10 @@ export class Socket<
         this.notifyOutgoingListeners(packet);
         this.#packet(packet, flags);
       }
-    } catch (error) {
-      if (id !== undefined) this.acks.delete(id);
-      throw error;
     }
+    // Registered after a successful send (an answer cannot come before this turn ends), so that
+    // an emit that throws leaves nothing behind.
+    if (ack !== undefined) registerAck(this.acks, packet.id!, ack, flags.timeout, this);
     return true;
   }
 

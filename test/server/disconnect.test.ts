@@ -75,6 +75,12 @@ describe("disconnect reasons", () => {
     // The socket can no longer join rooms or reach its client.
     await sockets.get("/")!.join("late");
     assert.equal(server.io.sockets.adapter.rooms.has("late"), false);
+    const lateEvents: unknown[] = [];
+    a.onAny((...args: unknown[]) => lateEvents.push(args));
+    await assert.rejects(sockets.get("/")!.timeout(20).emitWithAck("late"), {
+      message: "operation has timed out",
+    });
+    assert.deepEqual(lateEvents, []);
 
     const c = manager.socket("/");
     c.connect();
