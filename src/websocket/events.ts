@@ -64,14 +64,16 @@ export class Event {
 export interface MessageEventInit {
   /** A string for text messages; Buffer, ArrayBuffer, Blob or Buffer[] for binary ones. */
   data: unknown;
+  /** The origin of the WebSocket's URL, e.g. "ws://example.com:8080" (WHATWG). */
+  origin?: string;
 }
 
 /** A received message, as delivered to `onmessage`. */
 export class MessageEvent extends Event {
   /** The message: a string for text, and for binary what `binaryType` selects. */
   readonly data: unknown;
-  /** Always "" for WebSocket messages. */
-  readonly origin = "";
+  /** The serialized origin of the WebSocket's URL, as browsers set it ("" when unknown). */
+  readonly origin: string;
   /** Always "" for WebSocket messages. */
   readonly lastEventId = "";
   /** Always null for WebSocket messages. */
@@ -82,6 +84,7 @@ export class MessageEvent extends Event {
   constructor(type: string, init: MessageEventInit, target: EventTargetLike | null = null) {
     super(type, target);
     this.data = init.data;
+    this.origin = init.origin ?? "";
   }
 }
 

@@ -225,7 +225,8 @@ export class MessageSender {
       false,
       mask ? nextMaskKey() : null,
     );
-    this.queue.push(header, payload, mask, false, payload.length, callback);
+    // Control frames are not application data: bufferedAmount counts only what send() queued.
+    this.queue.push(header, payload, mask, false, 0, callback);
   }
 
   private defer(size: number, run: () => void): void {

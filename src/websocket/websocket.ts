@@ -880,6 +880,16 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     }
   }
 
+  /** The serialized origin of the URL for MessageEvent.origin ("" for server-role sockets). */
+  #origin(): string {
+    if (this.#url === "") return "";
+    try {
+      return new URL(this.#url).origin;
+    } catch {
+      return "";
+    }
+  }
+
   #pendingBytes(): number {
     if (this.#queue === null) return 0;
     return this.#queue.queuedBytes + this.#sender!.backlogBytes + this.#socket!.writableLength;
@@ -930,7 +940,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         wrapper = (data: RawData, isBinary: boolean) =>
           this.#dispatch(
             listener,
-            new MessageEvent("message", { data: isBinary ? data : data.toString() }, this),
+            new MessageEvent(
+              "message",
+              { data: isBinary ? data : data.toString(), origin: this.#origin() },
+              this,
+            ),
           );
         break;
       case "error":
