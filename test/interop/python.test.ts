@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type RunningEchoServer, startEchoServer } from "../helpers/echo-server.js";
+import { startEchoServer } from "../helpers/echo-server.js";
 import { MessageQueue } from "../helpers/message-queue.js";
 import { type JsonLine, type PythonProcess, runPython, startPython } from "../helpers/python.js";
 import { WebSocket } from "../helpers/subject.js";
-import { nextEvent } from "../helpers/timing.js";
+import { nextEvent, withTimeout } from "../helpers/timing.js";
 
 const scripts = fileURLToPath(new URL("./python/", import.meta.url));
 const MAX_SIZE = 64 * 1024 * 1024;
@@ -67,43 +67,41 @@ describe("python-websockets client -> subject server", () => {
   for (const { variant, closeBy, largeMiB } of runs) {
     it(`deflate ${variant}, closed by the ${closeBy}: every step as sent`, async () => {
       const seen: ServerSide[] = [];
-      let server: RunningEchoServer | undefined;
-      const closed = new Promise<void>((resolveClosed) => {
-        startEchoServer(
-          {
-            perMessageDeflate: serverDeflate[variant],
-            maxPayload: MAX_SIZE,
-            handleProtocols: (offered: Set<string>) => (offered.has("chat.v2") ? "chat.v2" : false),
-          },
-          (socket) => {
-            const record: ServerSide = {
-              protocol: socket.protocol,
-              extensions: socket.extensions,
-              pongs: [],
-            };
-            seen.push(record);
-            // The echo helper already echoes; these commands replace the echo for two texts.
-            socket.removeAllListeners("message");
-            socket.on("message", (data, isBinary) => {
-              const text = isBinary ? "" : data.toString();
-              if (text === "ping-me") socket.ping("from-node");
-              else if (text === "close-me") socket.close(4001, "node bye");
-              else socket.send(data, { binary: isBinary });
-            });
-            socket.on("pong", (payload: Buffer) => {
-              record.pongs.push(payload.toString());
-              socket.send(`pinged:${payload.toString()}`);
-            });
-            socket.on("close", (code: number, reason: Buffer) => {
-              record.close = { code, reason: reason.toString() };
-              resolveClosed();
-            });
-          },
-        ).then((started) => {
-          server = started;
-        });
+      let markClosed!: () => void;
+      const closed = new Promise<void>((resolve) => {
+        markClosed = resolve;
       });
-      while (!server) await new Promise((resolve) => setTimeout(resolve, 5));
+      const server = await startEchoServer(
+        {
+          perMessageDeflate: serverDeflate[variant],
+          maxPayload: MAX_SIZE,
+          handleProtocols: (offered: Set<string>) => (offered.has("chat.v2") ? "chat.v2" : false),
+        },
+        (socket) => {
+          const record: ServerSide = {
+            protocol: socket.protocol,
+            extensions: socket.extensions,
+            pongs: [],
+          };
+          seen.push(record);
+          // The echo helper already echoes; these commands replace the echo for two texts.
+          socket.removeAllListeners("message");
+          socket.on("message", (data, isBinary) => {
+            const text = isBinary ? "" : data.toString();
+            if (text === "ping-me") socket.ping("from-node");
+            else if (text === "close-me") socket.close(4001, "node bye");
+            else socket.send(data, { binary: isBinary });
+          });
+          socket.on("pong", (payload: Buffer) => {
+            record.pongs.push(payload.toString());
+            socket.send(`pinged:${payload.toString()}`);
+          });
+          socket.on("close", (code: number, reason: Buffer) => {
+            record.close = { code, reason: reason.toString() };
+            markClosed();
+          });
+        },
+      );
       try {
         const { lines, code, stderr } = await runPython(
           "client.py",
@@ -112,7 +110,7 @@ describe("python-websockets client -> subject server", () => {
           90000,
         );
         assert.equal(code, 0, `python client failed:\n${stderr}`);
-        await closed;
+        await withTimeout(closed, 10000, "the server to see the close");
 
         const open = step(lines, "open");
         assert.equal(open.subprotocol, "chat.v2");
