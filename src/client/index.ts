@@ -1,0 +1,64 @@
+/**
+ * `duplexio/client`: the Socket.IO client, API-compatible with socket.io-client v4, for browsers
+ * (this entry point: the page's WebSocket and `fetch`) and Node (`node.ts`).
+ *
+ * ```ts
+ * import { io } from "duplexio/client";
+ *
+ * const socket = io("https://example.com");
+ * socket.on("connect", () => socket.emit("hello", "world"));
+ * ```
+ * @module
+ */
+import { lookup } from "./lookup.js";
+
+export type { BinaryConversion } from "./binary.js";
+export type { EngineClient } from "./engine/engine-client.js";
+export type {
+  EngineClientOptions,
+  EngineTimers,
+  TransportName,
+} from "./engine/options.js";
+export { type IoOptions, type Lookup, protocol } from "./lookup.js";
+export {
+  type ClientPacket,
+  Manager,
+  type ManagerOptions,
+  type ManagerReservedEvents,
+  type QueryValue,
+} from "./manager.js";
+export {
+  type AnyListener,
+  type ConnectError,
+  type DisconnectDescription,
+  type DisconnectReason,
+  type ExtendedError,
+  Socket,
+  type SocketAuth,
+  type SocketOptions,
+  type SocketReservedEvents,
+} from "./socket.js";
+export type {
+  AckResult,
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  EventsMap,
+  FirstArg,
+  FirstNonErrorArg,
+  Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+  UntypedAck,
+  UntypedArg,
+  UntypedListener,
+} from "./typed-events.js";
+
+/** Connects to a Socket.IO server; see {@link Lookup}. */
+export const io = lookup;
+/** Alias of {@link io}. */
+export const connect = lookup;
+export default lookup;

@@ -1,0 +1,25 @@
+/**
+ * Timers of the Manager and Socket (reconnection delays, acknowledgement timeouts): the engine's
+ * injectable {@link EngineTimers}, so one test clock drives the whole client.
+ */
+import type { EngineTimers, TimerHandle } from "./engine/options.js";
+
+export { type EngineTimers, GLOBAL_TIMERS, type TimerHandle } from "./engine/options.js";
+
+/** Lets a Node timer not keep the process alive (no-op in browsers, whose handles are numbers). */
+export function unrefTimer(handle: TimerHandle): void {
+  const unref = (handle as { unref?: unknown } | null)?.unref;
+  if (typeof unref === "function") unref.call(handle);
+}
+
+/** Starts a timer through `timers`, unreferenced when `unref` is set. */
+export function startTimer(
+  timers: EngineTimers,
+  callback: () => void,
+  ms: number,
+  unref: boolean,
+): TimerHandle {
+  const handle = timers.setTimeout(callback, ms);
+  if (unref) unrefTimer(handle);
+  return handle;
+}

@@ -1,0 +1,104 @@
+/**
+ * `io(url)` parsing, as socket.io-client does it: a missing URL means the page's own origin, a
+ * relative one ("/admin", "//host/admin") is resolved against the page, a bare host gets the page's
+ * scheme (https when there is no page); the path is the namespace, the query goes to the Engine.IO
+ * handshake, and managers are shared per scheme, host, port and Engine.IO path.
+ */
+
+/** The parts of an `io()` URL. */
+export interface ParsedUrl {
+  /** Scheme without ":" ("http", "https", "ws" or "wss"). */
+  protocol: string;
+  /** Host name, without the brackets of an IPv6 address. */
+  hostname: string;
+  /** Port, the scheme's default when the URL has none ("80" or "443"). */
+  port: string;
+  /** The namespace: the URL's path ("/" when empty). */
+  path: string;
+  /** The query parameters (the last value of a repeated name). */
+  query: Record<string, string>;
+  /** True when the URL has a query string. */
+  hasQuery: boolean;
+  /** `scheme://host:port`: where the Engine.IO connection goes (the path comes from the options). */
+  origin: string;
+  /** Cache key of the manager: scheme, host, port and the Engine.IO path. */
+  id: string;
+}
+
+/** What the parser needs of `window.location`; injectable for tests and non-browser hosts. */
+export interface LocationLike {
+  protocol: string;
+  host: string;
+}
+
+const SCHEME = /^(https?|wss?):\/\//i;
+
+/** The page's location in a browser, undefined elsewhere. */
+export function pageLocation(): LocationLike | undefined {
+  const location = (globalThis as { location?: LocationLike }).location;
+  return typeof location === "object" && location !== null && typeof location.host === "string"
+    ? location
+    : undefined;
+}
+
+/**
+ * Parses an `io()` URL. Returns a reason instead of throwing when the URL cannot be understood
+ * (no URL outside a browser, an unsupported scheme, a malformed host).
+ *
+ * @param uri the URL given to `io()`; undefined for the page's origin
+ * @param enginePath the Engine.IO path (part of the manager cache key)
+ * @param location the page's location (default: `globalThis.location` when present)
+ */
+export function parseUrl(
+  uri: string | undefined,
+  enginePath: string,
+  location: LocationLike | undefined = pageLocation(),
+): { ok: true; url: ParsedUrl } | { ok: false; reason: string } {
+  let text = uri;
+  if (text === undefined || text === "") {
+    if (location === undefined) return { ok: false, reason: "no URL given and no page location" };
+    text = `${location.protocol}//${location.host}`;
+  }
+  if (text.startsWith("//")) {
+    text = `${location?.protocol ?? "https:"}${text}`;
+  } else if (text.startsWith("/")) {
+    if (location === undefined)
+      return { ok: false, reason: `relative URL "${text}" outside a page` };
+    text = `${location.host}${text}`;
+  }
+  if (!SCHEME.test(text)) text = `${location?.protocol ?? "https:"}//${text}`;
+
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return { ok: false, reason: `invalid URL "${text}"` };
+  }
+  const protocol = parsed.protocol.slice(0, -1).toLowerCase();
+  if (!/^(https?|wss?)$/.test(protocol)) {
+    return { ok: false, reason: `unsupported scheme "${protocol}"` };
+  }
+  if (parsed.hostname === "") return { ok: false, reason: `no host in "${text}"` };
+  const port = parsed.port !== "" ? parsed.port : protocol.endsWith("s") ? "443" : "80";
+  // URL keeps IPv6 brackets in `hostname`; the cache key and origin want them exactly once.
+  const bracketed = parsed.hostname.startsWith("[");
+  const hostname = bracketed ? parsed.hostname.slice(1, -1) : parsed.hostname;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  // No prototype: a "__proto__" parameter stays an ordinary entry.
+  const query: Record<string, string> = Object.create(null);
+  for (const [name, value] of parsed.searchParams) query[name] = value;
+  const origin = `${protocol}://${host}:${port}`;
+  return {
+    ok: true,
+    url: {
+      protocol,
+      hostname,
+      port,
+      path: parsed.pathname === "" ? "/" : parsed.pathname,
+      query,
+      hasQuery: parsed.search.length > 1,
+      origin,
+      id: `${origin}${enginePath}`,
+    },
+  };
+}
