@@ -56,6 +56,12 @@ it("the server process survives every hostile scenario, silent, and still serves
     });
     assert.equal(oversized.status, 413);
     await rawRequest(url, sessionPath, { method: "POST", body: binaryEvent("999999999999", 0) });
+    const { sid: other } = await pollingHandshake(url);
+    await rawRequest(url, enginePath({ ...polling, sid: other }), {
+      method: "POST",
+      body: Buffer.from([0x34, 0x32, 0xff, 0xfe, 0x5b]),
+      headers: { "content-type": "text/plain;charset=UTF-8" },
+    });
 
     const raw = await RawWebSocket.open(url);
     raw.send(`4${"x".repeat(2 * MAX_HTTP_BUFFER_SIZE)}`);

@@ -86,6 +86,12 @@ describe("refused requests: 400 with the JSON error, and connection_error", () =
       error: ERRORS.badHandshakeMethod,
     },
     {
+      name: "OPTIONS as a handshake (no cors configured)",
+      path: () => enginePath(polling),
+      method: "OPTIONS",
+      error: ERRORS.badHandshakeMethod,
+    },
+    {
       name: "an unknown transport",
       path: () => enginePath({ transport: "carrier-pigeon" }),
       error: ERRORS.transportUnknown,
