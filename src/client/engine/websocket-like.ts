@@ -1,0 +1,51 @@
+/**
+ * The part of the WHATWG WebSocket API the client uses, so that the browser's `WebSocket`,
+ * duplexio's Node `WebSocket` (`duplexio/websocket`) and `ws` all fit without casts.
+ * @module
+ */
+
+/** The message event: `data` is a string for text and, with `binaryType` "arraybuffer", an ArrayBuffer. */
+export interface WebSocketMessageEventLike {
+  readonly data: unknown;
+}
+
+/** The close event. */
+export interface WebSocketCloseEventLike {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean?: boolean;
+}
+
+/**
+ * A WebSocket. The event handler attributes are typed by what the client assigns to them: any
+ * implementation whose events carry at least these fields fits (their read types are not used).
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  get onopen(): unknown;
+  set onopen(listener: ((event: unknown) => void) | null);
+  get onmessage(): unknown;
+  set onmessage(listener: ((event: WebSocketMessageEventLike) => void) | null);
+  get onerror(): unknown;
+  set onerror(listener: ((event: unknown) => void) | null);
+  get onclose(): unknown;
+  set onclose(listener: ((event: WebSocketCloseEventLike) => void) | null);
+  send(data: string | ArrayBufferView | ArrayBuffer): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Options of Node WebSocket clients (duplexio's and `ws`): the handshake's extra headers. */
+export interface WebSocketClientOptionsLike {
+  headers?: Record<string, string>;
+}
+
+/**
+ * A WebSocket constructor. Browsers take `(url, protocols)`; Node clients also take options,
+ * through which `extraHeaders` reach the handshake (browsers ignore the extra argument).
+ */
+export type WebSocketConstructorLike = new (
+  url: string,
+  protocols?: string | string[],
+  options?: WebSocketClientOptionsLike,
+) => WebSocketLike;

@@ -1,0 +1,173 @@
+/**
+ * The WebSocket transport: one Engine.IO packet per WebSocket message, binary messages as binary
+ * frames, over an injected WebSocket constructor.
+ * @module
+ */
+
+import { decodePacket, type EnginePacket, encodePacket } from "../../protocol/engine/index.js";
+import {
+  type Transport,
+  type TransportCloseDetails,
+  TransportError,
+  type TransportEvents,
+} from "./transport.js";
+import type {
+  WebSocketCloseEventLike,
+  WebSocketConstructorLike,
+  WebSocketLike,
+  WebSocketMessageEventLike,
+} from "./websocket-like.js";
+
+/** Settings of a {@link WebSocketTransport}. */
+export interface WebSocketSettings {
+  url: string;
+  WebSocket: WebSocketConstructorLike;
+  protocols: string | string[] | undefined;
+  extraHeaders: Record<string, string> | undefined;
+}
+
+type WebSocketState = "idle" | "opening" | "open" | "closed";
+
+/** The WebSocket transport. `send` hands packets to the WebSocket at once: it is always writable when open. */
+export class WebSocketTransport implements Transport {
+  readonly name = "websocket";
+  #state: WebSocketState = "idle";
+  #socket: WebSocketLike | null = null;
+  readonly #settings: WebSocketSettings;
+  readonly #events: TransportEvents;
+
+  constructor(settings: WebSocketSettings, events: TransportEvents) {
+    this.#settings = settings;
+    this.#events = events;
+  }
+
+  get writable(): boolean {
+    return this.#state === "open";
+  }
+
+  open(): void {
+    if (this.#state !== "idle") return;
+    this.#state = "opening";
+    const { url, WebSocket, protocols, extraHeaders } = this.#settings;
+    let socket: WebSocketLike;
+    try {
+      socket =
+        extraHeaders === undefined
+          ? protocols === undefined
+            ? new WebSocket(url)
+            : new WebSocket(url, protocols)
+          : new WebSocket(url, protocols, { headers: extraHeaders });
+    } catch (error) {
+      // Invalid URL or subprotocols: reported like any failure, after the caller has returned.
+      queueMicrotask(() => this.#fail("websocket error", error));
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    socket.onopen = this.#onOpen;
+    socket.onmessage = this.#onMessage;
+    socket.onerror = this.#onError;
+    socket.onclose = this.#onClose;
+    this.#socket = socket;
+  }
+
+  send(packets: readonly EnginePacket[]): void {
+    for (let i = 0; i < packets.length; i++) {
+      if (!this.sendPacket(packets[i])) return;
+    }
+  }
+
+  /** Writes one packet; false when the transport failed doing so. */
+  sendPacket(packet: EnginePacket): boolean {
+    if (this.#state !== "open") return false;
+    try {
+      this.#socket!.send(encodePacket(packet, true));
+      return true;
+    } catch (error) {
+      this.#fail("websocket error", error);
+      return false;
+    }
+  }
+
+  pause(onPaused: () => void): void {
+    onPaused();
+  }
+
+  resume(): void {}
+
+  close(): void {
+    this.#release();
+  }
+
+  discard(): void {
+    this.#release();
+  }
+
+  readonly #onOpen = (): void => {
+    if (this.#state !== "opening") return;
+    this.#state = "open";
+    this.#events.open();
+  };
+
+  readonly #onMessage = (event: WebSocketMessageEventLike): void => {
+    if (this.#state !== "open") return;
+    const data = event.data;
+    let decoded: ReturnType<typeof decodePacket>;
+    if (typeof data === "string" || data instanceof ArrayBuffer || data instanceof Uint8Array) {
+      decoded = decodePacket(data);
+    } else if (ArrayBuffer.isView(data)) {
+      decoded = decodePacket(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } else {
+      // A Blob (an implementation ignoring binaryType) cannot be read synchronously, so the
+      // order of messages could not be kept.
+      decoded = { ok: false, reason: "binary message is neither an ArrayBuffer nor a view" };
+    }
+    if (!decoded.ok) {
+      this.#release();
+      this.#events.decodeError(decoded.reason);
+      return;
+    }
+    this.#events.packet(decoded.packet);
+  };
+
+  readonly #onError = (event: unknown): void => {
+    this.#fail("websocket error", event);
+  };
+
+  readonly #onClose = (event: WebSocketCloseEventLike): void => {
+    if (this.#state === "closed") return;
+    this.#release();
+    const details: TransportCloseDetails = {
+      description: "websocket connection closed",
+      context: event,
+    };
+    this.#events.close(details);
+  };
+
+  #fail(message: string, description: unknown): void {
+    if (this.#state === "closed") return;
+    this.#release();
+    this.#events.error(new TransportError(message, description));
+  }
+
+  /** Marks the transport closed and closes the socket, ignoring anything it reports afterwards. */
+  #release(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket === null) return;
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onclose = null;
+    // Some implementations report an error when closed while connecting: keep a no-op listener
+    // so that it is not unhandled.
+    socket.onerror = ignore;
+    try {
+      socket.close();
+    } catch {
+      // Closing an already failed socket may throw in some implementations; it is gone anyway.
+    }
+  }
+}
+
+function ignore(): void {}
