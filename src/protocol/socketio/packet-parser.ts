@@ -7,6 +7,7 @@
  * the type (and attachment count) to the first "," or the end; digits after it are the id; the
  * rest is JSON.
  */
+import { MAX_DEPTH } from "./attachment-extraction.js";
 import { SocketPacketType } from "./packet-types.js";
 import { dataFault, idFault } from "./validation.js";
 
@@ -74,6 +75,10 @@ export function parsePacketText(text: string, maxAttachments: number): ParsedPac
 
   let data: unknown;
   if (i < length) {
+    // Data the encoder could not send back (an ack echoing it) is refused at the door.
+    if (jsonNestingExceeds(text, i, MAX_DEPTH)) {
+      return { ok: false, reason: `data nested deeper than ${MAX_DEPTH} levels` };
+    }
     try {
       data = JSON.parse(text.slice(i));
     } catch {
@@ -85,6 +90,29 @@ export function parsePacketText(text: string, maxAttachments: number): ParsedPac
   const fault = idFault(packetType, id) ?? dataFault(packetType, data);
   if (fault !== null) return { ok: false, reason: fault };
   return { ok: true, parsed: { type: packetType, nsp, id, data, attachments } };
+}
+
+/**
+ * Whether the JSON text from `start` nests arrays/objects deeper than `limit`: one pass over the
+ * characters, skipping string contents (and their escapes), before JSON.parse builds anything.
+ */
+function jsonNestingExceeds(text: string, start: number, limit: number): boolean {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 34 /* " */) {
+      for (i++; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 92 /* \ */) i++;
+        else if (c === 34) break;
+      }
+    } else if (code === 91 /* [ */ || code === 123 /* { */) {
+      if (++depth > limit) return true;
+    } else if (code === 93 /* ] */ || code === 125 /* } */) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function isDigit(code: number): boolean {

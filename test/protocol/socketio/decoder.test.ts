@@ -161,8 +161,12 @@ describe("socket.io decoder: binary reassembly", () => {
     assert.deepEqual(Object.getOwnPropertyDescriptor(holder, "__proto__")?.value, bytes(1));
   });
 
-  it("finds placeholders nested far deeper than the call stack allows", () => {
-    const depth = 100_000;
+  it("finds placeholders at the deepest nesting accepted, and refuses deeper", () => {
+    assert.match(
+      refused(new Decoder().add(`51-["a",${"[".repeat(100_000)}${ph(0)}${"]".repeat(100_000)}]`)),
+      /nested deeper/,
+    );
+    const depth = 998; // + the event array + the placeholder object = 1000 levels
     const decoder = new Decoder();
     const text = `51-["a",${"[".repeat(depth)}${ph(0)}${"]".repeat(depth)}]`;
     assert.deepEqual(decoder.add(text), { ok: true, packet: null });
@@ -221,6 +225,16 @@ describe("socket.io decoder: binary reassembly", () => {
 });
 
 describe("socket.io decoder: hostile streams", () => {
+  it("refuses data nested deeper than the encoder can send back, and accepts the limit", () => {
+    // The event array itself is one level: 999 more reach the encoder's limit of 1000.
+    const atLimit = `2["e",${"[".repeat(999)}${"]".repeat(999)}]`;
+    assert.equal(new Decoder().add(atLimit).ok, true);
+    const tooDeep = `2["e",${"[".repeat(1000)}${"]".repeat(1000)}]`;
+    assert.match(refused(new Decoder().add(tooDeep)), /nested deeper/);
+    // Brackets inside strings do not count.
+    assert.equal(new Decoder().add(`2["e","${"[".repeat(5000)}"]`).ok, true);
+  });
+
   it("never throws on any sequence of text and bytes", () => {
     const fragment = fc.oneof(
       fc.string(),
