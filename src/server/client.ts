@@ -12,6 +12,7 @@ import {
   SocketPacketType,
 } from "../protocol/socketio/index.js";
 import type { SocketId, WriteOptions } from "./adapter.js";
+import { MAX_INCOMING_DEPTH, nestedDeeperThan } from "./nesting-limit.js";
 import { encodeOrThrow } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
@@ -54,13 +55,26 @@ export class Client<
   #connectTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
+  /** Length of the last text part: no packet can nest deeper than its text is long. */
+  #textLength = 0;
+
   readonly #onMessage = (data: string | Buffer): void => {
+    if (typeof data === "string") this.#textLength = data.length;
     const result = this.#decoder.add(data);
     if (!result.ok) {
       this.#close("parse error");
       return;
     }
-    if (result.packet !== null) this.#onPacket(result.packet);
+    const packet = result.packet;
+    if (packet === null) return;
+    if (
+      this.#textLength > MAX_INCOMING_DEPTH &&
+      nestedDeeperThan(packet.data, MAX_INCOMING_DEPTH)
+    ) {
+      this.#close("parse error");
+      return;
+    }
+    this.#onPacket(packet);
   };
 
   readonly #onError = (err: Error): void => {

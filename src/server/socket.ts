@@ -490,13 +490,21 @@ export class Socket<
     });
   }
 
-  /** The callback given to listeners of an event that asks for an acknowledgement. */
+  /**
+   * The callback given to listeners of an event that asks for an acknowledgement. It never
+   * throws: arguments that cannot be encoded are reported as an "error" event of the socket and
+   * nothing is sent (acknowledgements often echo what the client sent).
+   */
   #ackFor(id: number): (...args: unknown[]) => void {
     let sent = false;
     return (...args: unknown[]): void => {
       if (sent) return;
       sent = true;
-      this.#packet({ type: SocketPacketType.Ack, nsp: this.nsp.name, id, data: args }, {});
+      try {
+        this.#packet({ type: SocketPacketType.Ack, nsp: this.nsp.name, id, data: args }, {});
+      } catch (error) {
+        this._onerror(error instanceof Error ? error : new Error(String(error)));
+      }
     };
   }
 

@@ -196,6 +196,32 @@ describe("disconnect reasons", () => {
     await client.waitClosed();
   });
 
+  it("refuses data nested deeper than 500 levels, and echoes what it accepts", async () => {
+    const server = await setUp();
+    server.io.on("connection", (socket) => {
+      socket.on("echo", (...args: unknown[]) => {
+        const ack = args.pop() as (...reply: unknown[]) => void;
+        ack({ wrapped: args });
+      });
+    });
+    const nested = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+    const client = await raw(server.port);
+    await client.connect();
+    // 499 levels inside the event array: 500 in all, accepted, and sent back wrapped.
+    client.send(`421["echo",${nested(499)}]`);
+    assert.equal(await client.next(), `431[{"wrapped":[${nested(499)}]}]`);
+    const deep = await raw(server.port);
+    await deep.connect();
+    deep.send(`421["echo",${nested(500)}]`);
+    await deep.waitClosed();
+    // The binary form too.
+    const binary = await raw(server.port);
+    await binary.connect();
+    binary.send(`451-1["echo",${nested(600).replace("1", '{"_placeholder":true,"num":0}')}]`);
+    binary.send(Buffer.from([1]));
+    await binary.waitClosed();
+  });
+
   it("closes a connection that joins no namespace within connectTimeout", async () => {
     const server = await setUp({ connectTimeout: 100 });
     const client = await raw(server.port);

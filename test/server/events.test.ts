@@ -266,6 +266,21 @@ describe("socket properties and behaviours", () => {
     assert.equal(socket.acks.size, 0);
   });
 
+  it("reports an acknowledgement that cannot be encoded as an error event", async () => {
+    const connection = waitFor<[Socket]>(server.io, "connection");
+    const client = server.client("/", { transports: ["websocket"] });
+    const [socket] = await connection;
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    socket.on("bad-ack", (ack: (v: unknown) => void) => {
+      assert.doesNotThrow(() => ack(circular));
+    });
+    const errors = collect<[Error]>(socket, "error");
+    await assert.rejects(client.timeout(100).emitWithAck("bad-ack"), /timed out/);
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0]![0] instanceof TypeError);
+  });
+
   it("runs socket.use middlewares; a refusal emits error and drops the event", async () => {
     const connection = waitFor<[Socket]>(server.io, "connection");
     const client = server.client("/", { transports: ["websocket"] });
