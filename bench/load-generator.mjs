@@ -1,6 +1,7 @@
 // The load generator: one process, raw TCP sockets, pre-encoded masked frames. Started by
-// run.mjs with fork(); reads its configuration from argv[2] (JSON) and talks to the parent over
-// the IPC channel only at phase changes, never per message.
+// run.mjs with fork(); reads its configuration from argv[2] (JSON), says { type: "waiting" },
+// gets { type: "start", port } once the server listens, and talks to the parent over the IPC
+// channel only at phase changes, never per message.
 //
 // N load connections each keep a window of M messages in flight: M frames go out at start and
 // every echoed message is answered by one more frame (batched: k echoes in a chunk, one write
@@ -24,14 +25,14 @@ import { percentile } from "./lib/stats.mjs";
 const MAX_LATENCY_SAMPLES = 500_000;
 
 const config = JSON.parse(process.argv[2]);
-const { host, port, connections, window: windowSize, size, warmupMs, durationMs, deflate } = config;
+const { host, connections, window: windowSize, size, warmupMs, durationMs, deflate } = config;
 const opcode = config.text ? OPCODE_TEXT : OPCODE_BINARY;
 
 function send(message) {
   if (process.send !== undefined) process.send(message);
 }
 
-async function main() {
+async function main(port) {
   const payload = makePayload(size);
   let stopping = false;
   let received = 0;
@@ -164,18 +165,24 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-main().then(
-  () => process.disconnect?.(),
-  (error) => {
-    // Sockets opened before the failure would keep the process alive: exit once reported.
-    const message = {
-      type: "error",
-      message: error instanceof Error ? error.message : String(error),
-    };
-    if (process.send === undefined) {
-      console.error(message.message);
-      process.exit(1);
-    }
-    process.send(message, () => process.exit(1));
-  },
-);
+function fail(error) {
+  // Sockets opened before the failure would keep the process alive: exit once reported.
+  const message = {
+    type: "error",
+    message: error instanceof Error ? error.message : String(error),
+  };
+  if (process.send === undefined) {
+    console.error(message.message);
+    process.exit(1);
+  }
+  process.send(message, () => process.exit(1));
+}
+
+process.on("message", (message) => {
+  if (message?.type === "start") {
+    main(message.port).then(() => process.disconnect?.(), fail);
+  } else if (message?.type === "stop") {
+    process.exit(0);
+  }
+});
+send({ type: "waiting" });

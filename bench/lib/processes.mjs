@@ -53,11 +53,24 @@ function nextMessage(child, type, what, id) {
   });
 }
 
+/**
+ * Sends over IPC without ever throwing: a child that is exiting (or has just disconnected, which
+ * the parent may not know yet) makes send fail, and that is the caller's deadline's business.
+ */
+function sendQuietly(child, message) {
+  if (!child.connected) return;
+  try {
+    child.send(message, () => {});
+  } catch {
+    // The channel closed under us; the child is on its way out.
+  }
+}
+
+/** Asks a child to exit (or waits for it to), then kills it after 3 s. Never throws. */
 async function stopChild(child, message) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
-  // With no message the child is expected to finish on its own (the load generator does).
-  if (message !== undefined && child.connected) child.send(message);
+  sendQuietly(child, message);
   try {
     await withDeadline(exited, 3000, "child exit");
   } catch {
@@ -91,36 +104,45 @@ export function effectiveWindow(options, size) {
 }
 
 /**
- * One measured run: start the server, wait for its port, start the load generator against it,
+ * One measured run: start the server and the load generator, give the generator the port,
  * sample the server's CPU at the generator's measure-start and measure-end, collect the result.
  */
 export async function runOnce({ implementation, deflate, size, options }) {
+  const config = {
+    host: "127.0.0.1",
+    connections: options.connections,
+    size,
+    window: effectiveWindow(options, size),
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    deflate,
+    text: options.text,
+  };
+  // Both processes start at once (Node's start-up is most of a run's overhead); the load
+  // generator waits for the port.
   const server = fork(ECHO_SERVER, [implementation, deflate ? "1" : "0"], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  let load;
+  const load = fork(LOAD_GENERATOR, [JSON.stringify(config)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  // IPC failures surface as "error" events; the deadlines below decide what they mean.
+  server.on("error", () => {});
+  load.on("error", () => {});
   try {
-    if (options.pin) pinToCpu(server.pid, 0);
-    const { port } = await withDeadline(
-      nextMessage(server, "listening", `${implementation} server`),
+    if (options.pin) {
+      pinToCpu(server.pid, 0);
+      pinToCpu(load.pid, 1);
+    }
+    const [{ port }] = await withDeadline(
+      Promise.all([
+        nextMessage(server, "listening", `${implementation} server`),
+        nextMessage(load, "waiting", "load generator"),
+      ]),
       15_000,
-      "server start",
+      "process start",
     );
-    const config = {
-      host: "127.0.0.1",
-      port,
-      connections: options.connections,
-      size,
-      window: effectiveWindow(options, size),
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
-      deflate,
-      text: options.text,
-    };
-    load = fork(LOAD_GENERATOR, [JSON.stringify(config)], {
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    if (options.pin) pinToCpu(load.pid, 1);
+    sendQuietly(load, { type: "start", port });
 
     // Ids matter: a server whose event loop is busy may answer the first request late, after
     // the second was sent, and both replies must not be taken for the same one.
@@ -128,7 +150,7 @@ export async function runOnce({ implementation, deflate, size, options }) {
     const sampleServerUsage = () => {
       const id = ++usageId;
       const reply = nextMessage(server, "usage", `${implementation} server`, id);
-      server.send({ type: "usage", id });
+      sendQuietly(server, { type: "usage", id });
       const sample = withDeadline(reply, 5000, "server usage sample");
       // Awaited below; this only keeps a failure from being reported as unhandled meanwhile.
       sample.catch(() => {});
@@ -170,7 +192,7 @@ export async function runOnce({ implementation, deflate, size, options }) {
           : Math.max(0, machine - serverUsage.cpuPercent - result.loadCpuPercent),
     };
   } finally {
-    if (load !== undefined) await stopChild(load, undefined);
-    await stopChild(server, { type: "stop" });
+    // After a result the load generator is exiting on its own; before, "stop" ends it.
+    await Promise.all([stopChild(load, { type: "stop" }), stopChild(server, { type: "stop" })]);
   }
 }
