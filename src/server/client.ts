@@ -12,7 +12,6 @@ import {
   SocketPacketType,
 } from "../protocol/socketio/index.js";
 import type { SocketId, WriteOptions } from "./adapter.js";
-import { MAX_INCOMING_DEPTH, nestedDeeperThan } from "./nesting-limit.js";
 import { encodeOrThrow } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
@@ -41,7 +40,11 @@ export class Client<
   /** The server. */
   readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
 
-  readonly #decoder = new Decoder();
+  /**
+   * Incoming data may nest half as deep as the encoder allows, which leaves a handler room to wrap
+   * what it received (`emit("msg", { from, data })`) and still send it.
+   */
+  readonly #decoder = new Decoder({ maxDepth: 500 });
   readonly #sockets = new Map<
     SocketId,
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
@@ -55,11 +58,7 @@ export class Client<
   #connectTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** Length of the last text part: no packet can nest deeper than its text is long. */
-  #textLength = 0;
-
   readonly #onMessage = (data: string | Buffer): void => {
-    if (typeof data === "string") this.#textLength = data.length;
     const result = this.#decoder.add(data);
     if (!result.ok) {
       this.#close("parse error");
@@ -67,13 +66,6 @@ export class Client<
     }
     const packet = result.packet;
     if (packet === null) return;
-    if (
-      this.#textLength > MAX_INCOMING_DEPTH &&
-      nestedDeeperThan(packet.data, MAX_INCOMING_DEPTH)
-    ) {
-      this.#close("parse error");
-      return;
-    }
     this.#onPacket(packet);
   };
 

@@ -3,6 +3,8 @@
  * connection, in order; it returns complete packets, reassembling binary packets from their text
  * and the binary parts that follow.
  */
+
+import { MAX_DEPTH } from "./attachment-extraction.js";
 import {
   fillPlaceholders,
   findPlaceholders,
@@ -23,6 +25,12 @@ export interface DecoderOptions {
    * announcing more is refused as soon as its text arrives.
    */
   maxAttachments?: number;
+  /**
+   * Deepest nesting of arrays and objects accepted in packet data, the packet's own data array
+   * counting as one level (default and maximum: the encoder's limit, 1000, so whatever arrives can
+   * be sent back). A server that wraps received data before sending it on wants less.
+   */
+  maxDepth?: number;
 }
 
 /**
@@ -47,18 +55,26 @@ const AWAITING: SocketDecodeResult = Object.freeze({ ok: true, packet: null });
  */
 export class Decoder {
   readonly #maxAttachments: number;
+  readonly #maxDepth: number;
   #pending: EventPacket | AckPacket | null = null;
   #slots: PlaceholderSlot[] = [];
   #parts: Uint8Array[] = [];
   #expected = 0;
 
-  /** @throws RangeError when `maxAttachments` is not a non-negative number (a programming error). */
+  /** @throws RangeError for a `maxAttachments` or `maxDepth` out of range (a programming error). */
   constructor(options: DecoderOptions = {}) {
     const max = options.maxAttachments ?? DEFAULT_MAX_ATTACHMENTS;
     if (typeof max !== "number" || Number.isNaN(max) || max < 0) {
       throw new RangeError(`maxAttachments must be a non-negative number, got ${String(max)}`);
     }
     this.#maxAttachments = max;
+    const depth = options.maxDepth ?? MAX_DEPTH;
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) {
+      throw new RangeError(
+        `maxDepth must be an integer from 1 to ${MAX_DEPTH}, got ${String(depth)}`,
+      );
+    }
+    this.#maxDepth = depth;
   }
 
   /** Binary parts still expected by the packet being reassembled (0 when none is). */
@@ -89,7 +105,7 @@ export class Decoder {
       this.reset();
       return { ok: false, reason: "text packet received while binary attachments were expected" };
     }
-    const result = parsePacketText(text, this.#maxAttachments);
+    const result = parsePacketText(text, this.#maxAttachments, this.#maxDepth);
     if (!result.ok) return result;
     const { type, nsp, id, data, attachments } = result.parsed;
     if (type === SocketPacketType.BinaryEvent || type === SocketPacketType.BinaryAck) {

@@ -35,7 +35,11 @@ export type ParsedPacketTextResult =
  * Parses and validates a packet text. `maxAttachments` bounds the announced attachment count, so
  * a peer cannot make the decoder wait for (and buffer) an unbounded number of binary parts.
  */
-export function parsePacketText(text: string, maxAttachments: number): ParsedPacketTextResult {
+export function parsePacketText(
+  text: string,
+  maxAttachments: number,
+  maxDepth: number = MAX_DEPTH,
+): ParsedPacketTextResult {
   const length = text.length;
   if (length === 0) return { ok: false, reason: "empty packet" };
   const type = text.charCodeAt(0) - 48;
@@ -76,8 +80,8 @@ export function parsePacketText(text: string, maxAttachments: number): ParsedPac
   let data: unknown;
   if (i < length) {
     // Data the encoder could not send back (an ack echoing it) is refused at the door.
-    if (jsonNestingExceeds(text, i, MAX_DEPTH)) {
-      return { ok: false, reason: `data nested deeper than ${MAX_DEPTH} levels` };
+    if (jsonNestingExceeds(text, i, maxDepth)) {
+      return { ok: false, reason: `data nested deeper than ${maxDepth} levels` };
     }
     try {
       data = JSON.parse(text.slice(i));

@@ -231,6 +231,10 @@ describe("socket.io decoder: hostile streams", () => {
     assert.equal(new Decoder().add(atLimit).ok, true);
     const tooDeep = `2["e",${"[".repeat(1000)}${"]".repeat(1000)}]`;
     assert.match(refused(new Decoder().add(tooDeep)), /nested deeper/);
+    // A lower limit, as the server sets it.
+    assert.equal(new Decoder({ maxDepth: 3 }).add('2["e",[{"a":1}]]').ok, true);
+    assert.match(refused(new Decoder({ maxDepth: 3 }).add('2["e",[{"a":[]}]]')), /nested deeper/);
+    assert.throws(() => new Decoder({ maxDepth: 1001 }), RangeError);
     // Brackets inside strings do not count.
     assert.equal(new Decoder().add(`2["e","${"[".repeat(5000)}"]`).ok, true);
   });
