@@ -38,8 +38,9 @@ export interface ServerOptions extends EngineServerOptions {
   /** Path of the Socket.IO requests (default "/socket.io/"). */
   path?: string;
   /**
-   * Whether to serve the client bundle under the path. Accepted for compatibility; this server
-   * does not serve a client bundle yet (requests for it get what other paths get).
+   * Whether to serve the browser client bundle under the path (default true):
+   * `<path>/duplexio.min.js` (also as `socket.io.min.js` and `socket.io.js`, global `io`) and
+   * `<path>/duplexio.esm.min.js`, with source maps, ETag and gzip.
    */
   serveClient?: boolean;
   /** Milliseconds a connection may stay without joining a namespace before it is closed (default 45000). */

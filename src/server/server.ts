@@ -3,7 +3,12 @@
  * and the options; forwards the main namespace's API (`io.emit`, `io.to`, `io.on("connection")`).
  */
 import { EventEmitter } from "node:events";
-import { createServer, type Server as HttpServer } from "node:http";
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { EngineServer, type EngineSocket } from "../engine/index.js";
 import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.js";
@@ -19,6 +24,7 @@ import {
   type ServerOptions,
 } from "./options.js";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
+import { createClientBundleHandler } from "./serve-client.js";
 import type { Socket } from "./socket.js";
 import {
   type AllButLast,
@@ -207,8 +213,23 @@ export class Server<
     if (opts.path !== undefined) this.#path = opts.path;
     if (this.#engine === undefined) this.bind(new EngineServer(this.#engineOptions()));
     this.#engine!.attach(server, { ...this.#engineOptions(), path: this.#path });
+    this.#routeClientBundle(server);
     this.httpServer = server;
     return this;
+  }
+
+  /**
+   * Puts the client bundle handler in front of the server's request listeners (the Engine.IO
+   * routing among them); `serveClient(false)` later turns it off without re-attaching.
+   */
+  #routeClientBundle(server: AttachableServer): void {
+    const handler = createClientBundleHandler(this.#path);
+    const previous = server.listeners("request").slice();
+    server.removeAllListeners("request");
+    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+      if (this.#serveClient && handler(request, response)) return;
+      for (const listener of previous) listener.call(server, request, response);
+    });
   }
 
   /** Uses `engine` (an Engine.IO server) for the connections. */

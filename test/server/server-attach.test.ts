@@ -154,14 +154,19 @@ describe("creating and attaching", () => {
     assert.throws(() => io.attach(handler as unknown as HttpServer), /request handler function/);
   });
 
-  it("accepts serveClient and serves no client bundle", async () => {
+  it("serves the client bundle under the path until serveClient(false)", async () => {
     const http = createServer((_req, res) => res.writeHead(404).end());
     const io = new Server(http);
     servers.push(io);
+    const port = await listenLoopback(http);
     assert.equal(io.serveClient(), true);
+    for (const name of ["duplexio.min.js", "socket.io.min.js", "socket.io.js"]) {
+      assert.equal(await get(`http://127.0.0.1:${port}/socket.io/${name}`), 200, name);
+    }
+    // Other routes of the user's server are untouched.
+    assert.equal(await get(`http://127.0.0.1:${port}/elsewhere`), 404);
     assert.equal(io.serveClient(false), io);
     assert.equal(io.serveClient(), false);
-    const port = await listenLoopback(http);
     assert.notEqual(await get(`http://127.0.0.1:${port}/socket.io/socket.io.js`), 200);
   });
 
