@@ -707,5 +707,3 @@ function withoutUndefined<T extends object>(options: T): Partial<T> {
 export function resetRememberedUpgrade(): void {
   priorWebsocketSuccess = false;
 }
-
-

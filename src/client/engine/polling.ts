@@ -111,8 +111,10 @@ export class PollingTransport implements Transport {
     // the GET still pending: aborting first could make the server see a broken request
     // ("transport error") instead of a close.
     const abort = () => this.#abort.abort();
+    // The URL now: the session id is forgotten once the client has closed.
+    const url = this.#settings.url();
     const sendClose = () =>
-      this.#request("POST", CLOSE_PAYLOAD, false).then((response) => response.text());
+      this.#request("POST", CLOSE_PAYLOAD, false, url).then((response) => response.text());
     (this.#postInFlight ?? Promise.resolve()).then(sendClose).then(abort, abort);
   }
 
@@ -128,6 +130,7 @@ export class PollingTransport implements Transport {
     method: "GET" | "POST",
     body: string | undefined,
     abortable: boolean,
+    url: string = this.#settings.url(),
   ): Promise<FetchResponseLike> {
     const init: FetchInitLike = {
       method,
@@ -137,7 +140,7 @@ export class PollingTransport implements Transport {
     if (body !== undefined) init.body = body;
     if (abortable) init.signal = this.#abort.signal;
     try {
-      return this.#settings.fetch(this.#settings.url(), init);
+      return this.#settings.fetch(url, init);
     } catch (error) {
       // A fetch that throws synchronously (none available, a bad header) fails like a network error.
       return Promise.reject(error);
