@@ -1,0 +1,72 @@
+/**
+ * Compiles typed-events.types.ts (socket.io-client-style user code, with expected errors marked)
+ * and the client's declarations with tsc: the compilation must succeed, and the client's public
+ * declarations must not contain `any`.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+describe("client typed events", () => {
+  let outDir: string;
+  let result: ReturnType<typeof spawnSync>;
+
+  before(() => {
+    outDir = mkdtempSync(join(tmpdir(), "duplexio-client-types-"));
+    const config = join(outDir, "tsconfig.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: join(root, "tsconfig.json"),
+        compilerOptions: {
+          noEmit: false,
+          declaration: true,
+          emitDeclarationOnly: true,
+          sourceMap: false,
+          outDir: join(outDir, "out"),
+          rootDir: root,
+          typeRoots: [join(root, "node_modules/@types")],
+        },
+        include: [],
+        files: [
+          join(root, "src/client/index.ts"),
+          join(root, "src/client/node.ts"),
+          join(root, "test/client/api/typed-events.types.ts"),
+        ],
+      }),
+    );
+    result = spawnSync(
+      process.execPath,
+      [join(root, "node_modules/typescript/bin/tsc"), "-p", config],
+      { cwd: root, encoding: "utf8", timeout: 120_000 },
+    );
+  });
+
+  after(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it("compiles socket.io-client-style code, and refuses what the types must refuse", () => {
+    assert.equal(result.status, 0, `tsc failed:\n${result.stdout}${result.stderr}`);
+  });
+
+  it("has no `any` in the client's public declarations", () => {
+    const dir = join(outDir, "out/src/client");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".d.ts"));
+    assert.ok(files.includes("socket.d.ts") && files.includes("manager.d.ts"), files.join(", "));
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(join(dir, file), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/\/\/.*$/gm, "");
+      text.split("\n").forEach((line, i) => {
+        if (/\bany\b/.test(line)) offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    assert.deepEqual(offenders, []);
+  });
+});
