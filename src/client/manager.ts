@@ -20,7 +20,7 @@ import {
 } from "./engine/options.js";
 import { clientPlatform } from "./platform.js";
 import { type DisconnectDescription, Socket, type SocketOptions } from "./socket.js";
-import { GLOBAL_TIMERS, startTimer, type TimerHandle } from "./timers.js";
+import { GLOBAL_TIMERS, type TimerHandle, unreferencedTimers } from "./timers.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
 import { type LocationLike, type ParsedUrl, pageLocation, parseUrl } from "./url.js";
@@ -54,7 +54,10 @@ export interface ManagerOptions extends Partial<Omit<EngineClientOptions, "query
   timeout?: number | false;
   /** Whether to connect at once (otherwise on `socket.connect()`). Default true. */
   autoConnect?: boolean;
-  /** Whether the client's timers let a Node process exit. Default false. */
+  /**
+   * Whether the client's timers (reconnection, timeouts, heartbeat) let a Node process exit.
+   * Default false.
+   */
   autoUnref?: boolean;
   /** Server host name, when the Manager is created without a URL. */
   hostname?: string;
@@ -192,7 +195,8 @@ export class Manager<
     this.#targetFault = parsed.ok ? null : parsed.reason;
     // The URL's query wins over the option's, as in socket.io-client.
     this.#query = { ...normalizeQuery(options.query), ...(parsed.ok ? parsed.url.query : {}) };
-    this.#timers = options.timers ?? GLOBAL_TIMERS;
+    const timers = options.timers ?? GLOBAL_TIMERS;
+    this.#timers = options.autoUnref === true ? unreferencedTimers(timers) : timers;
     this.reconnection(options.reconnection !== false);
     this.reconnectionAttempts(options.reconnectionAttempts || Number.POSITIVE_INFINITY);
     this.reconnectionDelay(options.reconnectionDelay || 1000);
@@ -394,7 +398,7 @@ export class Manager<
 
   /** Starts a timer with the Manager's timers (unreferenced with `autoUnref`). */
   setTimeoutFn(callback: () => void, ms: number): TimerHandle {
-    return startTimer(this.#timers, callback, ms, this.opts.autoUnref === true);
+    return this.#timers.setTimeout(callback, ms);
   }
 
   /** Stops a timer started by {@link setTimeoutFn}. */

@@ -12,14 +12,15 @@ export function unrefTimer(handle: TimerHandle): void {
   if (typeof unref === "function") unref.call(handle);
 }
 
-/** Starts a timer through `timers`, unreferenced when `unref` is set. */
-export function startTimer(
-  timers: EngineTimers,
-  callback: () => void,
-  ms: number,
-  unref: boolean,
-): TimerHandle {
-  const handle = timers.setTimeout(callback, ms);
-  if (unref) unrefTimer(handle);
-  return handle;
+/** `timers` whose timers do not keep a Node process alive (socket.io-client's `autoUnref`). */
+export function unreferencedTimers(timers: EngineTimers): EngineTimers {
+  return {
+    setTimeout: (callback, ms) => {
+      const handle = timers.setTimeout(callback, ms);
+      unrefTimer(handle);
+      return handle;
+    },
+    clearTimeout: (handle) => timers.clearTimeout(handle),
+    now: () => timers.now(),
+  };
 }

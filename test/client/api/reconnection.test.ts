@@ -4,7 +4,9 @@
  * recovery (pid and offset sent back, missed packets replayed, `recovered`).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { afterEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { type EngineTimers, type IoOptions, io, Manager } from "../../../src/client/node.js";
 import type { Socket as ServerSocket } from "../../../src/index.js";
 import { delay } from "../../helpers/timing.js";
@@ -190,6 +192,37 @@ describe("client reconnection", () => {
       delays.filter((ms) => ms >= 100),
       [875, 1750, 3500, 5000],
     );
+  });
+
+  it("lets a Node process exit while reconnecting with autoUnref", () => {
+    const entry = fileURLToPath(new URL("../../../src/client/node.ts", import.meta.url));
+    // Nothing listens on port 9: the client keeps failing and waiting between attempts.
+    const script = `
+      const { io } = await import(${JSON.stringify(entry)});
+      const socket = io("http://127.0.0.1:9", { autoUnref: true, reconnectionDelay: 200, transports: ["websocket"] });
+      socket.io.on("reconnect_attempt", (n) => console.log("attempt " + n));
+    `;
+    const run = (autoUnref: boolean) =>
+      spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "--input-type=module",
+          "-e",
+          autoUnref ? script : script.replace("autoUnref: true", "autoUnref: false"),
+        ],
+        { encoding: "utf8", timeout: 5000 },
+      );
+    const unref = run(true);
+    assert.equal(unref.status, 0, unref.stderr);
+    const ref = run(false);
+    assert.equal(
+      ref.signal,
+      "SIGTERM",
+      "without autoUnref the reconnection keeps the process alive",
+    );
+    assert.match(ref.stdout, /attempt 1/);
   });
 
   it("stops reconnecting when the Manager is closed while waiting", async () => {
