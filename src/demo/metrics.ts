@@ -1,0 +1,256 @@
+/**
+ * The figures of the dashboard and of /metrics, taken from one place so both always agree.
+ *
+ * `sample()` is called once per dashboard interval: it turns the traffic counters into rates
+ * (the difference since the previous sample) and closes an event-loop-delay window. Prometheus
+ * gets the cumulative counters instead of rates, as is idiomatic (`rate()` is computed by
+ * Prometheus from two scrapes), and gauges read when scraped; the event-loop delay exported is
+ * that of the last completed window.
+ * @module
+ */
+
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { Counter, Gauge, Registry } from "prom-client";
+import type { Adapter } from "../server/index.js";
+import type { DemoIo } from "./chat.js";
+import { type DashboardSnapshot, MAX_ROOMS_IN_SNAPSHOT } from "./events.js";
+import type { TrafficCounter, TrafficTotals } from "./traffic.js";
+
+/** What the figures are read from. */
+export interface MetricsSources {
+  io: DemoIo;
+  traffic: TrafficCounter;
+  /** How many plain WebSocket clients are connected. */
+  plainWebSocketClients: () => number;
+}
+
+// Any namespace of the demo server, whatever its event types: only its sockets and rooms are read.
+interface AnyNamespace {
+  readonly name: string;
+  readonly sockets: { readonly size: number };
+  readonly adapter: Pick<Adapter, "rooms" | "sids">;
+}
+
+/** See the module comment. */
+export class DemoMetrics {
+  /** The Prometheus registry served at /metrics (its own, not prom-client's global one). */
+  readonly registry = new Registry();
+  readonly #sources: MetricsSources;
+  readonly #namespaces = new Set<AnyNamespace>();
+  readonly #startedAt = performance.now();
+  // 10 ms resolution: finer costs more timer wake-ups for a figure the page rounds anyway.
+  readonly #eventLoop = monitorEventLoopDelay({ resolution: 10 });
+  #previousTotals: TrafficTotals;
+  #previousSampleAt: number;
+  #latest: DashboardSnapshot;
+
+  constructor(sources: MetricsSources) {
+    this.#sources = sources;
+    this.#eventLoop.enable();
+    this.#namespaces.add(sources.io.sockets);
+    sources.io.on("new_namespace", (namespace) => this.#namespaces.add(namespace));
+    this.#previousTotals = sources.traffic.totals();
+    this.#previousSampleAt = performance.now();
+    this.#latest = this.#snapshot(this.#previousTotals, 0, { mean: 0, p99: 0, max: 0 });
+    this.#registerPrometheusMetrics();
+  }
+
+  /** The last snapshot taken by {@link sample}. */
+  get latest(): DashboardSnapshot {
+    return this.#latest;
+  }
+
+  /** Takes a snapshot: rates since the previous one, event-loop delay over the same window. */
+  sample(): DashboardSnapshot {
+    const now = performance.now();
+    const totals = this.#sources.traffic.totals();
+    const elapsedSeconds = (now - this.#previousSampleAt) / 1000;
+    const histogram = this.#eventLoop;
+    // The histogram is in nanoseconds; it is empty (NaN mean) until the first timer fired.
+    const eventLoopDelayMs =
+      histogram.count === 0
+        ? { mean: 0, p99: 0, max: 0 }
+        : {
+            mean: histogram.mean / 1e6,
+            p99: histogram.percentile(99) / 1e6,
+            max: histogram.max / 1e6,
+          };
+    histogram.reset();
+    this.#latest = this.#snapshot(totals, elapsedSeconds, eventLoopDelayMs);
+    this.#previousTotals = totals;
+    this.#previousSampleAt = now;
+    return this.#latest;
+  }
+
+  /** Stops the event-loop monitor. */
+  close(): void {
+    this.#eventLoop.disable();
+  }
+
+  #snapshot(
+    totals: TrafficTotals,
+    elapsedSeconds: number,
+    eventLoopDelayMs: DashboardSnapshot["eventLoopDelayMs"],
+  ): DashboardSnapshot {
+    const previous = this.#previousTotals;
+    const perSecond = (current: number, before: number): number =>
+      elapsedSeconds > 0 ? Math.round((current - before) / elapsedSeconds) : 0;
+    const messagesIn = totals.socketIoMessagesIn + totals.plainWebSocketMessagesIn;
+    const messagesOut = totals.socketIoMessagesOut + totals.plainWebSocketMessagesOut;
+    const memory = process.memoryUsage();
+    return {
+      at: Date.now(),
+      uptimeSeconds: Math.round((performance.now() - this.#startedAt) / 1000),
+      clients: {
+        ...this.#clientsByTransport(),
+        plainWebSocket: this.#sources.plainWebSocketClients(),
+      },
+      namespaces: [...this.#namespaces].map(describeNamespace),
+      rates: {
+        messagesIn: perSecond(
+          messagesIn,
+          previous.socketIoMessagesIn + previous.plainWebSocketMessagesIn,
+        ),
+        messagesOut: perSecond(
+          messagesOut,
+          previous.socketIoMessagesOut + previous.plainWebSocketMessagesOut,
+        ),
+        bytesIn: perSecond(totals.bytesIn, previous.bytesIn),
+        bytesOut: perSecond(totals.bytesOut, previous.bytesOut),
+      },
+      totals: { messagesIn, messagesOut, bytesIn: totals.bytesIn, bytesOut: totals.bytesOut },
+      memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal },
+      eventLoopDelayMs,
+    };
+  }
+
+  /** Engine.IO connections by the transport they use now (polling until they upgrade). */
+  #clientsByTransport(): { polling: number; websocket: number } {
+    let polling = 0;
+    let websocket = 0;
+    for (const connection of this.#sources.io.engine.clients.values()) {
+      if (connection.transport.name === "websocket") websocket++;
+      else polling++;
+    }
+    return { polling, websocket };
+  }
+
+  #registerPrometheusMetrics(): void {
+    const registers = [this.registry];
+    const sources = this.#sources;
+    const metrics = this;
+
+    new Gauge({
+      name: "duplexio_connected_clients",
+      help: "Connected clients: Socket.IO ones by transport, and plain WebSocket ones",
+      labelNames: ["transport"],
+      registers,
+      collect() {
+        const clients = metrics.#clientsByTransport();
+        this.set({ transport: "polling" }, clients.polling);
+        this.set({ transport: "websocket" }, clients.websocket);
+        this.set({ transport: "plain_websocket" }, sources.plainWebSocketClients());
+      },
+    });
+    new Gauge({
+      name: "duplexio_namespace_sockets",
+      help: "Sockets connected to each Socket.IO namespace",
+      labelNames: ["namespace"],
+      registers,
+      collect() {
+        for (const nsp of metrics.#namespaces) this.set({ namespace: nsp.name }, nsp.sockets.size);
+      },
+    });
+    new Gauge({
+      name: "duplexio_namespace_rooms",
+      help: "Rooms of each Socket.IO namespace (the private per-socket rooms left out)",
+      labelNames: ["namespace"],
+      registers,
+      collect() {
+        for (const nsp of metrics.#namespaces) {
+          this.set({ namespace: nsp.name }, describeNamespace(nsp).roomCount);
+        }
+      },
+    });
+    // The hot path increments plain numbers (traffic.ts); prom-client's counters are brought up to
+    // date only when scraped.
+    const messageCounter = (name: string, help: string, read: (t: TrafficTotals) => number[]) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["endpoint"],
+        registers,
+        collect() {
+          const [socketIo, plainWebSocket] = read(sources.traffic.totals());
+          this.reset();
+          this.inc({ endpoint: "socket.io" }, socketIo);
+          this.inc({ endpoint: "plain_websocket" }, plainWebSocket);
+        },
+      });
+    messageCounter("duplexio_messages_received_total", "Messages received from clients", (t) => [
+      t.socketIoMessagesIn,
+      t.plainWebSocketMessagesIn,
+    ]);
+    messageCounter("duplexio_messages_sent_total", "Messages sent to clients", (t) => [
+      t.socketIoMessagesOut,
+      t.plainWebSocketMessagesOut,
+    ]);
+    const byteCounter = (name: string, help: string, read: (t: TrafficTotals) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read(sources.traffic.totals()));
+        },
+      });
+    byteCounter(
+      "duplexio_bytes_received_total",
+      "Bytes read from TCP connections",
+      (t) => t.bytesIn,
+    );
+    byteCounter("duplexio_bytes_sent_total", "Bytes written to TCP connections", (t) => t.bytesOut);
+    new Gauge({
+      name: "duplexio_process_memory_bytes",
+      help: "Memory of the server process (process.memoryUsage())",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        const memory = process.memoryUsage();
+        this.set({ kind: "rss" }, memory.rss);
+        this.set({ kind: "heap_used" }, memory.heapUsed);
+        this.set({ kind: "heap_total" }, memory.heapTotal);
+      },
+    });
+    new Gauge({
+      name: "duplexio_event_loop_delay_seconds",
+      help: "Event-loop delay over the last dashboard interval (perf_hooks.monitorEventLoopDelay)",
+      labelNames: ["stat"],
+      registers,
+      collect() {
+        const delay = metrics.#latest.eventLoopDelayMs;
+        this.set({ stat: "mean" }, delay.mean / 1000);
+        this.set({ stat: "p99" }, delay.p99 / 1000);
+        this.set({ stat: "max" }, delay.max / 1000);
+      },
+    });
+  }
+}
+
+/** A namespace's sockets and rooms; a room named after a connected socket's id is private. */
+function describeNamespace(nsp: AnyNamespace): DashboardSnapshot["namespaces"][number] {
+  const { rooms, sids } = nsp.adapter;
+  const shared: { name: string; members: number }[] = [];
+  for (const [room, members] of rooms) {
+    if (typeof room === "string" && sids.has(room)) continue;
+    shared.push({ name: String(room), members: members.size });
+  }
+  shared.sort((a, b) => b.members - a.members || a.name.localeCompare(b.name));
+  return {
+    name: nsp.name,
+    sockets: nsp.sockets.size,
+    rooms: shared.slice(0, MAX_ROOMS_IN_SNAPSHOT),
+    roomCount: shared.length,
+  };
+}
