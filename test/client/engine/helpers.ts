@@ -45,6 +45,8 @@ export interface TestServer {
   readonly requests: IncomingMessage[];
   /** Resolves with the next session. */
   nextSession(ms?: number): Promise<ServerSession>;
+  /** Resolves with the session `id` (once the server has it). */
+  session(id: string | null, ms?: number): Promise<ServerSession>;
   close(): Promise<void>;
 }
 
@@ -89,8 +91,10 @@ export async function startServer(
   const settings = { path: ENGINE_PATH, pingInterval: 2000, pingTimeout: 2000, ...options };
   const pending: ServerSession[] = [];
   const waiters: ((session: ServerSession) => void)[] = [];
+  const byId = new Map<string, ServerSession>();
   const onConnection = (socket: AnySocket) => {
     const session = wrap(socket);
+    byId.set(session.id, session);
     const waiter = waiters.shift();
     if (waiter) waiter(session);
     else pending.push(session);
@@ -124,6 +128,16 @@ export async function startServer(
         ms,
         "server session",
       );
+    },
+    session: async (id, ms = 5000) => {
+      if (id === null) throw new Error("the client has no session id");
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const found = byId.get(id);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no server session ${id} within ${ms} ms`);
+        await delay(5);
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -206,6 +220,29 @@ export function collectClient(
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `condition` every few milliseconds until it holds; rejects after `ms`. */
+export async function waitUntil(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await delay(5);
+  }
+}
+
+/** Every message the session receives from now on. */
+export function record(session: ServerSession): (string | Uint8Array)[] {
+  const got: (string | Uint8Array)[] = [];
+  session.onMessage((data) => got.push(data));
+  return got;
+}
+
+/** Every message the client receives from now on. */
+export function recordClient(client: EngineClient): (string | ArrayBuffer)[] {
+  const got: (string | ArrayBuffer)[] = [];
+  client.on("message", (data) => got.push(data));
+  return got;
 }
 
 /** A request of a {@link RawServer}, with its body read. */
