@@ -9,22 +9,63 @@ export interface ParsedCommand {
   positionals: string[];
 }
 
-/** Parses a subcommand's flags; bad flags become a CliError that names the command's usage. */
+/**
+ * Parses a subcommand's flags; bad flags, and more than `maxPositionals` other arguments, become
+ * a CliError (exit 2) that shows the command's usage.
+ */
 export function parseCommandOptions(
   argv: string[],
   options: OptionSpec,
   usage: string,
+  maxPositionals = 0,
 ): ParsedCommand {
+  let parsed: ParsedCommand;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...options, help: { type: "boolean", short: "h" } },
       strict: true,
       allowPositionals: true,
     });
   } catch (error) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    throw usageError(describeParseError(error), usage);
   }
+  if (parsed.positionals.length > maxPositionals && parsed.values.help !== true)
+    throw usageError(`unexpected argument "${parsed.positionals[maxPositionals]}"`, usage);
+  return parsed;
+}
+
+/** node:util's parseArgs messages, shortened to what the user needs to read. */
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  const missing = /^Option '(-\S+)(?:, (--\S+))? <value>' argument missing/.exec(message);
+  if (missing) return `${missing[2] ?? missing[1]} needs a value`;
+  return message;
+}
+
+/**
+ * A bad-usage error (exit 2): the problem on its first line, then the usage line of the command
+ * (the first line of `usage`) and where to read the rest.
+ */
+export function usageError(problem: string, usage: string): CliError {
+  const [synopsis = ""] = usage.split("\n", 1);
+  const command = /^Usage: (duplexio \S+)/.exec(synopsis)?.[1] ?? "duplexio";
+  return new CliError(`${problem}\n${synopsis}\nRun "${command} --help" for the options.`, 2);
+}
+
+/** A string flag's value (undefined when absent). */
+export function stringOption(parsed: ParsedCommand, name: string): string | undefined {
+  const value = parsed.values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A repeatable string flag's values, in the order given (empty when absent). */
+export function stringList(parsed: ParsedCommand, name: string): string[] {
+  const value = parsed.values[name];
+  if (!Array.isArray(value)) return typeof value === "string" ? [value] : [];
+  return value.filter((item): item is string => typeof item === "string");
 }
 
 /** A TCP port from a flag: an integer 0..65535. */

@@ -1,0 +1,60 @@
+import { CONNECT_USAGE, parseConnectOptions } from "./connect-options.js";
+import type { Session } from "./session.js";
+import { openSocketIoSession } from "./socketio-session.js";
+import { Terminal } from "./terminal.js";
+import { openWebSocketSession } from "./websocket-session.js";
+
+/**
+ * `duplexio connect <url>`: an interactive WebSocket or Socket.IO client (see CONNECT_USAGE).
+ * Connection failures reject with a one-line CliError (exit 1); once connected, the process exits
+ * with the session's code after everything printed is flushed.
+ */
+export async function runConnect(argv: string[]): Promise<void> {
+  const options = parseConnectOptions(argv);
+  if (options === null) {
+    console.log(CONNECT_USAGE);
+    return;
+  }
+  const terminal = new Terminal();
+  // A reader that went away (`| head`) is no reason to crash: there is just nobody to print to.
+  process.stdout.on("error", () => {});
+  const print = terminal.print.bind(terminal);
+  const showSent = !terminal.interactive;
+  const session: Session =
+    options.mode === "socketio"
+      ? openSocketIoSession(options, print, showSent)
+      : openWebSocketSession(options, print, showSent);
+
+  // First Ctrl-C (or SIGINT/SIGTERM): close cleanly; the next one drops the connection.
+  let interrupted = false;
+  let waitTimer: NodeJS.Timeout | undefined;
+  const interrupt = (): void => {
+    clearTimeout(waitTimer);
+    if (interrupted) session.abort();
+    else session.end();
+    interrupted = true;
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
+  try {
+    await session.opened;
+  } catch (error) {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+    throw error;
+  }
+
+  terminal.start({
+    line: (text) => session.handleLine(text),
+    end: () => {
+      if (options.waitMs > 0) waitTimer = setTimeout(() => session.end(), options.waitMs);
+      else session.end();
+    },
+    interrupt,
+  });
+  const code = await session.finished;
+  clearTimeout(waitTimer);
+  terminal.stop();
+  await terminal.flush();
+  process.exit(code);
+}
