@@ -1,16 +1,23 @@
 /**
  * The client the client suites test: duplexio/client's Node entry (src/client/node.ts).
  *
- * `DUPLEXIO_TEST_CLIENT=socket.io-client node test/run.mjs test/client` runs the same suites with
- * the official socket.io-client v4 instead: a way to check the suites themselves against the
+ * `DUPLEXIO_TEST_CLIENT=socket.io-client node test/run.mjs test/client/` runs the same suites
+ * with the official socket.io-client v4 instead: a way to check the suites themselves against the
  * client whose behaviour duplexio copies.
  */
 import { io as officialIo } from "socket.io-client";
+import * as duplexio from "../../../src/client/node.js";
 
 /** True when the suites run with the official socket.io-client. */
 export const clientIsOfficial = process.env.DUPLEXIO_TEST_CLIENT === "socket.io-client";
 
-export type { ManagerOptions, Socket as ClientSocket, SocketOptions } from "socket.io-client";
+export type {
+  ManagerOptions,
+  Socket as ClientSocket,
+  SocketOptions,
+} from "../../../src/client/node.js";
 
-/** `io(url, options)` of the client under test. */
-export const io = officialIo;
+/** `io(url, options)` of the client under test (typed as duplexio's; the official one matches). */
+export const io: typeof duplexio.io = clientIsOfficial
+  ? (officialIo as unknown as typeof duplexio.io)
+  : duplexio.io;

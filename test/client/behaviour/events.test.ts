@@ -5,13 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, it } from "node:test";
-import { waitUntil } from "../../helpers/timing.js";
+import { waitUntil, withTimeout } from "../../helpers/timing.js";
 import {
   bytesOf,
   connectPair,
   describeAgainstEachServer,
   startServer,
   type TestServer,
+  transportName,
   waitFor,
 } from "./harness.js";
 
@@ -44,10 +45,8 @@ describeAgainstEachServer("client: connection and events", (kind) => {
       assert.equal(client.id, socket.id);
       assert.equal(typeof client.id, "string");
       const expected = transports.at(-1);
-      if (client.io.engine.transport.name !== expected) {
-        await waitFor(client.io.engine, "upgrade");
-      }
-      assert.equal(client.io.engine.transport.name, expected);
+      if (transportName(client) !== expected) await waitFor(client.io.engine, "upgrade");
+      assert.equal(transportName(client), expected);
       // The server switches when the client's upgrade packet arrives, a moment later.
       await waitUntil(() => socket.conn.transport.name === expected, 5000, "the server's upgrade");
       // The connection works once upgraded.
@@ -55,6 +54,24 @@ describeAgainstEachServer("client: connection and events", (kind) => {
       assert.equal(await client.emitWithAck("ping-me"), "pong");
     });
   }
+
+  it("socket.io.engine.transport.name names the transport, as socket.io's documentation uses it", async () => {
+    server = await startServer(kind);
+    const client = server.client("/");
+    const name = () =>
+      (client.io.engine as unknown as { transport?: { name?: unknown } }).transport?.name;
+    const seen = await withTimeout(
+      new Promise<unknown[]>((resolve) =>
+        client.io.once("open", () => {
+          const atOpen = name();
+          client.io.engine.once("upgrade", () => resolve([atOpen, name()]));
+        }),
+      ),
+      5000,
+      "the open and the upgrade",
+    );
+    assert.deepEqual(seen, ["polling", "websocket"]);
+  });
 
   it("carries events both ways with every JSON type and several arguments", async () => {
     server = await startServer(kind);

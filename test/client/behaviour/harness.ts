@@ -85,6 +85,18 @@ export function bytesOf(value: unknown): number[] {
   throw new Error(`not binary: ${Object.prototype.toString.call(value)}`);
 }
 
+/**
+ * The client's current transport: `socket.io.engine.transport.name` as socket.io's documentation
+ * shows it, or duplexio's `transportName` (the events suite checks the former separately).
+ */
+export function transportName(client: ClientSocket): string | undefined {
+  const engine = client.io.engine as unknown as {
+    transport?: { name?: string };
+    transportName?: string | null;
+  };
+  return engine.transport?.name ?? engine.transportName ?? undefined;
+}
+
 /** Client options: a new connection each time, no reconnection unless asked. */
 export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
 
@@ -166,8 +178,8 @@ export async function startServer(
 }
 
 /** The next "connection" of namespace `nsp` of `server` (socket.io's and duplexio's alike). */
-export function nextConnection(server: TestServer, nsp = "/"): Promise<ServerSocket> {
-  return waitFor<[ServerSocket]>(server.io.of(nsp), "connection").then(([socket]) => socket);
+export function nextConnection(server: TestServer, nsp = "/", ms = 5000): Promise<ServerSocket> {
+  return waitFor<[ServerSocket]>(server.io.of(nsp), "connection", ms).then(([socket]) => socket);
 }
 
 /** Connects a client and returns it with its server-side socket. */

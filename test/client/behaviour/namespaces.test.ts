@@ -82,7 +82,7 @@ describeAgainstEachServer("client: namespaces and middlewares", (kind) => {
     let calls = 0;
     const viaFunction = waitFor<[{ handshake: { auth: unknown } }]>(server.io, "connection");
     server.client("/", {
-      auth: (cb: (data: object) => void) => {
+      auth: (cb: (data: Record<string, unknown>) => void) => {
         calls++;
         cb({ token: `call ${calls}` });
       },

@@ -68,8 +68,10 @@ describeAgainstEachServer("client faults: the server stops pinging", (kind) => {
 
       const reasons = collect<[string]>(socket, "disconnect");
       const closes = collect<[string]>(socket.io, "close");
-      const again = nextConnection(server);
-      const oldSession = socket.io.engine.id;
+      // Within the reconnection delay plus a round trip, well under the handshake timeout (20 s):
+      // a reconnection must not go through a kept-alive connection to the silent server.
+      const again = nextConnection(server, "/", 8000);
+      const oldSession = socket.io.engine.id ?? "";
       proxy.freeze();
       const held = transports[0] === "polling" ? holdPollingSession(server, oldSession) : null;
       await waitFor(socket, "disconnect", (PING_INTERVAL + PING_TIMEOUT) * 10);

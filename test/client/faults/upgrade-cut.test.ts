@@ -16,6 +16,7 @@ import {
   describeAgainstEachServer,
   startServer,
   type TestServer,
+  transportName,
 } from "../behaviour/harness.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
@@ -74,7 +75,7 @@ describeAgainstEachServer("client faults: connection cut during the upgrade", (k
     assert.equal(socket.connected, true);
     assert.equal(disconnects.length, 0, "the cut probe did not cost the connection");
     assert.equal(upgradeErrors.length, 1);
-    assert.equal(socket.io.engine.transport.name, "polling");
+    assert.equal(transportName(socket), "polling");
   });
 
   it("cut at the upgrade packet: reconnects, every emit arrives (retries), in order", async () => {
