@@ -322,3 +322,43 @@ export function bytes(data: string | ArrayBuffer | Uint8Array): number[] {
     throw new Error(`expected binary, got text ${JSON.stringify(data)}`);
   return [...new Uint8Array(data)];
 }
+
+/** What a {@link fakeEngine} does with the polling GETs after the handshake. */
+export interface FakeEngineScript {
+  /** The handshake payload (default: an open packet with 1 s intervals). */
+  handshake?: string;
+  /** Status of the handshake answer (default 200). */
+  handshakeStatus?: number;
+  /** The payload answering GET number `n` (1 = the first after the handshake), or null to hold it. */
+  poll?(n: number): string | null;
+}
+
+/**
+ * A polling-only Engine.IO peer under the test's control. POSTs are answered "ok" and their
+ * bodies kept in `posts`; held GETs stay open until the server closes.
+ */
+export async function fakeEngine(
+  script: FakeEngineScript = {},
+): Promise<RawServer & { posts: string[] }> {
+  const posts: string[] = [];
+  let gets = 0;
+  const server = await startRawServer((request) => {
+    if (request.method === "POST") {
+      posts.push(request.body);
+      answer(request, "ok");
+      return;
+    }
+    if (!request.url.searchParams.has("sid")) {
+      answer(
+        request,
+        script.handshake ?? openPacket({ pingInterval: 1000, pingTimeout: 1000 }),
+        script.handshakeStatus ?? 200,
+      );
+      return;
+    }
+    gets++;
+    const payload = script.poll?.(gets) ?? null;
+    if (payload !== null) answer(request, payload);
+  });
+  return Object.assign(server, { posts });
+}
