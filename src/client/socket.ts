@@ -361,8 +361,9 @@ export class Socket<
       type: SocketPacketType.Event,
       nsp: this.nsp,
       data: eventAndArgs,
-      options: { compress: flags.compress !== false },
     };
+    // Only recorded when asked for: the engine has no per-message compression switch.
+    if (flags.compress !== undefined) packet.options = { compress: flags.compress };
     let id: number | undefined;
     const last = eventAndArgs[eventAndArgs.length - 1];
     if (typeof last === "function") {
@@ -377,12 +378,12 @@ export class Socket<
       return;
     }
     if (this.connected && !this.io._hasPingExpired()) {
-      this.#notifyOutgoingListeners(eventAndArgs);
       const fault = this.io._packet(packet, (reason) => this.#failPacket(id, reason));
       if (fault !== null) {
         if (id !== undefined) this.#dropAck(id);
         throw new TypeError(`cannot send "${String(eventAndArgs[0])}": ${fault}`);
       }
+      this.#notifyOutgoingListeners(eventAndArgs);
     } else {
       this.sendBuffer.push(packet);
     }
@@ -589,7 +590,10 @@ export class Socket<
     }
   }
 
-  /** The acknowledgement function handed to listeners (answers once). */
+  /**
+   * The acknowledgement function handed to listeners: answers once (later calls do nothing);
+   * throws a TypeError, like `emit`, for arguments that cannot be encoded.
+   */
   #ack(id: number): (...args: unknown[]) => void {
     let sent = false;
     return (...args: unknown[]) => {
@@ -625,11 +629,11 @@ export class Socket<
     const toSend = this.sendBuffer;
     this.sendBuffer = [];
     for (const packet of toSend) {
-      const eventAndArgs = packet.data as unknown[];
-      this.#notifyOutgoingListeners(eventAndArgs);
       const id = packet.id;
       const fault = this.io._packet(packet, (reason) => this.#failPacket(id, reason));
+      // Data that cannot be encoded fails its acknowledgement (there is no caller to throw to).
       if (fault !== null) this.#failPacket(id, fault);
+      else this.#notifyOutgoingListeners(packet.data as unknown[]);
     }
   }
 

@@ -4,12 +4,13 @@
  * recovery (pid and offset sent back, missed packets replayed, `recovered`).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type EngineTimers, type IoOptions, io, Manager } from "../../../src/client/node.js";
 import type { Socket as ServerSocket } from "../../../src/index.js";
-import { delay } from "../../helpers/timing.js";
+import { delay, waitUntil as waitUntilTimed, withTimeout } from "../../helpers/timing.js";
 import { record, startServer, type TestServer, TRANSPORTS, waitFor } from "./helpers.js";
 
 const RECONNECTING: IoOptions = {
@@ -194,35 +195,42 @@ describe("client reconnection", () => {
     );
   });
 
-  it("lets a Node process exit while reconnecting with autoUnref", () => {
+  it("lets a Node process exit while reconnecting with autoUnref", async () => {
     const entry = fileURLToPath(new URL("../../../src/client/node.ts", import.meta.url));
     // Nothing listens on port 9: the client keeps failing and waiting between attempts.
-    const script = `
-      const { io } = await import(${JSON.stringify(entry)});
-      const socket = io("http://127.0.0.1:9", { autoUnref: true, reconnectionDelay: 200, transports: ["websocket"] });
-      socket.io.on("reconnect_attempt", (n) => console.log("attempt " + n));
-    `;
-    const run = (autoUnref: boolean) =>
-      spawnSync(
+    const start = (autoUnref: boolean) =>
+      spawn(
         process.execPath,
         [
           "--import",
           "tsx",
           "--input-type=module",
           "-e",
-          autoUnref ? script : script.replace("autoUnref: true", "autoUnref: false"),
+          `const { io } = await import(${JSON.stringify(entry)});
+           const socket = io("http://127.0.0.1:9", { autoUnref: ${autoUnref}, reconnectionDelay: 100, reconnectionDelayMax: 100, transports: ["websocket"] });
+           socket.io.on("reconnect_attempt", (n) => console.log("attempt " + n));`,
         ],
-        { encoding: "utf8", timeout: 5000 },
+        { stdio: ["ignore", "pipe", "inherit"] },
       );
-    const unref = run(true);
-    assert.equal(unref.status, 0, unref.stderr);
-    const ref = run(false);
-    assert.equal(
-      ref.signal,
-      "SIGTERM",
-      "without autoUnref the reconnection keeps the process alive",
-    );
-    assert.match(ref.stdout, /attempt 1/);
+    const unref = start(true);
+    const [code] = await withTimeout(once(unref, "exit"), 30_000, "the autoUnref process to exit");
+    assert.equal(code, 0);
+
+    const ref = start(false);
+    let output = "";
+    ref.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    try {
+      await waitUntilTimed(() => /attempt 2/.test(output), 30_000, "two reconnection attempts");
+      assert.equal(
+        ref.exitCode,
+        null,
+        "without autoUnref the reconnection keeps the process alive",
+      );
+    } finally {
+      ref.kill();
+    }
   });
 
   it("stops reconnecting when the Manager is closed while waiting", async () => {
