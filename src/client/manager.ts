@@ -99,7 +99,7 @@ export interface ClientPacket extends OutgoingSocketPacket {
   options?: { compress: boolean };
 }
 
-/** Why a Manager could not open: an error with socket.io-client's description field. */
+/** `reason` as an Error (thrown values need not be Errors). */
 function toError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
 }
