@@ -118,11 +118,20 @@ function parseAuth(text: string | undefined): Record<string, unknown> | undefine
   return value as Record<string, unknown>;
 }
 
-function parseNumber(name: string, text: string | undefined, fallback: number): number {
+function parseNumber(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: "zero" | "positive",
+): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < 0)
-    throw usageError(`invalid --${name} "${text}": expected a non-negative number`, CONNECT_USAGE);
+  const tooSmall = min === "zero" ? value < 0 : value <= 0;
+  if (text.trim() === "" || !Number.isFinite(value) || tooSmall)
+    throw usageError(
+      `invalid --${name} "${text}": expected a ${min === "zero" ? "non-negative" : "positive"} number`,
+      CONNECT_USAGE,
+    );
   return value;
 }
 
@@ -155,8 +164,10 @@ function fromParsed(parsed: ParsedCommand): ConnectOptions {
     path: stringOption(parsed, "path"),
     transport,
     binaryEncoding: parsed.values.base64 === true ? "base64" : "hex",
-    timeoutMs: Math.round(parseNumber("timeout", stringOption(parsed, "timeout"), 10000)),
-    waitMs: Math.round(parseNumber("wait", stringOption(parsed, "wait"), 0) * 1000),
+    timeoutMs: Math.round(
+      parseNumber("timeout", stringOption(parsed, "timeout"), 10000, "positive"),
+    ),
+    waitMs: Math.round(parseNumber("wait", stringOption(parsed, "wait"), 0, "zero") * 1000),
   };
 }
 

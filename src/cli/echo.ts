@@ -32,11 +32,12 @@ export async function runEcho(argv: string[]): Promise<void> {
     return;
   }
   const host = (values.host as string | undefined) ?? "127.0.0.1";
-  const port = parsePort(values.port as string | undefined, 9001);
+  const port = parsePort(values.port as string | undefined, 9001, USAGE);
   const maxPayload = parseByteCount(
     "max-payload",
     values["max-payload"] as string | undefined,
     100 * 1024 * 1024,
+    USAGE,
   );
   const deflate = values.deflate === true;
   const server = await startEchoServer({ host, port, deflate, maxPayload }).catch((error) => {

@@ -68,21 +68,31 @@ export function stringList(parsed: ParsedCommand, name: string): string[] {
   return value.filter((item): item is string => typeof item === "string");
 }
 
-/** A TCP port from a flag: an integer 0..65535. */
-export function parsePort(value: string | undefined, fallback: number): number {
+/** Bad usage (exit 2), with the command's usage line when `usage` is given. */
+function badValue(problem: string, usage: string | undefined): CliError {
+  return usage === undefined ? new CliError(problem) : usageError(problem, usage);
+}
+
+/** A TCP port from a flag: an integer 0..65535. Else a CliError (exit 2, with `usage`). */
+export function parsePort(value: string | undefined, fallback: number, usage?: string): number {
   if (value === undefined) return fallback;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new CliError(`invalid port "${value}"`);
+  if (value.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw badValue(`invalid port "${value}"`, usage);
   return port;
 }
 
-/** A byte count from a flag: a non-negative integer. */
-export function parseByteCount(name: string, value: string | undefined, fallback: number): number {
+/** A byte count from a flag: a non-negative integer. Else a CliError (exit 2, with `usage`). */
+export function parseByteCount(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  usage?: string,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new CliError(`invalid ${name} "${value}": expected a whole number of bytes`);
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0)
+    throw badValue(`invalid ${name} "${value}": expected a whole number of bytes`, usage);
   return n;
 }
 

@@ -80,7 +80,10 @@ export function openSocketIoSession(
       "*",
       `connected to ${options.url} (namespace ${socket.nsp}, socket id ${socket.id}, transport ${transport})`,
     );
-    manager.engine?.on("upgrade", (name) => print("*", `transport upgraded to ${name}`));
+    manager.engine?.on("upgrade", (name) => {
+      // An upgrade under way when disconnecting still completes: not news any more.
+      if (socket.connected) print("*", `transport upgraded to ${name}`);
+    });
     opened.resolve();
   });
   socket.on("connect_error", (error) => {
@@ -122,9 +125,11 @@ export function openSocketIoSession(
     }
     const onAck = (error: Error | null, ...response: unknown[]): void => {
       pendingAcks--;
-      if (error !== null && error !== undefined)
-        print("*", `no ack of ${showEventName(event)} within ${options.timeoutMs} ms`);
-      else print("<", `ack of ${showEvent(event, response, options)}`);
+      if (error !== null && error !== undefined) {
+        // Pending acknowledgements fail at once when the connection ends.
+        const why = socket.connected ? `within ${options.timeoutMs} ms` : "(disconnected)";
+        print("*", `no ack of ${showEventName(event)} ${why}`);
+      } else print("<", `ack of ${showEvent(event, response, options)}`);
       disconnectWhenIdle();
     };
     try {

@@ -43,7 +43,7 @@ export async function runStart(argv: string[]): Promise<void> {
     return;
   }
   const host = (values.host as string | undefined) ?? "127.0.0.1";
-  const port = parsePort((values.port as string | undefined) ?? process.env.PORT, 8080);
+  const port = parsePort((values.port as string | undefined) ?? process.env.PORT, 8080, USAGE);
   const server = await startEchoServer({
     host,
     port,
