@@ -1,0 +1,125 @@
+/**
+ * The server side of the browser tests: the client bundles built fresh from the sources into a
+ * temporary directory (so a stale dist/ is never what gets tested), and an HTTP server on
+ * 127.0.0.1 with a Socket.IO server (duplexio's or socket.io's) attached, a test page at "/" and
+ * the bundles at the Socket.IO path, as `serveClient` serves them.
+ *
+ * With DUPLEXIO_TEST_CLIENT=socket.io-client, the page gets socket.io-client's own
+ * dist/socket.io.min.js instead, to check the browser suites themselves.
+ */
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildClientBundles } from "../../../scripts/build-client.mjs";
+import { createClientBundleHandler } from "../../../src/server/serve-client.js";
+import { withTimeout } from "../../helpers/timing.js";
+import { clientIsOfficial } from "../behaviour/client-under-test.js";
+import type { Server, ServerKind, ServerOptions } from "../behaviour/harness.js";
+
+/** Bundles in a temporary directory. */
+export interface BuiltBundles {
+  directory: string;
+  remove(): Promise<void>;
+}
+
+/** Builds the client bundles (or copies the official one) into a fresh temporary directory. */
+export async function buildBundles(): Promise<BuiltBundles> {
+  const directory = await mkdtemp(join(tmpdir(), "duplexio-bundle-"));
+  try {
+    if (clientIsOfficial) {
+      const official = fileURLToPath(
+        new URL("../../../node_modules/socket.io-client/dist/socket.io.min.js", import.meta.url),
+      );
+      await copyFile(official, join(directory, "duplexio.min.js"));
+    } else {
+      await buildClientBundles({ outdir: directory, log: () => {} });
+    }
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+  return { directory, remove: () => rm(directory, { recursive: true, force: true }) };
+}
+
+/** The test page: loads the classic-script bundle from the Socket.IO path. */
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>duplexio client</title>
+<script src="/socket.io/duplexio.min.js"></script>
+<p>duplexio client test page</p>
+`;
+
+/** A running page server. */
+export interface PageServer {
+  io: Server;
+  http: HttpServer;
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** Closes the Socket.IO server and every connection, bounded. */
+  close(): Promise<void>;
+}
+
+/** How the page server is set up. */
+export interface PageServerSetup {
+  kind: ServerKind;
+  bundles: BuiltBundles;
+  options?: ServerOptions;
+  /** Port to listen on (default: a free one); the same port again for a restart. */
+  port?: number;
+  /** Destroy every WebSocket upgrade request (the page must fall back to polling). */
+  refuseWebSocket?: boolean;
+}
+
+/** Starts a page server. */
+export async function startPageServer(setup: PageServerSetup): Promise<PageServer> {
+  const http = createServer((_request, response) => {
+    response.writeHead(404, { "content-type": "text/plain" }).end("not found");
+  });
+  const server = new setup.kind.Server(http, { serveClient: false, ...setup.options });
+  // Until the Socket.IO server serves the bundles itself, the handler goes in front of every
+  // request listener, which is where the server's serveClient hook-up puts it.
+  const serveBundle = createClientBundleHandler("/socket.io", {
+    directory: setup.bundles.directory,
+  });
+  const listeners = http.listeners("request") as ((...args: unknown[]) => void)[];
+  http.removeAllListeners("request");
+  http.on("request", (request: IncomingMessage, response) => {
+    if (serveBundle(request, response)) return;
+    if (request.url === "/" || request.url === "/index.html") {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(PAGE);
+      return;
+    }
+    for (const listener of listeners) listener.call(http, request, response);
+  });
+  if (setup.refuseWebSocket) {
+    http.removeAllListeners("upgrade");
+    http.on("upgrade", (_request, socket) => socket.destroy());
+  }
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(setup.port ?? 0, "127.0.0.1", () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  return {
+    io: server,
+    http,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      withTimeout(
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          http.closeAllConnections();
+        }),
+        10000,
+        "closing the page server",
+      ),
+  };
+}
