@@ -5,19 +5,22 @@
 import { runConnect } from "./connect.js";
 import { runEcho } from "./echo.js";
 import { CliError } from "./errors.js";
-import { runStart } from "./start.js";
+import { runServe } from "./serve.js";
 
 const USAGE = `Usage: duplexio <command> [options]
 
 Commands:
-  start     The demo server (npm start): an echo endpoint and a page to try it in a browser
+  serve     The demo (npm start): chat, dashboard and metrics at http://127.0.0.1:8080/
+            ("start" is an alias)
   echo      A WebSocket echo server (text stays text, binary stays binary)
   connect   An interactive WebSocket or Socket.IO client (lines typed are sent)
 
 Run "duplexio <command> --help" for a command's options.`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  start: runStart,
+  serve: runServe,
+  // The name `npm start` used before the demo grew into `serve`.
+  start: runServe,
   echo: runEcho,
   connect: runConnect,
 };
@@ -29,7 +32,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (name === undefined) throw new CliError(`missing <command>\n\n${USAGE}`);
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) throw new CliError(`unknown command "${name}"\n\n${USAGE}`);
   await command(rest);
 }
