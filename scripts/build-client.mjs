@@ -8,6 +8,7 @@
 // with the importing file named, instead of leaving a bundle that breaks in the browser.
 //
 //   node scripts/build-client.mjs            (part of `npm run build`; also `npm run build:client`)
+//   node scripts/build-client.mjs --entry=<file> --outdir=<dir>   (other entry or output)
 //
 // Tests import buildClientBundles() to build into a temporary directory.
 import { existsSync, readFileSync } from "node:fs";
@@ -40,11 +41,11 @@ const noNodeBuiltins = {
   setup(builder) {
     builder.onResolve({ filter: /.*/ }, (args) => {
       if (!isNodeBuiltin(args.path)) return undefined;
-      const importer = args.importer ? relative(root, args.importer) : "<entry>";
+      // esbuild adds where the import is (file and line) to the error.
       return {
         errors: [
           {
-            text: `the browser bundle must not import the Node built-in "${args.path}" (imported by ${importer}); only src/client/node.ts may`,
+            text: `the browser bundle must not import the Node built-in "${args.path}" (only src/client/node.ts may)`,
           },
         ],
       };
@@ -109,7 +110,7 @@ export async function buildClientBundles(options = {}) {
       await build({ ...common, format, outfile: file, ...(stdin ? { stdin } : { entryPoints }) });
     } catch (error) {
       const messages = (error.errors ?? []).map((e) => {
-        const at = e.location ? `${e.location.file}:${e.location.line}: ` : "";
+        const at = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : "";
         return `  ${at}${e.text}`;
       });
       throw new Error(
@@ -134,9 +135,21 @@ function referenceBundle() {
   }
 }
 
+/** `--entry=` and `--outdir=` from the command line. */
+function commandLineOptions(args) {
+  const options = {};
+  for (const arg of args) {
+    const match = /^--(entry|outdir)=(.+)$/.exec(arg);
+    if (!match)
+      throw new Error(`unknown argument ${arg} (expected --entry=<file> or --outdir=<dir>)`);
+    options[match[1]] = match[2];
+  }
+  return options;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    await buildClientBundles();
+    await buildClientBundles(commandLineOptions(process.argv.slice(2)));
     const reference = referenceBundle();
     if (reference && existsSync(reference)) {
       console.log(

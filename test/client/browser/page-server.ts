@@ -5,7 +5,7 @@
  * the bundles at the Socket.IO path, as `serveClient` serves them.
  *
  * With DUPLEXIO_TEST_CLIENT=socket.io-client, the page gets socket.io-client's own
- * dist/socket.io.min.js instead, to check the browser suites themselves.
+ * dist/socket.io.min.js (and .esm.min.js) instead, to check the browser suites themselves.
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
@@ -30,10 +30,13 @@ export async function buildBundles(): Promise<BuiltBundles> {
   const directory = await mkdtemp(join(tmpdir(), "duplexio-bundle-"));
   try {
     if (clientIsOfficial) {
-      const official = fileURLToPath(
-        new URL("../../../node_modules/socket.io-client/dist/socket.io.min.js", import.meta.url),
-      );
-      await copyFile(official, join(directory, "duplexio.min.js"));
+      const dist = new URL("../../../node_modules/socket.io-client/dist/", import.meta.url);
+      for (const [from, to] of [
+        ["socket.io.min.js", "duplexio.min.js"],
+        ["socket.io.esm.min.js", "duplexio.esm.min.js"],
+      ] as const) {
+        await copyFile(fileURLToPath(new URL(from, dist)), join(directory, to));
+      }
     } else {
       await buildClientBundles({ outdir: directory, log: () => {} });
     }
