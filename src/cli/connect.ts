@@ -1,8 +1,6 @@
 import { CONNECT_USAGE, parseConnectOptions } from "./connect-options.js";
 import type { Session } from "./session.js";
-import { openSocketIoSession } from "./socketio-session.js";
 import { Terminal } from "./terminal.js";
-import { openWebSocketSession } from "./websocket-session.js";
 
 /**
  * `duplexio connect <url>`: an interactive WebSocket or Socket.IO client (see CONNECT_USAGE).
@@ -20,10 +18,11 @@ export async function runConnect(argv: string[]): Promise<void> {
   process.stdout.on("error", () => {});
   const print = terminal.print.bind(terminal);
   const showSent = !terminal.interactive;
+  // Only the client in use is loaded (the Socket.IO one is the bigger).
   const session: Session =
     options.mode === "socketio"
-      ? openSocketIoSession(options, print, showSent)
-      : openWebSocketSession(options, print, showSent);
+      ? (await import("./socketio-session.js")).openSocketIoSession(options, print, showSent)
+      : (await import("./websocket-session.js")).openWebSocketSession(options, print, showSent);
 
   // First Ctrl-C (or SIGINT/SIGTERM): close cleanly; the next one drops the connection.
   let interrupted = false;

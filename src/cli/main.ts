@@ -2,10 +2,7 @@
 /**
  * The `duplexio` command. Each subcommand lives in its own module; this file only dispatches.
  */
-import { runConnect } from "./connect.js";
-import { runEcho } from "./echo.js";
 import { CliError } from "./errors.js";
-import { runServe } from "./serve.js";
 
 const USAGE = `Usage: duplexio <command> [options]
 
@@ -17,12 +14,15 @@ Commands:
 
 Run "duplexio <command> --help" for a command's options.`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  serve: runServe,
+type Command = (argv: string[]) => Promise<void>;
+
+/** Each command is loaded when run: `echo` need not load the demo, nor `--help` anything. */
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import("./serve.js")).runServe,
   // The name `npm start` used before the demo grew into `serve`.
-  start: runServe,
-  echo: runEcho,
-  connect: runConnect,
+  start: async () => (await import("./serve.js")).runServe,
+  echo: async () => (await import("./echo.js")).runEcho,
+  connect: async () => (await import("./connect.js")).runConnect,
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -32,8 +32,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (name === undefined) throw new CliError(`missing <command>\n\n${USAGE}`);
-  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
-  if (!command) throw new CliError(`unknown command "${name}"\n\n${USAGE}`);
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) throw new CliError(`unknown command "${name}"\n\n${USAGE}`);
+  const command = await load();
   await command(rest);
 }
 

@@ -19,7 +19,7 @@ function firstLine(stderr: string): string {
   return stderr.split("\n", 1)[0];
 }
 
-describe("bad usage: exit 2 with the usage", () => {
+describe("bad usage: exit 2 with the usage", { concurrency: 4 }, () => {
   const cases: [string, string[], RegExp][] = [
     ["no command", [], /^duplexio: missing <command>$/],
     ["an unknown command", ["bogus"], /^duplexio: unknown command "bogus"$/],
