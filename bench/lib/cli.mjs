@@ -20,7 +20,8 @@ export const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [o
   --help              this text
 `;
 
-function parseList(value, name, parseItem) {
+/** Comma-separated `value`, each item through `parseItem(item, name)`; throws when empty. */
+export function parseList(value, name, parseItem) {
   const items = value
     .split(",")
     .map((s) => s.trim())
@@ -29,7 +30,8 @@ function parseList(value, name, parseItem) {
   return items.map((item) => parseItem(item, name));
 }
 
-function parseSize(text, name) {
+/** Bytes from "32", "1k" or "64KiB" (1 B .. 16 MiB); throws a readable Error otherwise. */
+export function parseSize(text, name) {
   const match = /^(\d+)(k|K|kib|KiB)?$/.exec(text);
   if (match === null) throw new Error(`--${name}: not a size: ${text}`);
   const bytes = Number(match[1]) * (match[2] === undefined ? 1 : 1024);
@@ -37,7 +39,8 @@ function parseSize(text, name) {
   return bytes;
 }
 
-function parseNumber(text, name, { min, max, integer }) {
+/** A number within min..max (an integer when `integer`); throws a readable Error otherwise. */
+export function parseNumber(text, name, { min, max, integer }) {
   const value = Number(text);
   if (
     !Number.isFinite(value) ||

@@ -10,9 +10,10 @@ const MAX_RESPONSE_HEAD = 8192;
 /**
  * Opens one WebSocket connection. Resolves with the socket (paused from the caller's point of
  * view: no `data` listener left attached), any bytes that arrived after the response head, and
- * the negotiated permessage-deflate client window bits (null when not negotiated).
+ * the negotiated permessage-deflate client window bits (null when not negotiated). `path` is the
+ * request target (the Socket.IO bench asks for /socket.io/?EIO=4&transport=websocket).
  */
-export function openWebSocket({ host, port, deflate, timeoutMs = 10_000 }) {
+export function openWebSocket({ host, port, deflate, path = "/", timeoutMs = 10_000 }) {
   return new Promise((resolve, reject) => {
     const key = randomBytes(16).toString("base64");
     const socket = connect({ host, port, noDelay: true });
@@ -26,7 +27,7 @@ export function openWebSocket({ host, port, deflate, timeoutMs = 10_000 }) {
     socket.on("error", fail);
     socket.on("connect", () => {
       const lines = [
-        "GET / HTTP/1.1",
+        `GET ${path} HTTP/1.1`,
         `Host: ${host}:${port}`,
         "Upgrade: websocket",
         "Connection: Upgrade",

@@ -104,39 +104,43 @@ export function effectiveWindow(options, size) {
 }
 
 /**
- * One measured run: start the server and the load generator, give the generator the port,
- * sample the server's CPU at the generator's measure-start and measure-end, collect the result.
+ * Starts a server process and a load generator process, hands the generator the server's port,
+ * samples the server's CPU (and the machine's) when the generator says "measure-start" and
+ * "measure-end", and resolves with the generator's result plus those samples. Any bench whose
+ * children speak this IPC protocol can use it (the Socket.IO bench does).
+ *
+ * @param {{ serverModule: string, serverArgs: string[], loadModule: string, loadConfig: object,
+ *   label: string, pin: boolean, deadlineMs: number }} spec `deadlineMs` bounds the wait for the
+ *   generator's result once it has the port.
  */
-export async function runOnce({ implementation, deflate, size, options }) {
-  const config = {
-    host: "127.0.0.1",
-    connections: options.connections,
-    size,
-    window: effectiveWindow(options, size),
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
-    deflate,
-    text: options.text,
-  };
+export async function runMeasured({
+  serverModule,
+  serverArgs,
+  loadModule,
+  loadConfig,
+  label,
+  pin,
+  deadlineMs,
+}) {
   // Both processes start at once (Node's start-up is most of a run's overhead); the load
   // generator waits for the port.
-  const server = fork(ECHO_SERVER, [implementation, deflate ? "1" : "0"], {
+  const server = fork(serverModule, serverArgs, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const load = fork(LOAD_GENERATOR, [JSON.stringify(config)], {
+  const load = fork(loadModule, [JSON.stringify(loadConfig)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   // IPC failures surface as "error" events; the deadlines below decide what they mean.
   server.on("error", () => {});
   load.on("error", () => {});
   try {
-    if (options.pin) {
+    if (pin) {
       pinToCpu(server.pid, 0);
       pinToCpu(load.pid, 1);
     }
     const [{ port }] = await withDeadline(
       Promise.all([
-        nextMessage(server, "listening", `${implementation} server`),
+        nextMessage(server, "listening", `${label} server`),
         nextMessage(load, "waiting", "load generator"),
       ]),
       15_000,
@@ -149,7 +153,7 @@ export async function runOnce({ implementation, deflate, size, options }) {
     let usageId = 0;
     const sampleServerUsage = () => {
       const id = ++usageId;
-      const reply = nextMessage(server, "usage", `${implementation} server`, id);
+      const reply = nextMessage(server, "usage", `${label} server`, id);
       sendQuietly(server, { type: "usage", id });
       const sample = withDeadline(reply, 5000, "server usage sample");
       // Awaited below; this only keeps a failure from being reported as unhandled meanwhile.
@@ -171,7 +175,7 @@ export async function runOnce({ implementation, deflate, size, options }) {
     });
     const { result } = await withDeadline(
       nextMessage(load, "result", "load generator"),
-      options.warmupMs + options.durationMs + 60_000,
+      deadlineMs,
       "load generator",
     );
     if (usageBefore === undefined || usageAfter === undefined) {
@@ -180,10 +184,7 @@ export async function runOnce({ implementation, deflate, size, options }) {
     const serverUsage = usageDelta(await usageBefore, await usageAfter);
     const machine = machineBusyPercent(machineBefore, machineAfter);
     return {
-      ...result,
-      // Messages per second of server CPU: less sensitive than msg/s to other processes
-      // stealing the server's core, though not immune (batching changes with the pace).
-      messagesPerServerCpuSecond: result.messagesPerSec / (serverUsage.cpuPercent / 100),
+      result,
       server: serverUsage,
       machineBusyPercent: machine,
       otherProcessesCpuPercent:
@@ -195,4 +196,39 @@ export async function runOnce({ implementation, deflate, size, options }) {
     // After a result the load generator is exiting on its own; before, "stop" ends it.
     await Promise.all([stopChild(load, { type: "stop" }), stopChild(server, { type: "stop" })]);
   }
+}
+
+/**
+ * One measured run: start the server and the load generator, give the generator the port,
+ * sample the server's CPU at the generator's measure-start and measure-end, collect the result.
+ */
+export async function runOnce({ implementation, deflate, size, options }) {
+  const config = {
+    host: "127.0.0.1",
+    connections: options.connections,
+    size,
+    window: effectiveWindow(options, size),
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    deflate,
+    text: options.text,
+  };
+  const measured = await runMeasured({
+    serverModule: ECHO_SERVER,
+    serverArgs: [implementation, deflate ? "1" : "0"],
+    loadModule: LOAD_GENERATOR,
+    loadConfig: config,
+    label: implementation,
+    pin: options.pin,
+    deadlineMs: options.warmupMs + options.durationMs + 60_000,
+  });
+  return {
+    ...measured.result,
+    // Messages per second of server CPU: less sensitive than msg/s to other processes
+    // stealing the server's core, though not immune (batching changes with the pace).
+    messagesPerServerCpuSecond: measured.result.messagesPerSec / (measured.server.cpuPercent / 100),
+    server: measured.server,
+    machineBusyPercent: measured.machineBusyPercent,
+    otherProcessesCpuPercent: measured.otherProcessesCpuPercent,
+  };
 }

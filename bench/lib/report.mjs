@@ -15,11 +15,13 @@ export function formatSize(bytes) {
   return `${bytes} B`;
 }
 
-function fixed(value, digits) {
+/** `value` with `digits` decimals, "-" when not a finite number. */
+export function fixed(value, digits) {
   return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "-";
 }
 
-function grouped(value) {
+/** `value` rounded, with thousands separators, "-" when not a finite number. */
+export function grouped(value) {
   return typeof value === "number" && Number.isFinite(value)
     ? Math.round(value).toLocaleString("en-US")
     : "-";
