@@ -7,6 +7,8 @@ export const USAGE = `Usage: node bench/socketio/run.mjs [options]   (npm run be
   --servers LIST        servers to compare, in order (duplexio, socket.io; repeats allowed,
                         e.g. socket.io,socket.io for a fairness check)  [duplexio,socket.io]
   --scenarios LIST      echo, broadcast or both                        [echo,broadcast]
+  --duration S          measured seconds per run (broadcast: no burst starts
+                        after it)                                       [3]
   --rounds R            runs per server per cell; the summary shows the best [2]
   --pin                 pin the server to CPU 0 and the load generator to CPU 1 (taskset)
   --out FILE            JSON results file          [bench/results/socketio-latest.json]
@@ -16,12 +18,11 @@ export const USAGE = `Usage: node bench/socketio/run.mjs [options]   (npm run be
   --sizes LIST          payload string lengths; k suffix = KiB          [32,1k]
   --connections N       load connections (0: probe alone)               [100]
   --window M            echo packets in flight per connection (<= 899)  [16]
-  --duration S          measured seconds per run                        [3]
   --warmup S            warm-up seconds per run (not measured)          [1]
 
  broadcast (io.emit to every client):
   --clients N           receiving connections                           [1000]
-  --broadcasts M        measured broadcasts                             [500]
+  --broadcasts M        at most M measured broadcasts                   [5000]
   --warmup-bursts K     bursts before the measured ones                 [5]
   --burst B             broadcasts per burst (next burst once all arrived) [10]
   --broadcast-size S    payload string length of each tick              [32]
@@ -45,7 +46,7 @@ export function parseOptions(argv) {
       duration: { type: "string", default: "3" },
       warmup: { type: "string", default: "1" },
       clients: { type: "string", default: "1000" },
-      broadcasts: { type: "string", default: "500" },
+      broadcasts: { type: "string", default: "5000" },
       "warmup-bursts": { type: "string", default: "5" },
       burst: { type: "string", default: "10" },
       "broadcast-size": { type: "string", default: "32" },

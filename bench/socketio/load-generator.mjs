@@ -11,8 +11,9 @@
 // - "broadcast": N receiving connections and one control connection; the control connection
 //   sends bursts of B `42["broadcast","<payload>"]`, the server answers each with
 //   io.emit("tick", payload), and the next burst goes out once every receiver has every tick of
-//   this one. Measures deliveries per second and, per broadcast, the time from the burst's write
-//   to the last receiver getting it.
+//   this one. After K warm-up bursts, bursts go on until M broadcasts were measured or the
+//   measured duration has passed (whichever comes first). Measures deliveries per second and,
+//   per broadcast, the time from its burst's write to the last receiver getting it.
 import { performance } from "node:perf_hooks";
 import { makePayload } from "../lib/frames.mjs";
 import { percentile } from "../lib/stats.mjs";
@@ -181,7 +182,7 @@ async function runEcho(port) {
 }
 
 async function runBroadcast(port) {
-  const { host, clients, size, broadcasts, warmupBroadcasts, burst, maxMs } = config;
+  const { host, clients, size, broadcasts, warmupBroadcasts, burst, durationMs, maxMs } = config;
   const total = warmupBroadcasts + broadcasts;
   const payload = makeStringPayload(size);
   const log = makeErrorLog();
@@ -222,9 +223,16 @@ async function runBroadcast(port) {
     if (completed === warmupBroadcasts) {
       send({ type: "measure-start" });
       measureStart = { at: performance.now(), cpu: process.cpuUsage(), deliveries };
+    } else if (
+      measureStart !== null &&
+      (completed === total || performance.now() - measureStart.at >= durationMs)
+    ) {
+      // Bounded both ways: at most `broadcasts` measured, and no burst starts after the
+      // measured duration, so a slow server does not stretch the run.
+      finish();
+      return;
     }
-    if (completed === total) finish();
-    else sendBurst();
+    sendBurst();
   };
 
   for (const { reader } of receivers) {
@@ -275,15 +283,17 @@ async function runBroadcast(port) {
   send({ type: "measure-end" });
   stopAll(log, [...receivers, control]);
 
-  const fanOut = new Float64Array(broadcasts);
-  for (let i = 0; i < broadcasts; i++) {
+  const measured = completed - warmupBroadcasts;
+  const fanOut = new Float64Array(measured);
+  for (let i = 0; i < measured; i++) {
     fanOut[i] = doneAt[warmupBroadcasts + i] - sentAt[warmupBroadcasts + i];
   }
   return {
     elapsedMs,
     messages: measuredDeliveries,
     messagesPerSec: measuredDeliveries / (elapsedMs / 1000),
-    broadcastsPerSec: broadcasts / (elapsedMs / 1000),
+    broadcasts: measured,
+    broadcastsPerSec: measured / (elapsedMs / 1000),
     payloadBytes: size,
     latencyMs: latencySummary(fanOut.sort()),
     loadCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,

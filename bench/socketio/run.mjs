@@ -58,6 +58,7 @@ function loadConfig(cell, options) {
     // Whole bursts, so the measured window starts at a burst boundary.
     warmupBroadcasts: options.warmupBursts * options.burst,
     burst: options.burst,
+    durationMs: options.durationMs,
     maxMs: BROADCAST_MAX_MS,
   };
 }
@@ -113,8 +114,8 @@ async function main() {
     `${total} runs: servers ${labels.join(", ")}; echo: ${options.connections} connections x ` +
       `${options.window} in flight, ${options.warmupMs / 1000} s warm-up + ` +
       `${options.durationMs / 1000} s measured; broadcast: ${options.clients} clients, ` +
-      `${options.warmupBursts} + ${Math.ceil(options.broadcasts / options.burst)} bursts of ` +
-      `${options.burst}; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}` +
+      `${options.warmupBursts} warm-up bursts of ${options.burst}, then bursts for ` +
+      `${options.durationMs / 1000} s or ${options.broadcasts} broadcasts; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}` +
       `${options.pin ? "; server pinned to CPU 0, load to CPU 1" : ""}`,
   );
 
