@@ -1,6 +1,7 @@
 /**
  * The client bundle in a real browser (Debian's Chromium through playwright-core), against each
- * server: a page loading the classic-script bundle from the Socket.IO path connects, emits, gets
+ * server: a page loading the classic-script bundle from the Socket.IO path (duplexio's
+ * serveClient, i.e. dist/client: `npm run build:client` first) connects, emits, gets
  * and answers acks, sends ArrayBuffer, Blob and typed arrays and receives ArrayBuffers, reconnects
  * after the server restarts on the same port, and stays on polling when WebSocket is refused or
  * not offered.
@@ -10,8 +11,10 @@ import { after, afterEach, before, it } from "node:test";
 import type { Socket as PageSocket, io as pageIo } from "../../../src/client/index.js";
 import { launchChromium, type RunningChromium } from "../../helpers/chromium.js";
 import { withTimeout } from "../../helpers/timing.js";
+import { clientIsOfficial } from "../behaviour/client-under-test.js";
 import { bytesOf, describeAgainstEachServer, type ServerSocket } from "../behaviour/harness.js";
 import {
+  assertDistBundleFresh,
   type BuiltBundles,
   buildBundles,
   type PageServer,
@@ -32,6 +35,8 @@ let bundles: BuiltBundles;
 let browser: RunningChromium;
 
 before(async () => {
+  // duplexio's server serves the built bundle itself; it must be the current one.
+  if (!clientIsOfficial) assertDistBundleFresh();
   bundles = await buildBundles();
   browser = await launchChromium();
 });
@@ -82,6 +87,9 @@ function pageTransport(): Promise<string | undefined> {
 
 describeAgainstEachServer("client bundle in Chromium", (kind) => {
   let server: PageServer | undefined;
+  // From duplexio's serveClient when testing duplexio's client against duplexio's server;
+  // socket.io's server serves its own client, so the bundle is put in front of it.
+  const bundlesFor = () => (kind.name === "duplexio" && !clientIsOfficial ? undefined : bundles);
   afterEach(async () => {
     await inPage(() => (window as unknown as Partial<PageGlobals>).socket?.disconnect(), null);
     await server?.close();
@@ -89,7 +97,7 @@ describeAgainstEachServer("client bundle in Chromium", (kind) => {
   });
 
   async function open(setup: Omit<PageServerSetup, "kind" | "bundles"> = {}): Promise<PageServer> {
-    server = await startPageServer({ kind, bundles, ...setup });
+    server = await startPageServer({ kind, bundles: bundlesFor(), ...setup });
     await browser.page.goto(`${server.url}/`, { timeout: 30000 });
     const loaded = await inPage(() => {
       const io = (window as unknown as Partial<PageGlobals>).io;
@@ -197,7 +205,7 @@ describeAgainstEachServer("client bundle in Chromium", (kind) => {
       { timeout: 10000 },
     );
     // A restart: a new server on the same port (the page keeps trying meanwhile).
-    server = await startPageServer({ kind, bundles, port });
+    server = await startPageServer({ kind, bundles: bundlesFor(), port });
     const again = new Promise<ServerSocket>((resolve) =>
       server!.io.once("connection", (socket: ServerSocket) => {
         socket.on("echo", (...args: unknown[]) => (args.pop() as Ack)(...args));

@@ -1,12 +1,13 @@
 /**
- * The server side of the browser tests: the client bundles built fresh from the sources into a
- * temporary directory (so a stale dist/ is never what gets tested), and an HTTP server on
- * 127.0.0.1 with a Socket.IO server (duplexio's or socket.io's) attached, a test page at "/" and
- * the bundles at the Socket.IO path, as `serveClient` serves them.
+ * The server side of the browser tests: an HTTP server on 127.0.0.1 with a Socket.IO server
+ * (duplexio's or socket.io's) attached, a test page at "/" and the client bundle at the Socket.IO
+ * path: from duplexio's own serveClient (dist/client, checked to be newer than the sources), or
+ * built fresh from the sources into a temporary directory and served in front of the server.
  *
  * With DUPLEXIO_TEST_CLIENT=socket.io-client, the page gets socket.io-client's own
  * dist/socket.io.min.js (and .esm.min.js) instead, to check the browser suites themselves.
  */
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -47,6 +48,33 @@ export async function buildBundles(): Promise<BuiltBundles> {
   return { directory, remove: () => rm(directory, { recursive: true, force: true }) };
 }
 
+/** Newest modification time of the files under `directory`. */
+function newestIn(directory: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Throws unless dist/client/duplexio.min.js (what duplexio's serveClient serves) was built after
+ * the last change to the client's sources: a stale bundle must not pass for the current client.
+ */
+export function assertDistBundleFresh(): void {
+  const bundle = fileURLToPath(new URL("../../../dist/client/duplexio.min.js", import.meta.url));
+  const sources = ["src/client", "src/protocol"].map((dir) =>
+    fileURLToPath(new URL(`../../../${dir}`, import.meta.url)),
+  );
+  const built = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
+  if (built < Math.max(...sources.map(newestIn))) {
+    throw new Error(
+      "dist/client/duplexio.min.js is missing or older than src/client: run `npm run build:client`",
+    );
+  }
+}
+
 /** The test page: loads the classic-script bundle from the Socket.IO path. */
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -69,7 +97,11 @@ export interface PageServer {
 /** How the page server is set up. */
 export interface PageServerSetup {
   kind: ServerKind;
-  bundles: BuiltBundles;
+  /**
+   * Serve these bundles (a handler in front of every request listener). Without them, the page
+   * gets the bundle from duplexio's own `serveClient`, i.e. the built dist/client.
+   */
+  bundles?: BuiltBundles;
   options?: ServerOptions;
   /** Port to listen on (default: a free one); the same port again for a restart. */
   port?: number;
@@ -79,15 +111,21 @@ export interface PageServerSetup {
 
 /** Starts a page server. */
 export async function startPageServer(setup: PageServerSetup): Promise<PageServer> {
+  if (setup.bundles === undefined && setup.kind.name !== "duplexio") {
+    throw new Error(`${setup.kind.name} does not serve duplexio's bundle: pass bundles`);
+  }
   const http = createServer((_request, response) => {
     response.writeHead(404, { "content-type": "text/plain" }).end("not found");
   });
-  const server = new setup.kind.Server(http, { serveClient: false, ...setup.options });
-  // Until the Socket.IO server serves the bundles itself, the handler goes in front of every
-  // request listener, which is where the server's serveClient hook-up puts it.
-  const serveBundle = createClientBundleHandler("/socket.io", {
-    directory: setup.bundles.directory,
+  const server = new setup.kind.Server(http, {
+    serveClient: setup.bundles === undefined,
+    ...setup.options,
   });
+  const serveBundle =
+    setup.bundles === undefined
+      ? () => false
+      : createClientBundleHandler("/socket.io", { directory: setup.bundles.directory });
+  // In front of every request listener, the Socket.IO server's among them, as serveClient is.
   const listeners = http.listeners("request") as ((...args: unknown[]) => void)[];
   http.removeAllListeners("request");
   http.on("request", (request: IncomingMessage, response) => {
