@@ -102,7 +102,9 @@ async function runEcho(port) {
   const log = makeErrorLog();
   const onError = (message) => log.protocol(message);
   // Everything connects first (probe last), so the handshake storm is over before load starts.
+  const connectStart = performance.now();
   const opened = await connectMany({ host, port, count: connections + 1, onError });
+  const connectMs = performance.now() - connectStart;
   for (const connection of opened) log.watch(connection);
 
   const frames = Array.from({ length: windowSize }, (_, i) =>
@@ -168,6 +170,7 @@ async function runEcho(port) {
   stopAll(log, opened);
 
   return {
+    connectMs,
     elapsedMs,
     messages,
     messagesPerSec: messages / (elapsedMs / 1000),
@@ -187,8 +190,10 @@ async function runBroadcast(port) {
   const payload = makeStringPayload(size);
   const log = makeErrorLog();
   const onError = (message) => log.protocol(message);
+  const connectStart = performance.now();
   const receivers = await connectMany({ host, port, count: clients, onError });
   const control = await connectSocketIO({ host, port, onError });
+  const connectMs = performance.now() - connectStart;
   for (const connection of [...receivers, control]) log.watch(connection);
 
   const burstFrames = frameBatches(
@@ -289,6 +294,7 @@ async function runBroadcast(port) {
     fanOut[i] = doneAt[warmupBroadcasts + i] - sentAt[warmupBroadcasts + i];
   }
   return {
+    connectMs,
     elapsedMs,
     messages: measuredDeliveries,
     messagesPerSec: measuredDeliveries / (elapsedMs / 1000),
