@@ -35,11 +35,19 @@ export async function runConnect(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
+  // Nothing left to wait for, yet the session never said it was over: a client that went quiet
+  // without reporting an error. Say so rather than exit 0 in silence.
+  const silentEnd = (): void => {
+    process.stderr.write("duplexio: the connection ended without a word from the client\n");
+    process.exit(1);
+  };
+  process.once("beforeExit", silentEnd);
   try {
     await session.opened;
   } catch (error) {
     process.off("SIGINT", interrupt);
     process.off("SIGTERM", interrupt);
+    process.off("beforeExit", silentEnd);
     throw error;
   }
 

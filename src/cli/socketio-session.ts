@@ -73,6 +73,20 @@ export function openSocketIoSession(
     });
   };
 
+  // The engine may close while opening without the Manager reporting a connect_error (a
+  // server that is not Socket.IO answering polling with something else): fail all the same.
+  // ("forced close" is the Manager closing it after an error it reports itself.)
+  manager.engine?.on("close", (reason, description) => {
+    if (isOpen || ending || reason === "forced close") return;
+    const detail = description instanceof Error ? ` (${description.message})` : "";
+    // A connect_error coming right after says it better: let it settle the outcome first.
+    setImmediate(() => {
+      if (isOpen || ending) return;
+      socket.disconnect();
+      opened.reject(new CliError(`cannot connect to ${options.url}: ${reason}${detail}`, 1));
+      finished.resolve(1);
+    });
+  });
   socket.on("connect", () => {
     isOpen = true;
     const transport = manager.engine?.transportName ?? "unknown";

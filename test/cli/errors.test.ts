@@ -125,6 +125,27 @@ describe("runtime failures: one line, exit 1", () => {
     assert.equal(result.stderr, "duplexio: server did not upgrade: HTTP 200 OK\n");
   });
 
+  test("connect --socketio to a plain HTTP server: cannot connect, exit 1 (not a silent exit 0)", async () => {
+    const server = createServer((_request, response) => response.end("<h1>hello</h1>"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => server.close());
+    const { port } = server.address() as AddressInfo;
+    for (const transport of ["polling", "websocket"]) {
+      const result = await runCli([
+        "connect",
+        "--socketio",
+        `http://127.0.0.1:${port}`,
+        "--transport",
+        transport,
+      ]);
+      assert.equal(result.code, 1, `${transport}: ${result.stderr}`);
+      assert.match(
+        result.stderr,
+        /^duplexio: cannot connect to http:\/\/127\.0\.0\.1:\d+\/: .+\n$/,
+      );
+    }
+  });
+
   test("connect to a server refusing the handshake: HTTP 403 Forbidden", async () => {
     const server = new WsServer({
       host: "127.0.0.1",
