@@ -85,6 +85,9 @@ function usageDelta(before, after) {
   const active = after.elu.active - before.elu.active;
   const idle = after.elu.idle - before.elu.idle;
   return {
+    // The server's own sampling window: it answers late when its event loop is starved, and a
+    // window much shorter than the load generator's makes cpuPercent meaningless.
+    wallMs,
     cpuPercent: (cpuMs / wallMs) * 100,
     eventLoopUtilization: active / (active + idle),
     rssMiB: after.rss / 1024 / 1024,

@@ -1,5 +1,5 @@
 // Run lines and the summary table of bench/socketio/run.mjs.
-import { fixed, formatSize, grouped, isNoisy } from "../lib/report.mjs";
+import { fixed, formatSize, grouped } from "../lib/report.mjs";
 
 /** "echo 32 B" or "broadcast 32 B x1000". */
 export function cellName({ scenario, size, clients }) {
@@ -20,7 +20,7 @@ export function formatRunLine(run) {
     `  ${grouped(r.messagesPerServerCpuSecond).padStart(9)} /cpu-s` +
     `  ${latency} p50 ${fixed(r.latencyMs.p50, 1)} p99 ${fixed(r.latencyMs.p99, 1)} ms (n=${r.latencyMs.samples})` +
     `  cpu% server ${fixed(r.server.cpuPercent, 0)} load ${fixed(r.loadCpuPercent, 0)}` +
-    ` other ${fixed(r.otherProcessesCpuPercent, 0)}${isNoisy(run) ? "!" : ""}` +
+    ` other ${fixed(r.otherProcessesCpuPercent, 0)}${run.noisy ? "!" : ""}` +
     `  rss ${fixed(r.server.rssMiB, 0)} MiB`
   );
 }

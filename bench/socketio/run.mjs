@@ -16,6 +16,8 @@ const SERVER = resolve(here, "server.mjs");
 const LOAD_GENERATOR = resolve(here, "load-generator.mjs");
 /** Upper bound on one broadcast run once connected; a stuck fan-out fails instead of hanging. */
 const BROADCAST_MAX_MS = 60_000;
+/** Server CPU window vs the load generator's, beyond which the CPU figures are void. */
+const MAX_CPU_SAMPLE_SKEW = 0.2;
 
 function gitCommit() {
   try {
@@ -77,11 +79,19 @@ async function runOnce(implementation, label, cell, options) {
         ? options.warmupMs + options.durationMs + 60_000
         : BROADCAST_MAX_MS + 60_000,
   });
+  // The server answers CPU samples from its event loop: starved by other processes, it may
+  // answer both late and back to back, and CPU over that short window means nothing.
+  const cpuSampleSkew =
+    Math.abs(measured.server.wallMs - measured.result.elapsedMs) / measured.result.elapsedMs;
+  const cpuSampleValid = cpuSampleSkew <= MAX_CPU_SAMPLE_SKEW;
   return {
     ...measured.result,
+    cpuSampleValid,
     // Acks (echo) or deliveries (broadcast) per second of server CPU: less sensitive than the
     // rate to other processes stealing the server's core, though not immune.
-    messagesPerServerCpuSecond: measured.result.messagesPerSec / (measured.server.cpuPercent / 100),
+    messagesPerServerCpuSecond: cpuSampleValid
+      ? measured.result.messagesPerSec / (measured.server.cpuPercent / 100)
+      : null,
     server: measured.server,
     machineBusyPercent: measured.machineBusyPercent,
     otherProcessesCpuPercent: measured.otherProcessesCpuPercent,
@@ -139,7 +149,8 @@ async function main() {
         } catch (error) {
           run.error = error instanceof Error ? error.message : String(error);
         }
-        run.noisy = isNoisy(run);
+        // A void CPU sample also means the server was starved: count the run as disturbed.
+        run.noisy = isNoisy(run) || run.result?.cpuSampleValid === false;
         runs.push(run);
         console.log(formatRunLine(run));
       }
@@ -149,12 +160,13 @@ async function main() {
 
   const summary = summarize(runs, labels, cells);
   console.log(`\n${formatSummary(summary, labels)}`);
-  const noisy = runs.filter(isNoisy).length;
+  const noisy = runs.filter((run) => run.noisy).length;
   if (noisy > 0) {
     console.log(
       `\n${noisy} of ${runs.length} runs saw other processes take more than ` +
-        `${NOISY_OTHER_CPU_PERCENT}% of a CPU (marked "!"): treat those figures as noisy, rerun ` +
-        "when the machine is quiet or with more --rounds.",
+        `${NOISY_OTHER_CPU_PERCENT}% of a CPU, or a server CPU sample too skewed to use (marked ` +
+        '"!", /cpu-s "-"): treat those figures as noisy, rerun when the machine is quiet or with ' +
+        "more --rounds.",
     );
   }
 
