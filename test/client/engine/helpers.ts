@@ -27,6 +27,8 @@ export interface ServerSession {
   onMessage(listener: (data: string | Uint8Array) => void): void;
   onClose(listener: (reason: string) => void): void;
   onUpgrade(listener: (transportName: string) => void): void;
+  /** Every packet from the client (type name: "pong", "message", ...). */
+  onPacket(listener: (type: string) => void): void;
 }
 
 export interface ServerOptions {
@@ -78,6 +80,8 @@ function wrap(socket: AnySocket): ServerSession {
     onClose: (listener) => socket.on("close", (reason: string) => listener(reason)),
     onUpgrade: (listener) =>
       socket.on("upgrade", (transport: { name: string }) => listener(transport.name)),
+    onPacket: (listener) =>
+      socket.on("packet", (packet: { type: string }) => listener(packet.type)),
   };
 }
 

@@ -56,6 +56,8 @@ describeAgainstEachServer("client faults: server killed and restarted", (kind) =
       const socket = client;
       await waitFor(socket, "connect", 10000);
       for (let n = 1; n <= 5; n++) assert.equal(await socket.emitWithAck("seq", n), "ok");
+      // The ack may come back before the process's line about the event is read from its pipe.
+      await first.waitUntil(() => first.events.length >= 5, 5000, "the server's output");
       assert.deepEqual(
         first.events.map((e) => e.args[0]),
         [1, 2, 3, 4, 5],
@@ -85,6 +87,11 @@ describeAgainstEachServer("client faults: server killed and restarted", (kind) =
       if (!socket.connected) await waitFor(socket, "connect", 10000);
       assert.deepEqual(await Promise.all(acks), ["ok", "ok", "ok", "ok"]);
       assert.equal(await socket.emitWithAck("fence"), "ok");
+      await second.waitUntil(
+        () => second.events.some((e) => e.event === "fence"),
+        5000,
+        "the server's output",
+      );
       assert.deepEqual(
         second.events.map((e) => (e.event === "fence" ? "fence" : e.args[0])),
         [...Array.from({ length: 20 }, (_, i) => i + 6), "fence"],
