@@ -50,7 +50,9 @@ export class TokenBucket {
   /** Milliseconds until a token is available (0 when one is available now). */
   msUntilNextToken(): number {
     this.#refill();
-    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#refillPerMs);
+    if (this.#tokens >= 1) return 0;
+    // The tolerance keeps floating-point dust (1.0000000000000009 ms) from adding a millisecond.
+    return Math.ceil((1 - this.#tokens) / this.#refillPerMs - 1e-9);
   }
 
   #refill(): void {

@@ -63,9 +63,10 @@ export interface DemoServer {
   readonly metrics: DemoMetrics;
   /**
    * Shuts down gracefully: Socket.IO clients get a disconnect for each namespace (so they do not
-   * try to reconnect to a server that is going away), plain WebSockets a close with 1001 (going
-   * away), queued packets are flushed, then the HTTP server closes. Resolves when all is closed;
-   * calling it again returns the same promise.
+   * try to reconnect to a server that is going away) and close their connections, plain
+   * WebSockets get a close with 1001 (going away); clients still there after `shutdownGraceMs`
+   * are cut off; then the HTTP server closes. Resolves when all is closed; calling it again
+   * returns the same promise.
    */
   stop(): Promise<void>;
 }
@@ -171,15 +172,17 @@ async function shutDown(parts: {
   // Plain WebSockets: close 1001 to each, then wait for their closing handshakes (or cut them off
   // after the grace period).
   const wsClosed = new Promise<void>((resolve) => plainWebSocket.close(() => resolve()));
-  // Socket.IO: a DISCONNECT packet for every namespace of every client, then each connection
-  // closes once its queued packets are written (a polling client takes them with its next poll).
-  for (const name of ["/", DASHBOARD_NAMESPACE]) io.of(name).disconnectSockets(true);
+  // Socket.IO: a DISCONNECT packet for every namespace of every client. A client left with no
+  // namespace closes its connection itself, after reading the packet (a polling client gets it in
+  // its pending poll). Closing from here at once would race that read: the close could reach the
+  // client first, and a client that sees its transport close tries to reconnect.
+  for (const name of ["/", DASHBOARD_NAMESPACE]) io.of(name).disconnectSockets();
   await Promise.race([
     Promise.all([wsClosed, waitUntil(() => io.engine.clientsCount === 0, parts.graceMs)]),
     delay(parts.graceMs),
   ]);
-  // Whatever is left is closed now; io.close() also closes the HTTP server, whose idle keep-alive
-  // connections would otherwise hold it open.
+  // Whatever is left (clients that did not close in time) is closed now; io.close() also closes
+  // the HTTP server, whose idle keep-alive connections would otherwise hold it open.
   const closed = io.close();
   httpServer.closeAllConnections();
   await closed;
