@@ -30,8 +30,8 @@ function ratio(a, b) {
 }
 
 /**
- * One row per cell: for each server, the figures of its best round (highest rate) and the
- * ratios of the first server to the second. Best, not median: other processes on the machine
+ * One row per cell: for each server, the figures of its best round (highest rate; /cpu-s from
+ * the best round with a usable CPU sample) and the ratios of the first server to the second. Best, not median: other processes on the machine
  * only ever slow a run down, so the best round is the one least disturbed.
  */
 export function summarize(runs, labels, cells) {
@@ -49,14 +49,18 @@ export function summarize(runs, labels, cells) {
       const ok = runs.filter(
         (r) => r.label === label && cellName(r) === cellName(cell) && r.error === undefined,
       );
-      const best = ok.reduce(
-        (a, r) => (a === null || r.result.messagesPerSec > a.result.messagesPerSec ? r : a),
-        null,
-      );
+      const fastest = (candidates) =>
+        candidates.reduce(
+          (a, r) => (a === null || r.result.messagesPerSec > a.result.messagesPerSec ? r : a),
+          null,
+        );
+      const best = fastest(ok);
+      // A starved server's CPU sample is void: take /cpu-s from the fastest round that has one.
+      const bestCpu = fastest(ok.filter((r) => r.result.messagesPerServerCpuSecond !== null));
       row.rounds[label] = ok.length;
       row.noisy[label] = best?.noisy ?? false;
       row.messagesPerSec[label] = best?.result.messagesPerSec ?? null;
-      row.messagesPerServerCpuSecond[label] = best?.result.messagesPerServerCpuSecond ?? null;
+      row.messagesPerServerCpuSecond[label] = bestCpu?.result.messagesPerServerCpuSecond ?? null;
       row.p50Ms[label] = best?.result.latencyMs.p50 ?? null;
       row.p99Ms[label] = best?.result.latencyMs.p99 ?? null;
     }
