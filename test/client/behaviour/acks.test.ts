@@ -113,7 +113,7 @@ describeAgainstEachServer("client: acknowledgements", (kind) => {
 
   it("ackTimeout with retries: resent until answered, delivered in order, answered once", async () => {
     server = await startServer(kind);
-    const { client, socket } = await connectPair(server, "/", { ackTimeout: 100, retries: 3 });
+    const { client, socket } = await connectPair(server, "/", { ackTimeout: 300, retries: 5 });
     const received: unknown[] = [];
     let ignoreNext = 2;
     socket.on("flaky", (n: number, ack: Ack) => {
@@ -130,8 +130,14 @@ describeAgainstEachServer("client: acknowledgements", (kind) => {
       client.emitWithAck("flaky", 3),
     ]);
     assert.deepEqual(replies, ["ok 1", "ok 2", "ok 3"]);
-    // The first emit went out three times; the others waited behind it (one in flight).
-    assert.deepEqual(received, [1, 1, 1, 2, 3]);
+    // The first emit went out (at least) three times, the others waited behind it: one in flight
+    // at a time, so never out of order. (An answer slower than ackTimeout, on a loaded machine,
+    // is one more resend, hence "at least".)
+    assert.ok(received.filter((n) => n === 1).length >= 3, `${received}`);
+    assert.deepEqual([...new Set(received)], [1, 2, 3]);
+    for (let i = 1; i < received.length; i++) {
+      assert.ok((received[i] as number) >= (received[i - 1] as number), `in order: ${received}`);
+    }
 
     // Out of retries: the emit fails.
     socket.on("never", () => {});
