@@ -21,8 +21,8 @@ import {
 const RECONNECTING: ClientOptions = {
   transports: ["websocket"],
   reconnection: true,
-  reconnectionDelay: 300,
-  reconnectionDelayMax: 300,
+  reconnectionDelay: 500,
+  reconnectionDelayMax: 500,
   randomizationFactor: 0,
 };
 
