@@ -26,16 +26,19 @@ Socket.IO (--socketio; <url> is http:// or https://, its path is the namespace):
   --auth JSON       the handshake's auth payload, e.g. '{"token":"abc"}'
   --path P          the server's Engine.IO path (default /socket.io/)
   --transport T     only "websocket" or only "polling" (default: polling, then upgrade)
+  --ack-timeout MS  how long to wait for an acknowledgement (default 10000)
   lines are sent as "message" events; commands:
-    emit <event> [json ...]   emit an event with JSON arguments and print the acknowledgement,
-                              e.g. emit chat "hello" {"to":"room1"} 42; room commands are
-                              events too: emit join "room1"
+    emit <event> [json ...]   emit an event with JSON arguments and print the acknowledgement
+                              (or that none came), e.g. emit chat "hello" {"to":"room1"} 42;
+                              room commands are events too: emit join "room1"
     /close                    disconnect and exit
+  With piped input it disconnects once every emit has its acknowledgement (or timed out);
+  --wait keeps it listening for events that come later.
 
 Both:
   --header "K: V"   extra handshake header (repeatable)
   --base64          show binary data as base64 (default hex)
-  --timeout MS      handshake and acknowledgement timeout (default 10000)
+  --timeout MS      how long the connection may take to open (default 10000)
   --wait S          once the input has ended, keep printing for S more seconds before closing
 
 Ctrl-C (or SIGINT/SIGTERM) and Ctrl-D close the connection cleanly (WebSocket code 1000,
@@ -55,7 +58,10 @@ export interface ConnectOptions {
   /** Socket.IO only: the one transport to use. */
   transport: "websocket" | "polling" | undefined;
   binaryEncoding: BinaryEncoding;
+  /** Ms the connection may take to open. */
   timeoutMs: number;
+  /** Socket.IO only: ms to wait for an acknowledgement. */
+  ackTimeoutMs: number;
   /** Ms to keep the connection after the input ends. */
   waitMs: number;
 }
@@ -136,7 +142,7 @@ function parseNumber(
 }
 
 /** Flags of options that only mean something with --socketio. */
-const SOCKET_IO_ONLY = ["namespace", "auth", "path", "transport"];
+const SOCKET_IO_ONLY = ["namespace", "auth", "path", "transport", "ack-timeout"];
 
 function fromParsed(parsed: ParsedCommand): ConnectOptions {
   const socketIo = parsed.values.socketio === true;
@@ -167,6 +173,9 @@ function fromParsed(parsed: ParsedCommand): ConnectOptions {
     timeoutMs: Math.round(
       parseNumber("timeout", stringOption(parsed, "timeout"), 10000, "positive"),
     ),
+    ackTimeoutMs: Math.round(
+      parseNumber("ack-timeout", stringOption(parsed, "ack-timeout"), 10000, "positive"),
+    ),
     waitMs: Math.round(parseNumber("wait", stringOption(parsed, "wait"), 0, "zero") * 1000),
   };
 }
@@ -185,6 +194,7 @@ export function parseConnectOptions(argv: string[]): ConnectOptions | null {
       transport: { type: "string" },
       base64: { type: "boolean" },
       timeout: { type: "string" },
+      "ack-timeout": { type: "string" },
       wait: { type: "string" },
     },
     CONNECT_USAGE,

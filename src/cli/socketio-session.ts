@@ -141,13 +141,13 @@ export function openSocketIoSession(
       pendingAcks--;
       if (error !== null && error !== undefined) {
         // Pending acknowledgements fail at once when the connection ends.
-        const why = socket.connected ? `within ${options.timeoutMs} ms` : "(disconnected)";
+        const why = socket.connected ? `within ${options.ackTimeoutMs} ms` : "(disconnected)";
         print("*", `no ack of ${showEventName(event)} ${why}`);
       } else print("<", `ack of ${showEvent(event, response, options)}`);
       disconnectWhenIdle();
     };
     try {
-      socket.timeout(options.timeoutMs).emit(event, ...args, onAck);
+      socket.timeout(options.ackTimeoutMs).emit(event, ...args, onAck);
     } catch (error) {
       print("*", `not sent: ${error instanceof Error ? error.message : String(error)}`);
       return;

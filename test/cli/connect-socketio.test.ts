@@ -137,7 +137,7 @@ describe("duplexio connect --socketio", () => {
 
   test("an unanswered emit reports the timeout; bad emit lines are explained, not sent", async () => {
     const result = await runCli(
-      ["connect", "--socketio", url, "--timeout", "300", "--transport", "websocket"],
+      ["connect", "--socketio", url, "--ack-timeout", "300", "--transport", "websocket"],
       'emit silent 1\nemit join room1\nemit\nemit connect\nemit join "r" {"a":\n',
     );
     assert.equal(result.code, 0, result.stderr);
