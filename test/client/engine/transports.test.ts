@@ -14,6 +14,7 @@ import {
   SERVER_KINDS,
   startServer,
   type TestServer,
+  waitUntil,
 } from "./helpers.js";
 
 const MODES = [
@@ -44,7 +45,11 @@ for (const kind of SERVER_KINDS) {
         const client = connect(server, { transports: [...mode.transports] });
         clients.push(client);
         const [session] = await Promise.all([server.nextSession(), next(client, "open")]);
-        if (mode.final !== mode.transports[0]) await next(client, "upgrade");
+        if (mode.final !== mode.transports[0]) {
+          await next(client, "upgrade");
+          // The server switches when the "5" arrives, a little later than the client.
+          await waitUntil(() => session.transportName === mode.final, 5000, "server upgrade");
+        }
         assert.equal(client.transportName, mode.final);
         return { client, session };
       }
