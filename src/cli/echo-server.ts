@@ -5,12 +5,8 @@ import { WebSocketServer } from "../websocket/index.js";
 export interface EchoServerOptions {
   host: string;
   port: number;
-  /** Path of the WebSocket endpoint; undefined accepts any path. */
-  path?: string;
   deflate: boolean;
   maxPayload: number;
-  /** Answers plain HTTP requests; the default says this is a WebSocket endpoint (426). */
-  onRequest?: Parameters<typeof createServer>[1];
 }
 
 /** A running echo endpoint: its HTTP server, its WebSocket server and a stop function. */
@@ -22,20 +18,17 @@ export interface EchoServer {
 }
 
 /**
- * Starts an HTTP server with a WebSocket endpoint that echoes every message back as it came:
- * text as text, binary as binary. Rejects with the listen error (port in use, ...).
+ * Starts an HTTP server with a WebSocket endpoint (any path) that echoes every message back as it
+ * came: text as text, binary as binary. Rejects with the listen error (port in use, ...).
  */
 export function startEchoServer(options: EchoServerOptions): Promise<EchoServer> {
-  const http = createServer(
-    options.onRequest ??
-      ((_req, res) => {
-        res.writeHead(426, { "Content-Type": "text/plain; charset=utf-8", Upgrade: "websocket" });
-        res.end("This is a WebSocket echo endpoint: connect with a WebSocket client.\n");
-      }),
-  );
+  // Plain HTTP requests learn that this is a WebSocket endpoint (426 Upgrade Required).
+  const http = createServer((_req, res) => {
+    res.writeHead(426, { "Content-Type": "text/plain; charset=utf-8", Upgrade: "websocket" });
+    res.end("This is a WebSocket echo endpoint: connect with a WebSocket client.\n");
+  });
   const wss = new WebSocketServer({
     server: http,
-    path: options.path,
     perMessageDeflate: options.deflate,
     maxPayload: options.maxPayload,
   });
