@@ -8,6 +8,7 @@ import {
   type EngineHandshake,
   type EnginePacket,
   EnginePacketType,
+  isBinaryData,
   parseHandshake,
   toUint8Array,
 } from "../../protocol/engine/index.js";
@@ -27,7 +28,6 @@ import {
 import { PollingTransport } from "./polling.js";
 import { type SendBatch, SendBuffer } from "./send-buffer.js";
 import type { Transport, TransportCloseDetails, TransportEvents } from "./transport.js";
-import { TransportError } from "./transport.js";
 import type { WebSocketConstructorLike } from "./websocket-like.js";
 import { WebSocketTransport } from "./websocket-transport.js";
 
@@ -188,11 +188,15 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
    * once the client is closing or closed.
    */
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, callback?: () => void): void {
+    // Plain JavaScript callers may pass anything: what is neither text nor binary is sent as its
+    // string form (as engine.io-client does), and a callback that is not a function is ignored.
     const packet: EnginePacket =
       typeof data === "string"
         ? { type: EnginePacketType.Message, data }
-        : { type: EnginePacketType.Message, data: toUint8Array(data) };
-    this.#sendPacket(packet, callback);
+        : isBinaryData(data)
+          ? { type: EnginePacketType.Message, data: toUint8Array(data) }
+          : { type: EnginePacketType.Message, data: String(data) };
+    this.#sendPacket(packet, typeof callback === "function" ? callback : undefined);
   }
 
   /** Alias of {@link send}. */

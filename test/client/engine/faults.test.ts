@@ -274,3 +274,21 @@ describe("engine client faults: the send buffer's bound", () => {
     }
   });
 });
+
+describe("engine client faults: untyped callers", () => {
+  it("send() with neither text nor binary sends its string form; a bad callback is ignored", async () => {
+    const server = await fakeEngine();
+    try {
+      const client = new EngineClient(server.url, { transports: ["polling"] });
+      const untyped = client as unknown as { send(data: unknown, callback?: unknown): void };
+      untyped.send(42, "not a function");
+      untyped.send(null);
+      untyped.send({ a: 1 }, 7);
+      await next(client, "drain");
+      assert.deepEqual(server.posts, ["442\x1e4null\x1e4[object Object]"]);
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
