@@ -8,45 +8,52 @@ const WORD_MASK_MIN = 32;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const TWO_POW_32 = 0x100000000;
 
-/** Size of the header for a frame of `payloadLength` bytes, masked or not. */
-function headerSize(payloadLength: number, masked: boolean): number {
+/**
+ * Size in bytes (2 to 14) of the header of a frame carrying `payloadLength` bytes, with the
+ * shortest length encoding; `masked` adds the 4-byte key.
+ */
+export function frameHeaderSize(payloadLength: number, masked: boolean): number {
   const lengthBytes = payloadLength < 126 ? 0 : payloadLength < 0x10000 ? 2 : 8;
   return 2 + lengthBytes + (masked ? 4 : 0);
 }
 
-/** Writes the header at `target[0..]`; returns its size. `target` must be large enough. */
-function writeHeader(
+/**
+ * Writes a frame header into `target` at `offset` (no allocation: for writers that build a whole
+ * batch of frames in one buffer) and returns the offset just past it. Same bytes as
+ * {@link encodeFrameHeader}; `target` must have {@link frameHeaderSize} bytes free at `offset`.
+ */
+export function writeFrameHeader(
   target: Uint8Array,
+  offset: number,
   opcode: number,
   payloadLength: number,
   fin: boolean,
   rsv1: boolean,
   maskKey: Uint8Array | null,
 ): number {
-  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f);
+  target[offset] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f);
   const maskBit = maskKey ? 0x80 : 0;
-  let offset: number;
   if (payloadLength < 126) {
-    target[1] = maskBit | payloadLength;
-    offset = 2;
+    target[offset + 1] = maskBit | payloadLength;
+    offset += 2;
   } else if (payloadLength < 0x10000) {
-    target[1] = maskBit | 126;
-    target[2] = payloadLength >>> 8;
-    target[3] = payloadLength & 0xff;
-    offset = 4;
+    target[offset + 1] = maskBit | 126;
+    target[offset + 2] = payloadLength >>> 8;
+    target[offset + 3] = payloadLength & 0xff;
+    offset += 4;
   } else {
-    target[1] = maskBit | 127;
+    target[offset + 1] = maskBit | 127;
     const high = Math.floor(payloadLength / TWO_POW_32);
     const low = payloadLength >>> 0;
-    target[2] = high >>> 24;
-    target[3] = (high >>> 16) & 0xff;
-    target[4] = (high >>> 8) & 0xff;
-    target[5] = high & 0xff;
-    target[6] = low >>> 24;
-    target[7] = (low >>> 16) & 0xff;
-    target[8] = (low >>> 8) & 0xff;
-    target[9] = low & 0xff;
-    offset = 10;
+    target[offset + 2] = high >>> 24;
+    target[offset + 3] = (high >>> 16) & 0xff;
+    target[offset + 4] = (high >>> 8) & 0xff;
+    target[offset + 5] = high & 0xff;
+    target[offset + 6] = low >>> 24;
+    target[offset + 7] = (low >>> 16) & 0xff;
+    target[offset + 8] = (low >>> 8) & 0xff;
+    target[offset + 9] = low & 0xff;
+    offset += 10;
   }
   if (maskKey) {
     target[offset] = maskKey[0];
@@ -69,8 +76,8 @@ export function encodeFrameHeader(
   rsv1: boolean,
   maskKey: Uint8Array | null,
 ): Uint8Array {
-  const header = new Uint8Array(headerSize(payloadLength, maskKey !== null));
-  writeHeader(header, opcode, payloadLength, fin, rsv1, maskKey);
+  const header = new Uint8Array(frameHeaderSize(payloadLength, maskKey !== null));
+  writeFrameHeader(header, 0, opcode, payloadLength, fin, rsv1, maskKey);
   return header;
 }
 
@@ -88,8 +95,8 @@ export function encodeFrame(
   const rsv1 = options?.rsv1 ?? false;
   const maskKey = options?.maskKey ?? null;
   const length = payload.length;
-  const frame = new Uint8Array(headerSize(length, maskKey !== null) + length);
-  const offset = writeHeader(frame, opcode, length, fin, rsv1, maskKey);
+  const frame = new Uint8Array(frameHeaderSize(length, maskKey !== null) + length);
+  const offset = writeFrameHeader(frame, 0, opcode, length, fin, rsv1, maskKey);
   frame.set(payload, offset);
   if (maskKey && length > 0) maskRange(frame, offset, frame.length, maskKey, 0);
   return frame;
