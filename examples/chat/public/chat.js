@@ -209,29 +209,39 @@ function switchRoom(room) {
   $("message").focus();
 }
 
+/** room -> its button in the sidebar, updated in place so a click never lands on a stale one. */
+const roomButtons = new Map();
+
 function renderRooms() {
-  const list = $("rooms");
-  list.replaceChildren();
+  for (const [room, button] of roomButtons) {
+    if (rooms.has(room)) continue;
+    button.parentElement.remove();
+    roomButtons.delete(room);
+  }
   for (const [room, state] of rooms) {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = room === activeRoom ? "room active" : "room";
-    button.textContent = `#${room}`;
-    button.dataset.room = room;
-    button.addEventListener("click", () => switchRoom(room));
-    const count = document.createElement("span");
-    count.className = "muted";
-    count.textContent = ` ${state.members.length} online`;
-    button.append(count);
-    if (state.unread > 0) {
+    let button = roomButtons.get(room);
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.dataset.room = room;
+      const name = document.createElement("span");
+      name.textContent = `#${room}`;
+      const count = document.createElement("span");
+      count.className = "muted count";
       const badge = document.createElement("span");
       badge.className = "badge";
-      badge.textContent = String(state.unread);
-      button.append(badge);
+      button.append(name, count, badge);
+      button.addEventListener("click", () => switchRoom(room));
+      const item = document.createElement("li");
+      item.append(button);
+      $("rooms").append(item);
+      roomButtons.set(room, button);
     }
-    item.append(button);
-    list.append(item);
+    button.className = room === activeRoom ? "room active" : "room";
+    button.querySelector(".count").textContent = ` ${state.members.length} online`;
+    const badge = button.querySelector(".badge");
+    badge.textContent = String(state.unread);
+    badge.hidden = state.unread === 0;
   }
 }
 

@@ -80,7 +80,7 @@ function drawChart() {
   const plotWidth = width - pad.left - pad.right;
   const plotHeight = height - pad.top - pad.bottom;
   const peak = Math.max(1, ...history.map((p) => Math.max(p.in, p.out)));
-  const top = niceCeiling(peak);
+  const top = 4 * gridStep(peak); // four grid steps of a readable size
 
   // Grid and scale: four horizontal lines labelled with their value.
   g.font = "11px system-ui, sans-serif";
@@ -115,10 +115,11 @@ function drawChart() {
   }
 }
 
-/** 1, 2, 5, 10, 20, 50... at or above `value`: a scale a reader can read. */
-function niceCeiling(value) {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+/** A grid step of 1, 2 or 5 times a power of ten (at least 1), so that 4 steps reach `peak`. */
+function gridStep(peak) {
+  const raw = Math.max(1, peak / 4);
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  for (const step of [1, 2, 5]) if (step * magnitude >= raw) return step * magnitude;
   return 10 * magnitude;
 }
 
