@@ -295,11 +295,17 @@ export class Manager<
       callback?.();
     };
     const onEngineError = (err: Error): void => onError(err);
+    // An engine may also close before opening without an `error` (a "parse error" from a server
+    // that is not Engine.IO): that is a failed attempt too, or the Manager would wait forever.
+    const onEngineClose = (reason: string): void =>
+      onError(new Error(`connection closed while opening: ${reason}`));
     engine.on("open", onOpen);
     engine.on("error", onEngineError);
+    engine.on("close", onEngineClose);
     this.#subs.push(
       () => engine.off("open", onOpen),
       () => engine.off("error", onEngineError),
+      () => engine.off("close", onEngineClose),
     );
     return this;
   }
