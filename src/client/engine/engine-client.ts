@@ -163,6 +163,14 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     return this.#id;
   }
 
+  /**
+   * The transport in use (`transport.name` is "polling" or "websocket"), or null before one is
+   * created: socket.io-client's documented way to see the transport, `socket.io.engine.transport.name`.
+   */
+  get transport(): { readonly name: TransportName } | null {
+    return this.#transport ?? null;
+  }
+
   /** The transport in use, or null before one is created. */
   get transportName(): TransportName | null {
     return this.#transport?.name ?? null;
