@@ -70,8 +70,8 @@ export function attachPlainWebSocket(
     // A peer's protocol errors surface here; the socket closes itself, nothing else to do.
     socket.on("error", () => {});
   });
-  // User hooks throwing would land here; the demo's hooks do not throw, but an unhandled `error`
-  // event would end the process, so it is reported instead.
-  wss.on("error", (error) => console.error("plain WebSocket endpoint:", error.message));
+  // No `error` listener on purpose: with an application's HTTP server, the WebSocket server then
+  // leaves that server's errors (a port in use) to whoever listens, here startDemoServer, and
+  // reports a throwing hook as a process warning instead of an event nobody would handle.
   return wss;
 }

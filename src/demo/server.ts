@@ -131,6 +131,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     await listen(httpServer, options.port ?? 8080, host);
   } catch (error) {
     stopTimers();
+    plainWebSocket.close();
     await io.close();
     throw error;
   }

@@ -189,3 +189,21 @@ describe("demo server stop()", () => {
     await server.stop();
   });
 });
+
+describe("demo server start", () => {
+  it("rejects with the listen error when the port is taken, and leaves nothing running", async () => {
+    const first = await startTestServer(new ManualClock());
+    const warnings: unknown[] = [];
+    const onWarning = (warning: unknown) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      await assert.rejects(startTestServer(new ManualClock(), { port: first.port }), {
+        code: "EADDRINUSE",
+      });
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off("warning", onWarning);
+      await first.stop();
+    }
+  });
+});
