@@ -93,6 +93,9 @@ export class Client<
       this.#connectTimer = undefined;
       if (this.#nsps.size === 0) this.#close("forced server close");
     }, server.connectTimeout());
+    // Socket.IO protocol v4 (the one spoken over Engine.IO 3, socket.io v2 clients): the client is
+    // in the main namespace from the start and never asks for it with a CONNECT.
+    if (conn.protocol === 3) this.#connect("/", {});
   }
 
   /** The request that opened the connection. */
@@ -146,14 +149,13 @@ export class Client<
   #onPacket(packet: SocketPacket): void {
     switch (packet.type) {
       case SocketPacketType.Connect: {
-        const name = packet.nsp;
-        if (this.#connecting.has(name)) return;
-        if (this.#nsps.has(name) || this.#connecting.size >= MAX_PENDING_CONNECTS) {
-          // A second CONNECT for a connected namespace breaks the protocol (socket.io closes too).
-          this.#close("forced server close");
+        if (this.conn.protocol === 3) {
+          // Protocol v4 carries the auth in a query string after the namespace ("/admin?token=1").
+          const { name, auth } = splitLegacyNamespace(packet.nsp);
+          this.#onConnect(name, auth);
           return;
         }
-        this.#connect(name, packet.data ?? {});
+        this.#onConnect(packet.nsp, packet.data ?? {});
         return;
       }
       case SocketPacketType.Event:
@@ -169,6 +171,16 @@ export class Client<
         // CONNECT_ERROR only travels from server to client.
         this.#close("parse error");
     }
+  }
+
+  #onConnect(name: string, auth: Record<string, unknown>): void {
+    if (this.#connecting.has(name)) return;
+    if (this.#nsps.has(name) || this.#connecting.size >= MAX_PENDING_CONNECTS) {
+      // A second CONNECT for a connected namespace breaks the protocol (socket.io closes too).
+      this.#close("forced server close");
+      return;
+    }
+    this.#connect(name, auth);
   }
 
   #connect(name: string, auth: Record<string, unknown>): void {
@@ -245,4 +257,16 @@ export class Client<
     this.#connecting.clear();
     this.#decoder.reset();
   }
+}
+
+/**
+ * Splits a protocol v4 CONNECT namespace ("/admin?token=1") into the namespace and the auth
+ * object its query string stands for.
+ */
+function splitLegacyNamespace(nsp: string): { name: string; auth: Record<string, unknown> } {
+  const queryStart = nsp.indexOf("?");
+  if (queryStart === -1) return { name: nsp, auth: {} };
+  // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+  const auth = Object.fromEntries(new URLSearchParams(nsp.slice(queryStart + 1)));
+  return { name: nsp.slice(0, queryStart), auth };
 }

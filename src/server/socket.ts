@@ -449,7 +449,8 @@ export class Socket<
       {
         type: SocketPacketType.Connect,
         nsp: this.nsp.name,
-        data: { sid: this.id, pid: this.#pid },
+        // Protocol v4 (Engine.IO 3 clients) has no payload in the server's CONNECT.
+        data: this.client.conn.protocol === 3 ? undefined : { sid: this.id, pid: this.#pid },
       },
       {},
     );
