@@ -326,12 +326,16 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       session.transport.name === "polling" &&
       !session.upgrading &&
       !session.upgraded;
-    if (!upgradable(this.clients.get(query.sid))) {
+    const known = this.clients.get(query.sid);
+    if (known === undefined || !this.opts.allowUpgrades || known.readyState !== "open") {
       refuse(EngineErrorCode.BadRequest, { name: "UPGRADE_REFUSED" });
       return;
     }
+    // A session that already has its WebSocket (upgrading or upgraded) gets this extra one
+    // accepted, then closed: the protocol says to close it, as the reference server does, and an
+    // HTTP error instead would surface in Node clients as an "error" event rather than a close.
     this.#acceptWebSocket(request, socket, head, (websocket) => {
-      // The session may have closed or started another upgrade during the handshake.
+      // The session may also have closed or started another upgrade during the handshake.
       const session = this.clients.get(query.sid);
       if (!upgradable(session)) {
         websocket.close();
