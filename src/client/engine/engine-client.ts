@@ -300,14 +300,17 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     const handlers = this.#eventsFor(() => transport!);
     const { extraHeaders } = this.#options;
     if (name === "polling") {
-      const fetch = this.#fetch;
+      const scope = this.#options.scopedFetch?.();
+      const fetch = scope?.fetch ?? this.#fetch;
       if (fetch === undefined) return null;
       transport = new PollingTransport(
         {
           url: () => urls.polling(this.#id),
           fetch,
+          release: scope === undefined ? undefined : () => scope.close(),
           extraHeaders,
           withCredentials: this.#options.withCredentials,
+          timers: this.#timers,
         },
         handlers,
       );

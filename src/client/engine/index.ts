@@ -17,6 +17,7 @@ export {
   type FetchInitLike,
   type FetchLike,
   type FetchResponseLike,
+  type ScopedFetch,
   type TimerHandle,
   type TransportName,
 } from "./options.js";

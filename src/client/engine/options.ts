@@ -42,6 +42,15 @@ export interface FetchInitLike {
 /** A `fetch` function (the global one by default). */
 export type FetchLike = (url: string, init: FetchInitLike) => Promise<FetchResponseLike>;
 
+/**
+ * A fetch with connections of its own, for one polling transport; `close()` (called once, when
+ * the transport is done with it) releases those connections.
+ */
+export interface ScopedFetch {
+  fetch: FetchLike;
+  close(): void;
+}
+
 /** Options of {@link EngineClient}. Every field has a default; see {@link DEFAULT_ENGINE_OPTIONS}. */
 export interface EngineClientOptions {
   /** Engine.IO path on the server. Default "/socket.io" ("/socket.io/" with the trailing slash). */
@@ -92,6 +101,14 @@ export interface EngineClientOptions {
   maxBufferedAmount?: number;
   /** The `fetch` used by the polling transport. Default the global `fetch`. */
   fetch?: FetchLike;
+  /**
+   * Creates a fetch with connections of its own for each polling transport (takes precedence over
+   * `fetch`). With a shared connection pool, the handshake of a new connection can be sent on a
+   * kept-alive connection of the one that just died (a silently dropped network path) and stall
+   * until the handshake timeout; Node's entry point uses this to give each transport its own HTTP
+   * agent. Browsers manage their pools themselves.
+   */
+  scopedFetch?: () => ScopedFetch;
   /** Timers and clock. Default the global ones. */
   timers?: EngineTimers;
 }

@@ -11,7 +11,7 @@ import {
   EnginePacketType,
   encodePayload,
 } from "../../protocol/engine/index.js";
-import type { FetchInitLike, FetchLike, FetchResponseLike } from "./options.js";
+import type { EngineTimers, FetchInitLike, FetchLike, FetchResponseLike } from "./options.js";
 import { type Transport, TransportError, type TransportEvents } from "./transport.js";
 
 /** Settings of a {@link PollingTransport}. */
@@ -19,9 +19,16 @@ export interface PollingSettings {
   /** The URL of the next request (it changes: session id, cache buster). */
   url(): string;
   fetch: FetchLike;
+  /** Called once when the transport has no request left (its connections can go). */
+  release?: () => void;
   extraHeaders: Record<string, string> | undefined;
   withCredentials: boolean;
+  /** Bounds the wait for the answer to the close packet before everything is aborted. */
+  timers: EngineTimers;
 }
+
+/** How long the close packet's POST may take before the transport gives up on it. */
+const CLOSE_POST_TIMEOUT_MS = 10_000;
 
 type PollingState = "idle" | "opening" | "open" | "pausing" | "paused" | "closed";
 
@@ -38,8 +45,9 @@ export class PollingTransport implements Transport {
   #onPaused: (() => void) | null = null;
   /** Settles when the POST in flight has ended (either way); null when none is. */
   #postInFlight: Promise<unknown> | null = null;
-  /** Aborts every request in flight when the transport is closed or discarded. */
+  /** Aborts every request in flight when the transport is done. */
   readonly #abort = new AbortController();
+  #released = false;
   readonly #settings: PollingSettings;
   readonly #events: TransportEvents;
   readonly #getHeaders: Record<string, string>;
@@ -104,25 +112,38 @@ export class PollingTransport implements Transport {
     if (state === "idle" || state === "opening") {
       // No session to tell about yet (or the handshake answer is still on its way: the server
       // then drops the session at its heartbeat deadline).
-      this.#abort.abort();
+      this.#finish();
       return;
     }
     // Tell the server after any POST in flight (the server refuses overlapping POSTs), then abort
     // the GET still pending: aborting first could make the server see a broken request
-    // ("transport error") instead of a close.
-    const abort = () => this.#abort.abort();
+    // ("transport error") instead of a close. Bounded: a dead path never answers.
     // The URL now: the session id is forgotten once the client has closed.
     const url = this.#settings.url();
+    const timers = this.#settings.timers;
+    const timer = timers.setTimeout(() => this.#finish(), CLOSE_POST_TIMEOUT_MS);
+    const finish = () => {
+      timers.clearTimeout(timer);
+      this.#finish();
+    };
     const sendClose = () =>
-      this.#request("POST", CLOSE_PAYLOAD, false, url).then((response) => response.text());
-    (this.#postInFlight ?? Promise.resolve()).then(sendClose).then(abort, abort);
+      this.#request("POST", CLOSE_PAYLOAD, true, url).then((response) => response.text());
+    (this.#postInFlight ?? Promise.resolve()).then(sendClose).then(finish, finish);
   }
 
   discard(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#writable = false;
+    this.#finish();
+  }
+
+  /** Ends every request in flight and releases the connections (once). */
+  #finish(): void {
+    if (this.#released) return;
+    this.#released = true;
     this.#abort.abort();
+    this.#settings.release?.();
   }
 
   /** One request; `abortable` ones end when the transport closes. Never throws synchronously. */
@@ -173,7 +194,7 @@ export class PollingTransport implements Transport {
     if (!decoded.ok) {
       this.#state = "closed";
       this.#writable = false;
-      this.#abort.abort();
+      this.#finish();
       this.#events.decodeError(decoded.reason);
       return;
     }
@@ -189,7 +210,7 @@ export class PollingTransport implements Transport {
       if (packet.type === EnginePacketType.Close) {
         this.#state = "closed";
         this.#writable = false;
-        this.#abort.abort();
+        this.#finish();
         this.#events.close({ description: "transport closed by the server" });
         return;
       }
@@ -233,7 +254,7 @@ export class PollingTransport implements Transport {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#writable = false;
-    this.#abort.abort();
+    this.#finish();
     this.#events.error(new TransportError(message, description, context));
   }
 }

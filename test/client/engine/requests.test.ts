@@ -214,3 +214,87 @@ describe("engine client request discipline", () => {
     }
   });
 });
+
+describe("engine client scoped fetch (own connections per polling transport)", () => {
+  it("each polling transport gets its own fetch, released once its requests are over", async () => {
+    const server = await startRawServer((request) => {
+      if (request.method === "POST") answer(request, "ok");
+      else if (!request.url.searchParams.has("sid"))
+        answer(request, openPacket({ pingInterval: 5000, pingTimeout: 5000 }));
+      // Polls are held: the GET is still pending when the client closes.
+    });
+    try {
+      const events: string[] = [];
+      let scopes = 0;
+      const scopedFetch = () => {
+        const scope = scopes++;
+        return {
+          fetch: ((url, init) => {
+            events.push(`${scope} ${init.method} ${init.body ?? ""}`);
+            return fetch(url, init);
+          }) satisfies FetchLike,
+          close: () => events.push(`${scope} released`),
+        };
+      };
+      const client = new EngineClient(server.url, { transports: ["polling"], scopedFetch });
+      await next(client, "open");
+      client.close();
+      await waitUntil(() => events.includes("0 released"), 3000, "release");
+      assert.deepEqual(events, ["0 GET ", "0 GET ", "0 POST 1", "0 released"]);
+      assert.equal(scopes, 1);
+
+      const second = new EngineClient(server.url, { transports: ["polling"], scopedFetch });
+      await next(second, "open");
+      second.close();
+      await waitUntil(() => events.includes("1 released"), 3000, "second release");
+      assert.equal(scopes, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a close packet that is never answered is given up on after 10 s (injected clock)", async () => {
+    const pending = new Set<unknown>();
+    const timers = {
+      queue: [] as { callback: () => void; ms: number }[],
+      setTimeout(callback: () => void, ms: number) {
+        const entry = { callback, ms };
+        this.queue.push(entry);
+        pending.add(entry);
+        return entry;
+      },
+      clearTimeout(handle: unknown) {
+        pending.delete(handle);
+      },
+      now: () => Date.now(),
+    };
+    const server = await startRawServer((request) => {
+      if (request.method === "GET" && !request.url.searchParams.has("sid"))
+        answer(request, openPacket({ pingInterval: 5000, pingTimeout: 5000 }));
+      // Everything else (polls, the close POST) hangs.
+    });
+    try {
+      let released = false;
+      const client = new EngineClient(server.url, {
+        transports: ["polling"],
+        timers,
+        scopedFetch: () => ({
+          fetch: (url, init) => fetch(url, init),
+          close: () => {
+            released = true;
+          },
+        }),
+      });
+      await next(client, "open");
+      client.close();
+      await waitUntil(() => server.requests.some((r) => r.method === "POST"), 3000, "close POST");
+      assert.equal(released, false);
+      const bound = timers.queue.find((entry) => entry.ms === 10_000 && pending.has(entry));
+      assert.ok(bound, "a 10 s bound is armed");
+      bound.callback();
+      assert.equal(released, true);
+    } finally {
+      await server.close();
+    }
+  });
+});
