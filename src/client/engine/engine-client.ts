@@ -52,9 +52,9 @@ export interface EngineClientEventMap {
   /** The server pinged (the pong is already queued). */
   ping: [];
   /** A probe succeeded: the client is switching to this transport. */
-  upgrading: [transport: TransportName];
+  upgrading: [transport: EngineTransportInfo];
   /** The client now uses this transport. */
-  upgrade: [transport: TransportName];
+  upgrade: [transport: EngineTransportInfo];
   /** An upgrade attempt failed; the client keeps its transport. */
   upgradeError: [error: Error];
   /** The send buffer is empty: everything sent has been written. */
@@ -63,6 +63,16 @@ export interface EngineClientEventMap {
   error: [error: Error];
   /** The connection closed; `description` holds the error or the transport's details. */
   close: [reason: EngineCloseReason, description?: unknown];
+}
+
+/**
+ * What the client shows of a transport (`engine.transport.name`, and the argument of `upgrading`
+ * and `upgrade`, as in engine.io-client).
+ */
+export interface EngineTransportInfo {
+  readonly name: TransportName;
+  /** Whether it can take packets right now. */
+  readonly writable: boolean;
 }
 
 /** The state of an {@link EngineClient}. */
@@ -167,8 +177,8 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
    * The transport in use (`transport.name` is "polling" or "websocket"), or null before one is
    * created: socket.io-client's documented way to see the transport, `socket.io.engine.transport.name`.
    */
-  get transport(): { readonly name: TransportName } | null {
-    return this.#transport ?? null;
+  get transport(): EngineTransportInfo | null {
+    return this.#transport;
   }
 
   /** The transport in use, or null before one is created. */
@@ -578,7 +588,7 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
   #onProbeAnswered(probe: Probe): void {
     probe.answered = true;
     this.#upgrading = true;
-    this.emit("upgrading", probe.name);
+    this.emit("upgrading", probe.transport);
     if (this.#probe !== probe || probe.failed || this.readyState === "closed") return;
     priorWebsocketSuccess = probe.name === "websocket";
     // Let the old transport's requests in flight end (the server answers a pending GET with a
@@ -592,7 +602,7 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       // From here on the probe transport's events are routed as the main transport's.
       probe.transport.send([{ type: EnginePacketType.Upgrade }]);
       this.#upgrading = false;
-      this.emit("upgrade", probe.name);
+      this.emit("upgrade", probe.transport);
       if (this.#isClosed()) return;
       this.#flush();
       if (this.#pendingClose === "upgrade") this.#finishPendingClose();

@@ -8,6 +8,7 @@ export {
   type EngineClientEventMap,
   type EngineCloseReason,
   type EngineReadyState,
+  type EngineTransportInfo,
 } from "./engine-client.js";
 export {
   DEFAULT_ENGINE_OPTIONS,

@@ -44,15 +44,19 @@ for (const kind of SERVER_KINDS) {
       assert.equal(client.transportName, "polling");
 
       const events: string[] = [];
-      client.on("upgrading", (name) => {
-        events.push(`upgrading ${name}`);
+      assert.equal(client.transport?.name, "polling");
+      client.on("upgrading", (transport) => {
+        events.push(`upgrading ${transport.name}`);
         // Sent while the transports are being switched: they must wait and keep their place.
         client.send(`c${sent++}`);
         client.send(`c${sent++}`);
         assert.ok(client.upgrading);
         assert.ok(client.bufferedAmount > 0, "buffered during the switch");
       });
-      client.on("upgrade", (name) => events.push(`upgrade ${name}`));
+      client.on("upgrade", (transport) => {
+        events.push(`upgrade ${transport.name}`);
+        assert.equal(client.transport, transport, "the new transport is the one in use");
+      });
       const fromClient = record(session);
       const fromServer = recordClient(client);
       let serverUpgraded = false;
