@@ -757,10 +757,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (this.#readyState === OPEN) this.#readyState = CLOSING;
     if (!this.#closeFrameSent) {
       this.#closeFrameSent = true;
-      // Echo the code (RFC 6455 section 5.5.1); an empty close is answered with an empty one.
+      // Echo the code and reason (RFC 6455 section 5.5.1, as ws does: a browser that closed with
+      // a reason sees it again in its CloseEvent); an empty close is answered with an empty one.
       this.#sender!.sendControl(
         Opcode.Close,
-        encodeClosePayload(code),
+        encodeClosePayload(code, code === undefined ? undefined : reason),
         this.#maskByDefault,
         undefined,
       );
