@@ -446,6 +446,9 @@ export class Manager<
       timers: this.#timers,
     };
     if (this.#timeout !== false) engineOptions.timeoutMs = this.#timeout;
+    if (options.fetch === undefined && options.scopedFetch === undefined && platform.scopedFetch) {
+      engineOptions.scopedFetch = platform.scopedFetch;
+    }
     const WebSocketImpl = options.WebSocket ?? platform.WebSocket;
     if (WebSocketImpl !== undefined) engineOptions.WebSocket = WebSocketImpl;
     let engine: EngineClient;

@@ -6,12 +6,14 @@
  */
 import { Buffer } from "node:buffer";
 import { WebSocket } from "../websocket/index.js";
+import { createScopedFetch } from "./node-scoped-fetch.js";
 import { setClientPlatform } from "./platform.js";
 
 setClientPlatform({
   WebSocket,
   // A view on the received bytes, not a copy.
   convertBinary: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  scopedFetch: createScopedFetch,
 });
 
 export * from "./index.js";

@@ -13,6 +13,8 @@ export interface ClientPlatform {
   WebSocket: EngineClientOptions["WebSocket"];
   /** Turns each received binary attachment into what listeners get. */
   convertBinary: BinaryConversion;
+  /** Connections of its own for each polling transport (Node), unless the options give a fetch. */
+  scopedFetch?: EngineClientOptions["scopedFetch"];
 }
 
 let current: ClientPlatform = { WebSocket: undefined, convertBinary: toArrayBuffer };
