@@ -6,7 +6,7 @@
  */
 
 import { Opcode } from "../protocol/websocket/constants.js";
-import { encodeFrameHeader, MaskKeyPool } from "../protocol/websocket/frame-serializer.js";
+import { MaskKeyPool } from "../protocol/websocket/frame-serializer.js";
 import type { PerMessageDeflate } from "./permessage-deflate.js";
 import type { WriteCallback, WriteQueue } from "./write-queue.js";
 
@@ -123,10 +123,10 @@ export class MessageSender {
   /** Sends a complete, already encoded frame (a prepared broadcast message). */
   sendEncoded(frame: Uint8Array, size: number, callback: WriteCallback | undefined): void {
     if (this.backlog !== null) {
-      this.defer(size, () => this.queue.push(frame, EMPTY, false, false, size, callback));
+      this.defer(size, () => this.queue.pushEncoded(frame, size, callback));
       return;
     }
-    this.queue.push(frame, EMPTY, false, false, size, callback);
+    this.queue.pushEncoded(frame, size, callback);
   }
 
   /** Whether a fragmented message is open (a complete message cannot be sent in between). */
@@ -184,14 +184,9 @@ export class MessageSender {
     }
     this.inMessage = !fin;
     if (!compress) {
-      const header = encodeFrameHeader(
-        opcode,
-        payload.length,
-        fin,
-        false,
-        mask ? nextMaskKey() : null,
-      );
-      this.queue.push(header, payload, mask, owned, payload.length, callback);
+      // The header is written by the queue straight into the outgoing buffer.
+      const key = mask ? nextMaskKey() : null;
+      this.queue.push(opcode, fin, false, key, payload, owned, payload.length, callback);
       return;
     }
     const slot = this.queue.reserve(payload.length, callback);
@@ -201,14 +196,7 @@ export class MessageSender {
         this.queue.cancel(slot, error ?? new Error("Compression failed"));
         return;
       }
-      const header = encodeFrameHeader(
-        opcode,
-        result.length,
-        fin,
-        rsv1,
-        mask ? nextMaskKey() : null,
-      );
-      this.queue.fill(slot, header, result, mask);
+      this.queue.fill(slot, opcode, fin, rsv1, mask ? nextMaskKey() : null, result);
     });
   }
 
@@ -218,15 +206,9 @@ export class MessageSender {
     mask: boolean,
     callback: WriteCallback | undefined,
   ): void {
-    const header = encodeFrameHeader(
-      opcode,
-      payload.length,
-      true,
-      false,
-      mask ? nextMaskKey() : null,
-    );
+    const key = mask ? nextMaskKey() : null;
     // Control frames are not application data: bufferedAmount counts only what send() queued.
-    this.queue.push(header, payload, mask, false, 0, callback);
+    this.queue.push(opcode, true, false, key, payload, false, 0, callback);
   }
 
   private defer(size: number, run: () => void): void {
@@ -253,7 +235,5 @@ export class MessageSender {
     if (backlog.length === 0) this.backlog = null;
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 function noop(): void {}

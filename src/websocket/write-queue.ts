@@ -1,43 +1,87 @@
 /**
  * Outgoing frame queue of one connection. Frames queued during one event-loop turn leave in a
- * single `socket.write` (small frames copied into one buffer) or, when payloads are large, in
- * one corked batch that Node turns into a `writev` without copying the payloads.
+ * single `socket.write` (small frames copied into one buffer, headers written straight into it)
+ * or, when payloads are large, in one corked batch that Node turns into a `writev` without
+ * copying the payloads.
  * @module
  */
 
 import type { Duplex } from "node:stream";
-import { maskInPlace, maskRange } from "../protocol/websocket/frame-serializer.js";
+import {
+  frameHeaderSize,
+  maskInPlace,
+  maskRange,
+  writeFrameHeader,
+} from "../protocol/websocket/frame-serializer.js";
 
 /** Called once the frame has been handed to the operating system, or with why it was not. */
 export type WriteCallback = (error?: Error | null) => void;
 
-/** One frame in the queue. A slot without a header is reserved: its bytes are not known yet. */
-export interface WriteSlot {
-  /** Frame header (with the mask key at its end when `mask`), or null while reserved. */
-  header: Uint8Array | null;
-  /** Payload bytes, unmasked. */
+/** The header is written at flush time from the slot's fields. */
+const FRAME = 0;
+/** `payload` is a complete frame, header included (a prepared broadcast message). */
+const ENCODED = 1;
+/** Reserved: the bytes are not known yet (compression); frames queued after it wait. */
+const RESERVED = 2;
+
+/** One frame in the queue. */
+export class WriteSlot {
+  /** FRAME, ENCODED or RESERVED. */
+  state: number;
+  opcode: number;
+  fin: boolean;
+  rsv1: boolean;
+  /** Client frames: the key to mask the payload with while copying it out; null for servers. */
+  maskKey: Uint8Array | null;
+  /** Payload bytes, unmasked (or the whole frame when ENCODED). */
   payload: Uint8Array;
-  /** Mask the payload with the last 4 header bytes when writing it. */
-  mask: boolean;
   /** The payload belongs to the queue and may be masked in place instead of copied. */
   owned: boolean;
   /** Bytes this slot adds to `bufferedAmount` (application payload size). */
   size: number;
   callback: WriteCallback | undefined;
+
+  constructor(
+    state: number,
+    opcode: number,
+    fin: boolean,
+    rsv1: boolean,
+    maskKey: Uint8Array | null,
+    payload: Uint8Array,
+    owned: boolean,
+    size: number,
+    callback: WriteCallback | undefined,
+  ) {
+    this.state = state;
+    this.opcode = opcode;
+    this.fin = fin;
+    this.rsv1 = rsv1;
+    this.maskKey = maskKey;
+    this.payload = payload;
+    this.owned = owned;
+    this.size = size;
+    this.callback = callback;
+  }
 }
 
 /** Total queued size at or below which every frame is copied into one buffer. */
 const COALESCE_LIMIT = 64 * 1024;
 /** Payloads at least this large are written as their own chunk (no copy) in a corked batch. */
 const LARGE_PAYLOAD = 16 * 1024;
+/** A slot array grown past this by a burst is dropped once empty rather than kept. */
+const KEPT_SLOT_CAPACITY = 1024;
 
 const EMPTY = new Uint8Array(0);
+/** Fills written positions of the slot array so it keeps no payload or callback alive. */
+const VACANT = new WriteSlot(FRAME, 0, true, false, null, EMPTY, false, 0, undefined);
 
 /** The frame queue; `onFlushed` runs after each batch is written (the owner checks drain). */
 export class WriteQueue {
   private readonly socket: Duplex;
   private readonly onFlushed: () => void;
+  /** Queued slots are `slots[0..count)`; the array is reused from turn to turn. */
   private slots: WriteSlot[] = [];
+  private count = 0;
   private scheduled = false;
   private ending = false;
   private ended = false;
@@ -51,11 +95,16 @@ export class WriteQueue {
     this.onFlushed = onFlushed;
   }
 
-  /** Queues a complete frame; it leaves with the others of this event-loop turn. */
+  /**
+   * Queues a frame whose header is written when the batch leaves; it leaves with the others of
+   * this event-loop turn. `maskKey` (client frames) masks a copy unless `owned`.
+   */
   push(
-    header: Uint8Array,
+    opcode: number,
+    fin: boolean,
+    rsv1: boolean,
+    maskKey: Uint8Array | null,
     payload: Uint8Array,
-    mask: boolean,
     owned: boolean,
     size: number,
     callback: WriteCallback | undefined,
@@ -64,7 +113,38 @@ export class WriteQueue {
       this.reject(callback, this.closedError ?? new Error("WebSocket is closing"));
       return;
     }
-    this.slots.push({ header, payload, mask, owned, size, callback });
+    this.slots[this.count++] = new WriteSlot(
+      FRAME,
+      opcode,
+      fin,
+      rsv1,
+      maskKey,
+      payload,
+      owned,
+      size,
+      callback,
+    );
+    this.queuedBytes += size;
+    this.schedule();
+  }
+
+  /** Queues a complete, already encoded frame (written as it is, never modified). */
+  pushEncoded(frame: Uint8Array, size: number, callback: WriteCallback | undefined): void {
+    if (this.closedError !== null || this.ending) {
+      this.reject(callback, this.closedError ?? new Error("WebSocket is closing"));
+      return;
+    }
+    this.slots[this.count++] = new WriteSlot(
+      ENCODED,
+      0,
+      true,
+      false,
+      null,
+      frame,
+      false,
+      size,
+      callback,
+    );
     this.queuedBytes += size;
     this.schedule();
   }
@@ -78,32 +158,37 @@ export class WriteQueue {
       this.reject(callback, this.closedError ?? new Error("WebSocket is closing"));
       return null;
     }
-    const slot: WriteSlot = {
-      header: null,
-      payload: EMPTY,
-      mask: false,
-      owned: true,
-      size,
-      callback,
-    };
-    this.slots.push(slot);
+    const slot = new WriteSlot(RESERVED, 0, true, false, null, EMPTY, true, size, callback);
+    this.slots[this.count++] = slot;
     this.queuedBytes += size;
     return slot;
   }
 
-  /** Supplies the bytes of a reserved slot. */
-  fill(slot: WriteSlot, header: Uint8Array, payload: Uint8Array, mask: boolean): void {
-    slot.header = header;
+  /** Supplies the bytes of a reserved slot (the payload is the queue's: it may be masked in place). */
+  fill(
+    slot: WriteSlot,
+    opcode: number,
+    fin: boolean,
+    rsv1: boolean,
+    maskKey: Uint8Array | null,
+    payload: Uint8Array,
+  ): void {
+    slot.state = FRAME;
+    slot.opcode = opcode;
+    slot.fin = fin;
+    slot.rsv1 = rsv1;
+    slot.maskKey = maskKey;
     slot.payload = payload;
-    slot.mask = mask;
-    if (this.slots[0] === slot || this.closedError !== null) this.schedule();
+    // Only the head of the queue unblocks anything; a slot dropped by destroy() is not queued.
+    if (this.count > 0 && this.slots[0] === slot) this.schedule();
   }
 
   /** Drops a reserved slot whose bytes will never come; its callback gets `error`. */
   cancel(slot: WriteSlot, error: Error): void {
-    const index = this.slots.indexOf(slot);
+    const index = this.indexOf(slot);
     if (index === -1) return;
     this.slots.splice(index, 1);
+    this.count--;
     this.queuedBytes -= slot.size;
     this.reject(slot.callback, error);
     if (index === 0) this.schedule();
@@ -120,15 +205,17 @@ export class WriteQueue {
   destroy(error: Error): void {
     if (this.closedError === null) this.closedError = error;
     const slots = this.slots;
+    const count = this.count;
+    // A fresh array: reserved slots still held by the sender are no longer in the queue.
     this.slots = [];
+    this.count = 0;
     this.queuedBytes = 0;
-    for (const slot of slots) this.reject(slot.callback, error);
+    for (let i = 0; i < count; i++) this.reject(slots[i].callback, error);
   }
 
   /** Writes every ready frame at the head of the queue now. */
   flush(): void {
     this.scheduled = false;
-    const slots = this.slots;
     if (this.closedError !== null) {
       this.destroy(this.closedError);
       return;
@@ -138,22 +225,33 @@ export class WriteQueue {
       this.destroy(new Error("The socket is no longer writable"));
       return;
     }
-    let count = 0;
+    const slots = this.slots;
+    const count = this.count;
+    let ready = 0;
     let total = 0;
-    while (count < slots.length && slots[count].header !== null) {
-      const slot = slots[count];
-      total += slot.header!.length + slot.payload.length;
-      count++;
+    let written = 0;
+    let withCallback = false;
+    while (ready < count) {
+      const slot = slots[ready];
+      if (slot.state === RESERVED) break;
+      total += frameBytes(slot);
+      written += slot.size;
+      if (slot.callback !== undefined) withCallback = true;
+      ready++;
     }
-    if (count > 0) {
-      const batch = count === slots.length ? slots : slots.slice(0, count);
-      this.slots = count === slots.length ? [] : slots.slice(count);
-      for (let i = 0; i < count; i++) this.queuedBytes -= batch[i].size;
-      const done = this.completion(batch);
-      if (total <= COALESCE_LIMIT) socket.write(concatFrames(batch, 0, count, total), done);
-      else writeCorked(socket, batch, done);
+    if (ready > 0) {
+      // Without callbacks to call, the owner's drain check is the write callback: no closure.
+      const done = withCallback ? this.completion(slots, ready) : this.onFlushed;
+      const chunks = total <= COALESCE_LIMIT ? null : largeBatchChunks(slots, ready);
+      const chunk = chunks === null ? copyFrames(slots, 0, ready, total, null) : null;
+      // Out of the queue before the socket sees the bytes: whatever the socket does
+      // synchronously (a stand-in Duplex may end or flush us again) finds a consistent queue.
+      this.queuedBytes -= written;
+      this.remove(ready);
+      if (chunk !== null) socket.write(chunk, done);
+      else writeCorked(socket, chunks!, done);
     }
-    if (this.ending && !this.ended && this.slots.length === 0) {
+    if (this.ending && !this.ended && this.count === 0) {
       this.ended = true;
       socket.end();
     }
@@ -165,10 +263,33 @@ export class WriteQueue {
     process.nextTick(this.flushNow);
   }
 
-  private completion(batch: WriteSlot[]): (error?: Error | null) => void {
+  /** Takes the first `written` slots out of the queue, keeping the array for the next turn. */
+  private remove(written: number): void {
+    const slots = this.slots;
+    const count = this.count;
+    this.count = count - written;
+    if (written === count && slots.length > KEPT_SLOT_CAPACITY) {
+      this.slots = [];
+      return;
+    }
+    if (written < count) slots.copyWithin(0, written, count);
+    clearSlots(slots, count - written, count);
+  }
+
+  private indexOf(slot: WriteSlot): number {
+    for (let i = 0; i < this.count; i++) if (this.slots[i] === slot) return i;
+    return -1;
+  }
+
+  private completion(slots: WriteSlot[], count: number): WriteCallback {
+    const callbacks: WriteCallback[] = [];
+    for (let i = 0; i < count; i++) {
+      const callback = slots[i].callback;
+      if (callback !== undefined) callbacks.push(callback);
+    }
     const onFlushed = this.onFlushed;
     return (error) => {
-      for (const slot of batch) if (slot.callback !== undefined) slot.callback(error ?? null);
+      for (const callback of callbacks) callback(error ?? null);
       onFlushed();
     };
   }
@@ -178,49 +299,87 @@ export class WriteQueue {
   }
 }
 
-/** Copies frames [from, to) into one new buffer, masking client payloads on the way. */
-function concatFrames(slots: WriteSlot[], from: number, to: number, total: number): Buffer {
+// ---- building the bytes ------------------------------------------------------------------------
+
+/** Bytes a ready slot puts on the wire. */
+function frameBytes(slot: WriteSlot): number {
+  const length = slot.payload.length;
+  if (slot.state === ENCODED) return length;
+  return frameHeaderSize(length, slot.maskKey !== null) + length;
+}
+
+function clearSlots(slots: WriteSlot[], from: number, to: number): void {
+  for (let i = from; i < to; i++) slots[i] = VACANT;
+}
+
+/**
+ * Copies frames [from, to) into one new buffer of `total` bytes, writing their headers in place
+ * and masking client payloads on the way. With `headerOnly`, its header ends the buffer (its
+ * payload is written as a chunk of its own).
+ */
+function copyFrames(
+  slots: WriteSlot[],
+  from: number,
+  to: number,
+  total: number,
+  headerOnly: WriteSlot | null,
+): Buffer {
   const out = Buffer.allocUnsafe(total);
   let offset = 0;
   for (let i = from; i < to; i++) {
-    const { header, payload } = slots[i];
-    out.set(header!, offset);
-    offset += header!.length;
-    if (payload.length > 0) {
+    const slot = slots[i];
+    const payload = slot.payload;
+    const length = payload.length;
+    if (slot.state === FRAME) {
+      const key = slot.maskKey;
+      offset = writeFrameHeader(out, offset, slot.opcode, length, slot.fin, slot.rsv1, key);
+      if (length === 0) continue;
       out.set(payload, offset);
-      if (slots[i].mask) maskRange(out, offset, offset + payload.length, maskKeyOf(header!), 0);
-      offset += payload.length;
+      if (key !== null) maskRange(out, offset, offset + length, key, 0);
+    } else {
+      out.set(payload, offset);
     }
+    offset += length;
+  }
+  if (headerOnly !== null) {
+    const { opcode, payload, fin, rsv1, maskKey } = headerOnly;
+    writeFrameHeader(out, offset, opcode, payload.length, fin, rsv1, maskKey);
   }
   return out;
 }
 
 /**
- * Writes a batch with large payloads: runs of small frames are still copied together, large
- * payloads go as their own chunks, all corked so the socket sends them with one writev.
+ * The chunks of a batch with large payloads: runs of small frames are still copied together
+ * (with the header of the large frame that ends the run), large payloads are chunks of their own.
  */
-function writeCorked(
-  socket: Duplex,
-  slots: WriteSlot[],
-  done: (error?: Error | null) => void,
-): void {
+function largeBatchChunks(slots: WriteSlot[], count: number): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   let runStart = 0;
   let runBytes = 0;
-  for (let i = 0; i < slots.length; i++) {
-    const { header, payload } = slots[i];
-    // A prepared frame arrives whole in `header`, so both parts decide whether it is large.
-    if (payload.length < LARGE_PAYLOAD && header!.length < LARGE_PAYLOAD) {
-      runBytes += header!.length + payload.length;
+  for (let i = 0; i < count; i++) {
+    const slot = slots[i];
+    const payload = slot.payload;
+    if (payload.length < LARGE_PAYLOAD) {
+      runBytes += frameBytes(slot);
       continue;
     }
-    if (i > runStart) chunks.push(concatFrames(slots, runStart, i, runBytes));
-    chunks.push(header!);
-    if (payload.length > 0) chunks.push(slots[i].mask ? maskedPayload(slots[i]) : payload);
+    if (slot.state === ENCODED) {
+      if (runBytes > 0) chunks.push(copyFrames(slots, runStart, i, runBytes, null));
+      chunks.push(payload);
+    } else {
+      const header = frameHeaderSize(payload.length, slot.maskKey !== null);
+      chunks.push(copyFrames(slots, runStart, i, runBytes + header, slot));
+      chunks.push(slot.maskKey !== null ? maskedPayload(slot, slot.maskKey) : payload);
+    }
     runStart = i + 1;
     runBytes = 0;
   }
-  if (slots.length > runStart) chunks.push(concatFrames(slots, runStart, slots.length, runBytes));
+  if (runBytes > 0) chunks.push(copyFrames(slots, runStart, count, runBytes, null));
+  return chunks;
+}
+
+/** Writes chunks corked, so the socket sends them with one writev. */
+function writeCorked(socket: Duplex, chunks: Uint8Array[], done: WriteCallback): void {
   socket.cork();
   const last = chunks.length - 1;
   // Write callbacks run in order, so the last one means the whole batch is written.
@@ -229,8 +388,7 @@ function writeCorked(
   socket.uncork();
 }
 
-function maskedPayload(slot: WriteSlot): Uint8Array {
-  const key = maskKeyOf(slot.header!);
+function maskedPayload(slot: WriteSlot, key: Uint8Array): Uint8Array {
   if (slot.owned) {
     maskInPlace(slot.payload, key);
     return slot.payload;
@@ -239,9 +397,4 @@ function maskedPayload(slot: WriteSlot): Uint8Array {
   copy.set(slot.payload);
   maskInPlace(copy, key);
   return copy;
-}
-
-/** The mask key is the last 4 bytes of a masked frame header (RFC 6455 section 5.2). */
-function maskKeyOf(header: Uint8Array): Uint8Array {
-  return header.subarray(header.length - 4);
 }
