@@ -43,8 +43,10 @@ export async function runEcho(argv: string[]): Promise<void> {
   const server = await startEchoServer({ host, port, deflate, maxPayload }).catch((error) => {
     throw describeListenError(error, host, port);
   });
+  // Handlers first: until they exist a signal kills the process outright, and whoever reads the
+  // line below may signal at once.
+  onShutdownSignal(server.stop);
   console.log(
     `duplexio echo listening on ${formatUrl("ws", host, server.port)}${deflate ? " (permessage-deflate)" : ""}`,
   );
-  onShutdownSignal(server.stop);
 }

@@ -51,9 +51,11 @@ export async function runServe(argv: string[]): Promise<void> {
   const server = await startDemoServer({ host, port, tickIntervalMs }).catch((error) => {
     throw describeListenError(error, host, port);
   });
+  // Handlers first: until they exist a signal kills the process outright, and whoever reads the
+  // lines below may signal at once.
+  onShutdownSignal(server.stop);
   console.log(`duplexio demo: open ${server.url} in a browser`);
   console.log(`  dashboard:  ${server.url}dashboard`);
   console.log(`  metrics:    ${server.url}metrics`);
   console.log(`  WebSocket:  ${server.url.replace(/^http/, "ws")}ws (subprotocol chat.v1)`);
-  onShutdownSignal(server.stop);
 }
