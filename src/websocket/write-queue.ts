@@ -3,6 +3,9 @@
  * single `socket.write` (small frames copied into one buffer, headers written straight into it)
  * or, when payloads are large, in one corked batch that Node turns into a `writev` without
  * copying the payloads.
+ *
+ * Connections with frames waiting are flushed together from one `process.nextTick` per turn for
+ * the whole process, so a broadcast to many sockets costs one tick, not one per socket.
  * @module
  */
 
@@ -88,7 +91,6 @@ export class WriteQueue {
   private closedError: Error | null = null;
   /** Payload bytes in the queue (including reserved slots), not yet given to the socket. */
   queuedBytes = 0;
-  private readonly flushNow = (): void => this.flush();
 
   constructor(socket: Duplex, onFlushed: () => void) {
     this.socket = socket;
@@ -260,7 +262,7 @@ export class WriteQueue {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    process.nextTick(this.flushNow);
+    scheduleFlush(this);
   }
 
   /** Takes the first `written` slots out of the queue, keeping the array for the next turn. */
@@ -297,6 +299,44 @@ export class WriteQueue {
   private reject(callback: WriteCallback | undefined, error: Error): void {
     if (callback !== undefined) process.nextTick(callback, error);
   }
+}
+
+// ---- one flush tick per turn for the whole process ---------------------------------------------
+
+/** Queues with frames waiting, in the order they asked; `dueQueues[0..dueCount)`. */
+const dueQueues: (WriteQueue | null)[] = [];
+let dueCount = 0;
+let flushTickPending = false;
+
+function scheduleFlush(queue: WriteQueue): void {
+  dueQueues[dueCount++] = queue;
+  if (flushTickPending) return;
+  flushTickPending = true;
+  process.nextTick(flushDueQueues);
+}
+
+function flushDueQueues(): void {
+  let failed = false;
+  let failure: unknown;
+  // A queue that asks again while this runs is appended and flushed by this same loop.
+  for (let i = 0; i < dueCount; i++) {
+    const queue = dueQueues[i]!;
+    dueQueues[i] = null;
+    try {
+      queue.flush();
+    } catch (error) {
+      // A throwing socket must not leave the other connections unflushed; the first error is
+      // rethrown once they are done, as it would have been from its own tick.
+      if (!failed) {
+        failed = true;
+        failure = error;
+      }
+    }
+  }
+  dueCount = 0;
+  flushTickPending = false;
+  if (dueQueues.length > KEPT_SLOT_CAPACITY) dueQueues.length = 0;
+  if (failed) throw failure;
 }
 
 // ---- building the bytes ------------------------------------------------------------------------
