@@ -193,13 +193,15 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     if (this.readyState !== "open") return;
     this.readyState = "closing";
     if (this.#writeBuffer.length > 0) {
-      if (this.transport.name === "polling" && this.transport.writable) {
-        // A poll is pending and this turn's packets not yet flushed: one answer carries both
-        // them and the close packet.
+      if (this.transport.name === "polling") {
+        // One answer, to the pending GET or the next one, carries both the buffered packets and
+        // the close packet; the transport then knows the client was told and closes at once.
         this.#writeBuffer.push(controlPacket(EnginePacketType.Close));
-        this.#flush();
-        this.#closeTransport(false);
-        return;
+        if (this.transport.writable) {
+          this.#flush();
+          this.#closeTransport(false);
+          return;
+        }
       }
       this.once("drain", () => this.#closeTransport(false));
       return;

@@ -157,6 +157,15 @@ describe("engine polling transport", () => {
     assert.equal((await closed)[0], "forced close");
   });
 
+  it("close() with packets buffered and no pending poll: the next GET carries them and the close packet", async () => {
+    const { sid, socket } = await session(server);
+    const closed = once<[string]>(socket, "close");
+    socket.send("last");
+    socket.close();
+    assert.deepEqual(packets((await poll(server.port, sid)).text), ["4last", "1"]);
+    assert.equal((await closed)[0], "forced close");
+  });
+
   it("calls send callbacks once the response carrying the packet is written", async () => {
     const { sid, socket } = await session(server);
     const calls: unknown[] = [];
