@@ -193,16 +193,9 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     if (this.readyState !== "open") return;
     this.readyState = "closing";
     if (this.#writeBuffer.length > 0) {
-      if (this.transport.name === "polling") {
-        // One answer, to the pending GET or the next one, carries both the buffered packets and
-        // the close packet; the transport then knows the client was told and closes at once.
-        this.#writeBuffer.push(controlPacket(EnginePacketType.Close));
-        if (this.transport.writable) {
-          this.#flush();
-          this.#closeTransport(false);
-          return;
-        }
-      }
+      // The close packet travels after the buffered packets, never in the same polling answer:
+      // socket.io-client handles a payload's messages a tick later but its close at once, so
+      // sharing an answer would end the session before those messages (a DISCONNECT among them).
       this.once("drain", () => this.#closeTransport(false));
       return;
     }

@@ -7,7 +7,7 @@ import { afterEach, describe, it } from "node:test";
 import { Manager } from "socket.io-client";
 import type { ServerOptions, Socket } from "../../src/index.js";
 import { delay, waitUntil } from "../helpers/timing.js";
-import { startServer, type TestServer, waitFor } from "./helpers.js";
+import { startServer, type TestServer, TRANSPORTS, waitFor } from "./helpers.js";
 import { RawClient } from "./raw-client.js";
 
 describe("disconnect reasons", () => {
@@ -28,6 +28,28 @@ describe("disconnect reasons", () => {
     const client = await RawClient.open(port);
     raws.push(client);
     return client;
+  }
+
+  for (const transport of TRANSPORTS) {
+    it(`server disconnect(true) over ${transport.name}: the client gets the last event, then "io server disconnect"`, async () => {
+      const server = await setUp();
+      const connection = waitFor<[Socket]>(server.io, "connection");
+      const client = await server.connect("/", transport.options);
+      const [socket] = await connection;
+      const seen: string[] = [];
+      client.on("bye", (n: number) => seen.push(`bye:${n}`));
+      const gone = new Promise<void>((resolve) => {
+        client.on("disconnect", (reason) => {
+          seen.push(reason);
+          resolve();
+        });
+      });
+      socket.emit("bye", 1);
+      socket.disconnect(true);
+      await gone;
+      await delay(30);
+      assert.deepEqual(seen, ["bye:1", "io server disconnect"]);
+    });
   }
 
   it("client disconnect: disconnecting (rooms still joined), then disconnect", async () => {
