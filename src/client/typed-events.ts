@@ -1,108 +1,40 @@
 /**
  * Typed events for the client, with socket.io-client v4's names and shapes (`EventsMap`,
  * `DefaultEventsMap`, `EventNames`, `EventParams`, `DecorateAcknowledgements`, ...) but without
- * `any`. They mirror the server's (`src/server/typed-events.ts`), which the client cannot import:
- * that module is built on Node's EventEmitter.
- *
- * The untyped default: an untyped event's listener takes {@link UntypedArg}s and is declared
- * bivariantly, so annotated listeners compile (`socket.on("chat", (text: string) => ...)`), `emit`
- * takes any values, and inline acknowledgement callbacks get a contextual signature.
+ * `any`. The events-map machinery is shared with the server (`src/protocol/socketio/event-maps.ts`);
+ * what is here is the client's own: which events take an acknowledgement and what `emitWithAck`
+ * resolves with.
  */
+import type {
+  AcceptsAnything,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+} from "../protocol/socketio/event-maps.js";
 
-/**
- * An events map: event names to listener signatures (any object type, interfaces included).
- *
- * @example
- * interface ServerToClientEvents {
- *   hello: (greeting: string) => void;
- * }
- * interface ClientToServerEvents {
- *   double: (n: number, ack: (doubled: number) => void) => void;
- * }
- * const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io();
- */
-export type EventsMap = object;
-
-/** The acknowledgement callback member of {@link UntypedArg}: gives inline callbacks a signature. */
-export type UntypedAck = (...args: unknown[]) => void;
-
-/**
- * One argument of an untyped event: any value. `{} | null | undefined` is what `unknown` is made of
- * (so `unknown` values are accepted); the function member lets inline callbacks be typed.
- */
-// biome-ignore lint/complexity/noBannedTypes: `{}` (any non-nullish value) is the point here.
-export type UntypedArg = {} | null | undefined | UntypedAck;
-
-/**
- * The listener of an untyped event: any arguments. Declared as a method so its parameters are
- * checked bivariantly, which lets listeners with annotated parameters be registered.
- */
-export type UntypedListener = {
-  bivarianceHack(...args: UntypedArg[]): void;
-}["bivarianceHack"];
-
-/** The events map used when none is given: every event name, any arguments. */
-export interface DefaultEventsMap {
-  [event: string]: UntypedListener;
-}
-
-/** The event names of a map. */
-export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
-
-/** The parameters of a function type (distributes over unions; never for non-functions). */
-export type ParametersOf<F> = F extends (...args: infer P) => unknown ? P : never;
-
-/** The tuple of parameters of an event's listener. */
-export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = ParametersOf<Map[Ev]>;
-
-/** Event names that are either reserved or user-defined. */
-export type ReservedOrUserEventNames<
-  ReservedEventsMap extends EventsMap,
-  UserEvents extends EventsMap,
-> = EventNames<ReservedEventsMap> | EventNames<UserEvents>;
-
-/** The listener type of `Ev`: the reserved listener if `Ev` is reserved, else the user's. */
-export type ReservedOrUserListener<
-  ReservedEvents extends EventsMap,
-  UserEvents extends EventsMap,
-  Ev extends ReservedOrUserEventNames<ReservedEvents, UserEvents>,
-> = FallbackToUntypedListener<
-  Ev extends EventNames<ReservedEvents>
-    ? ReservedEvents[Ev]
-    : Ev extends EventNames<UserEvents>
-      ? UserEvents[Ev]
-      : never
->;
-
-/** {@link UntypedListener} where the lookup gave never (a name typed as a wide enum or union). */
-type FallbackToUntypedListener<T> = [T] extends [never] ? UntypedListener : T;
-
-/** True when every value is accepted where `T` is expected (an untyped event argument). */
-type AcceptsAnything<T> = UntypedArg extends T ? true : false;
-
-/** The last element type of a tuple (the element type of a plain array). */
-export type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L]
-  ? L
-  : T extends readonly (infer E)[]
-    ? E
-    : never;
-
-/** A tuple without its last element (a plain array unchanged). */
-export type AllButLast<T extends readonly unknown[]> = T extends readonly [...infer H, unknown]
-  ? H
-  : T;
+export type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  ParametersOf,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+  UntypedAck,
+  UntypedArg,
+  UntypedListener,
+} from "../protocol/socketio/event-maps.js";
 
 /** The first parameter of a callback type: what `emitWithAck` resolves with. */
 export type FirstArg<T> = T extends (...args: infer P) => unknown
   ? P extends readonly []
     ? undefined
-    : P[0]
-  : unknown;
-
-/** The first non-Error parameter of a callback type (after `timeout()`, the Error comes first). */
-export type FirstNonErrorArg<T> = T extends (...args: infer P) => unknown
-  ? P[0] extends Error
-    ? P[1]
     : P[0]
   : unknown;
 
@@ -120,27 +52,6 @@ export type EventNamesWithAck<
   Map extends EventsMap,
   K extends EventNames<Map> = EventNames<Map>,
 > = K extends unknown ? (HasAck<Map[K]> extends true ? K : never) : never;
-
-/** Callback parameters get a leading Error (the timeout) unless they have one. */
-type PrependTimeoutError<T extends readonly unknown[]> = {
-  [K in keyof T]: T[K] extends (...args: infer P) => infer R
-    ? P[0] extends Error
-      ? T[K]
-      : (err: Error, ...args: P) => R
-    : T[K];
-};
-
-/**
- * The map as `timeout(ms)` sees it: acknowledgement callbacks receive an Error first.
- *
- * @example
- * socket.timeout(1000).emit("double", 21, (err, doubled) => {});
- */
-export type DecorateAcknowledgements<E> = {
-  [K in keyof E]: E[K] extends (...args: infer P) => infer R
-    ? (...args: PrependTimeoutError<P>) => R
-    : E[K];
-};
 
 /** What `emitWithAck` resolves with for event `Ev`: the acknowledgement's first data argument. */
 export type AckResult<Map extends EventsMap, Ev extends EventNames<Map>> = FirstNonErrorArg<

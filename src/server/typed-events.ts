@@ -1,113 +1,50 @@
 /**
  * Typed events for the Socket.IO server, with socket.io v4's names and shapes (`EventsMap`,
  * `DefaultEventsMap`, `EventNames`, `EventParams`, `StrictEventEmitter`, the acknowledgement
- * decorators used by `timeout()` and broadcasts) but without `any`.
- *
- * The untyped default: socket.io declares `DefaultEventsMap` as `(...args: any[]) => void`. Here an
- * untyped event's listener takes {@link UntypedArg}s and is declared bivariantly, so that:
- * - annotated listeners compile: `socket.on("chat", (text: string, ack: (ok: boolean) => void) => ...)`;
- * - `emit` takes any values, and inline acknowledgement callbacks get a contextual signature
- *   (`socket.emit("ping", (reply) => ...)` compiles with `reply: unknown`);
- * - unannotated listener parameters are `unknown`-like: narrow them, annotate them, or declare an
- *   events map (the one place where untyped socket.io code may need a change).
+ * decorators used by `timeout()` and broadcasts) but without `any`. The events-map machinery is
+ * shared with the client (`src/protocol/socketio/event-maps.ts`, where the untyped default is
+ * explained); what is here is the server's own: broadcasts' acknowledgements and the typed
+ * EventEmitter.
  */
 import { EventEmitter } from "node:events";
+import type {
+  AcceptsAnything,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  ParametersOf,
+  PrependTimeoutError,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+} from "../protocol/socketio/event-maps.js";
 
-/**
- * An events map: event names to listener signatures (any object type, interfaces included).
- *
- * @example
- * interface ServerToClientEvents {
- *   hello: (greeting: string) => void;
- *   withAck: (n: number, ack: (doubled: number) => void) => void;
- * }
- */
-export type EventsMap = object;
-
-/** The acknowledgement callback member of {@link UntypedArg}: gives inline callbacks a signature. */
-export type UntypedAck = (...args: unknown[]) => void;
-
-/**
- * One argument of an untyped event: any value. `{} | null | undefined` is what `unknown` is made of
- * (so `unknown` values are accepted); the function member lets inline callbacks be typed.
- */
-// biome-ignore lint/complexity/noBannedTypes: `{}` (any non-nullish value) is the point here.
-export type UntypedArg = {} | null | undefined | UntypedAck;
-
-/**
- * The listener of an untyped event: any arguments. Declared as a method so its parameters are
- * checked bivariantly, which lets listeners with annotated parameters be registered.
- */
-export type UntypedListener = {
-  bivarianceHack(...args: UntypedArg[]): void;
-}["bivarianceHack"];
-
-/** The events map used when none is given: every event name, any arguments. */
-export interface DefaultEventsMap {
-  [event: string]: UntypedListener;
-}
+export type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  FirstNonErrorTuple,
+  Last,
+  ParametersOf,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+  UntypedAck,
+  UntypedArg,
+  UntypedListener,
+} from "../protocol/socketio/event-maps.js";
 
 /** The default type of `socket.data` when none is given. */
 export type DefaultSocketData = Record<string, unknown>;
-
-/** The event names of a map. */
-export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
-
-/** The parameters of a function type (distributes over unions; never for non-functions). */
-export type ParametersOf<F> = F extends (...args: infer P) => unknown ? P : never;
-
-/** The tuple of parameters of an event's listener. */
-export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = ParametersOf<Map[Ev]>;
 
 /** The parameters of the `message` event (`send`/`write`), or never when the map has none. */
 export type MessageParams<Map extends EventsMap> = "message" extends keyof Map
   ? ParametersOf<Map["message" & keyof Map]>
   : never;
-
-/** Event names that are either reserved or user-defined. */
-export type ReservedOrUserEventNames<
-  ReservedEventsMap extends EventsMap,
-  UserEvents extends EventsMap,
-> = EventNames<ReservedEventsMap> | EventNames<UserEvents>;
-
-/** The listener type of `Ev`: the reserved listener if `Ev` is reserved, else the user's. */
-export type ReservedOrUserListener<
-  ReservedEvents extends EventsMap,
-  UserEvents extends EventsMap,
-  Ev extends ReservedOrUserEventNames<ReservedEvents, UserEvents>,
-> = FallbackToUntypedListener<
-  Ev extends EventNames<ReservedEvents>
-    ? ReservedEvents[Ev]
-    : Ev extends EventNames<UserEvents>
-      ? UserEvents[Ev]
-      : never
->;
-
-/** {@link UntypedListener} where the lookup gave never (a name typed as a wide enum or union). */
-type FallbackToUntypedListener<T> = [T] extends [never] ? UntypedListener : T;
-
-/** True when every value is accepted where `T` is expected (an untyped event argument). */
-type AcceptsAnything<T> = UntypedArg extends T ? true : false;
-
-/** The last element type of a tuple (the element type of a plain array). */
-export type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L]
-  ? L
-  : T extends readonly (infer E)[]
-    ? E
-    : never;
-
-/** A tuple without its last element (a plain array unchanged). */
-export type AllButLast<T extends readonly unknown[]> = T extends readonly [...infer H, unknown]
-  ? H
-  : T;
-
-/** The first element of a tuple, skipping a leading Error. */
-export type FirstNonErrorTuple<T extends readonly unknown[]> = T[0] extends Error ? T[1] : T[0];
-
-/** The first non-Error parameter of a callback type: what an acknowledgement resolves with. */
-export type FirstNonErrorArg<T> = T extends (...args: infer P) => unknown
-  ? FirstNonErrorTuple<P>
-  : unknown;
 
 /** True when `F`'s last parameter is an acknowledgement that carries data (or `F` is untyped). */
 type HasAckWithData<F> = F extends (...args: infer P) => unknown
@@ -175,15 +112,6 @@ type InferFirstAndPreserveLabel<T extends readonly unknown[]> = T extends [unkno
     : never
   : never;
 
-/** Callback parameters get a leading Error (the timeout) unless they have one. */
-type PrependTimeoutError<T extends readonly unknown[]> = {
-  [K in keyof T]: T[K] extends (...args: infer P) => infer R
-    ? P[0] extends Error
-      ? T[K]
-      : (err: Error, ...args: P) => R
-    : T[K];
-};
-
 /** Callback parameters become one array of first values (one per client), after any Error. */
 type ExpectMultipleResponses<T extends readonly unknown[]> = {
   [K in keyof T]: T[K] extends (...args: infer P) => infer R
@@ -195,18 +123,6 @@ type ExpectMultipleResponses<T extends readonly unknown[]> = {
           ? () => R
           : (...args: InferFirstAndPreserveLabel<MultiplyArray<P>>) => R
     : T[K];
-};
-
-/**
- * The map as `timeout(ms)` sees it: acknowledgement callbacks receive an Error first.
- *
- * @example
- * socket.timeout(1000).emit("withAck", 21, (err, doubled) => {});
- */
-export type DecorateAcknowledgements<E> = {
-  [K in keyof E]: E[K] extends (...args: infer P) => infer R
-    ? (...args: PrependTimeoutError<P>) => R
-    : E[K];
 };
 
 /** The map as a broadcast with timeout sees it: an Error, then one response per client. */
