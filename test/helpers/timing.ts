@@ -2,7 +2,6 @@
  * Bounded waiting for tests: every wait has a deadline so a hung peer fails one test with a message
  * instead of stalling the whole run until the runner's global timeout.
  */
-import type { EventEmitter } from "node:events";
 
 /** Resolves after `ms` milliseconds. */
 export function delay(ms: number): Promise<void> {
@@ -18,11 +17,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Anything with `once`: Node's emitters, duplexio's client emitters, socket.io-client's. */
+export interface OnceEmitter {
+  // A method, so that its parameter is checked bivariantly: emitters with typed listeners fit.
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
 /** The arguments of the next `event` of `emitter`, or a rejection after `ms`. */
 export function nextEvent<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
+  emitter: OnceEmitter,
   event: string,
-  ms: number,
+  ms = 5000,
 ): Promise<T> {
   return withTimeout(
     new Promise<T>((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args as T))),

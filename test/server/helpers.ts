@@ -7,31 +7,12 @@ import type { AddressInfo } from "node:net";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { io as connectClient, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import { Server, type ServerOptions } from "../../src/index.js";
-import { withTimeout } from "../helpers/timing.js";
+import { nextEvent, withTimeout } from "../helpers/timing.js";
 
 export type { ClientSocket };
 
-/** Anything with `once` (Node's and socket.io-client's emitters). */
-interface OnceEmitter {
-  once(event: string, listener: (...args: never[]) => void): unknown;
-}
-
-/** The arguments of the next `event` of `emitter`; rejects after `ms`. */
-export function waitFor<T extends unknown[] = unknown[]>(
-  emitter: OnceEmitter,
-  event: string,
-  ms = 5000,
-): Promise<T> {
-  return withTimeout(
-    new Promise<T>((resolve) => {
-      emitter.once(event, ((...args: unknown[]) => resolve(args as T)) as (
-        ...args: never[]
-      ) => void);
-    }),
-    ms,
-    `waiting for "${event}"`,
-  );
-}
+/** The arguments of the next `event` of an emitter; rejects after `ms` (default 5 s). */
+export { nextEvent as waitFor };
 
 /** Collects the arguments of every `event` of `emitter`. */
 export function collect<T extends unknown[] = unknown[]>(
@@ -87,7 +68,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     client,
     async connect(nsp, clientOptions) {
       const socket = client(nsp, clientOptions);
-      await waitFor(socket, "connect");
+      await nextEvent(socket, "connect");
       return socket;
     },
     close: () =>

@@ -6,31 +6,12 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type IoOptions, io, type Manager, type Socket } from "../../../src/client/node.js";
 import { Server, type ServerOptions } from "../../../src/index.js";
-import { withTimeout } from "../../helpers/timing.js";
+import { nextEvent, withTimeout } from "../../helpers/timing.js";
 
 export type { Socket as ClientSocket };
 
-/** Anything with `once` (the client's emitters and Node's). */
-interface OnceEmitter {
-  once(event: string, listener: (...args: never[]) => void): unknown;
-}
-
-/** The arguments of the next `event` of `emitter`; rejects after `ms`. */
-export function waitFor<T extends unknown[] = unknown[]>(
-  emitter: OnceEmitter,
-  event: string,
-  ms = 5000,
-): Promise<T> {
-  return withTimeout(
-    new Promise<T>((resolve) => {
-      emitter.once(event, ((...args: unknown[]) => resolve(args as T)) as (
-        ...args: never[]
-      ) => void);
-    }),
-    ms,
-    `waiting for "${event}"`,
-  );
-}
+/** The arguments of the next `event` of an emitter; rejects after `ms` (default 5 s). */
+export { nextEvent as waitFor };
 
 /** Records the name of each listed event of `emitter` (with its first argument) in order. */
 export function record(
@@ -87,7 +68,7 @@ export async function startServer(
     client,
     async connect(nsp, clientOptions) {
       const socket = client(nsp, clientOptions);
-      await waitFor(socket, "connect");
+      await nextEvent(socket, "connect");
       return socket;
     },
     close: () =>
