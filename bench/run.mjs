@@ -1,9 +1,7 @@
 // WebSocket echo benchmark: duplexio vs ws, one neutral raw-TCP load generator for both.
 // See bench/README.md. `npm run bench -- --help` lists the flags.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
-import { dirname, resolve } from "node:path";
+import { cpus, loadavg } from "node:os";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseOptions, USAGE } from "./lib/cli.mjs";
 import { effectiveWindow, runOnce } from "./lib/processes.mjs";
@@ -16,28 +14,9 @@ import {
   NOISY_OTHER_CPU_PERCENT,
   summarize,
 } from "./lib/report.mjs";
+import { packageVersion, writeResults } from "./lib/results-file.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-
-function gitCommit() {
-  try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-      cwd: root,
-      encoding: "utf8",
-    }).trim();
-  } catch {
-    return null;
-  }
-}
-
-function packageVersion(name) {
-  try {
-    return JSON.parse(readFileSync(resolve(root, "node_modules", name, "package.json"), "utf8"))
-      .version;
-  } catch {
-    return null;
-  }
-}
 
 async function main() {
   let options;
@@ -113,25 +92,16 @@ async function main() {
     );
   }
 
-  const out = resolve(root, options.out);
-  mkdirSync(dirname(out), { recursive: true });
-  const report = {
-    date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? null,
-      totalMemMiB: Math.round(totalmem() / 1024 / 1024),
-      loadAverageAtStart,
-      node: process.version,
-    },
-    versions: { duplexioCommit: gitCommit(), ws: packageVersion("ws") },
+  writeResults({
+    root,
+    out: options.out,
+    loadAverageAtStart,
+    versions: { ws: packageVersion(root, "ws") },
     options,
     labels,
     summary,
     runs,
-  };
-  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nresults: ${out}`);
+  });
   if (runs.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
 

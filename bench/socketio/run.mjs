@@ -1,12 +1,11 @@
 // Socket.IO benchmark: duplexio's Server vs socket.io's, one neutral raw Engine.IO load
 // generator for both. See bench/README.md; `node bench/socketio/run.mjs --help` lists the flags.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runMeasured } from "../lib/processes.mjs";
 import { isNoisy, labelServers, NOISY_OTHER_CPU_PERCENT } from "../lib/report.mjs";
+import { packageVersion, writeResults } from "../lib/results-file.mjs";
 import { parseOptions, USAGE } from "./cli.mjs";
 import { formatRunLine, formatSummary, summarize } from "./report.mjs";
 
@@ -18,26 +17,6 @@ const LOAD_GENERATOR = resolve(here, "load-generator.mjs");
 const BROADCAST_MAX_MS = 60_000;
 /** Server CPU window vs the load generator's, beyond which the CPU figures are void. */
 const MAX_CPU_SAMPLE_SKEW = 0.2;
-
-function gitCommit() {
-  try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-      cwd: root,
-      encoding: "utf8",
-    }).trim();
-  } catch {
-    return null;
-  }
-}
-
-function packageVersion(name) {
-  try {
-    return JSON.parse(readFileSync(resolve(root, "node_modules", name, "package.json"), "utf8"))
-      .version;
-  } catch {
-    return null;
-  }
-}
 
 function loadConfig(cell, options) {
   if (cell.scenario === "echo") {
@@ -170,25 +149,16 @@ async function main() {
     );
   }
 
-  const out = resolve(root, options.out);
-  mkdirSync(dirname(out), { recursive: true });
-  const report = {
-    date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? null,
-      totalMemMiB: Math.round(totalmem() / 1024 / 1024),
-      loadAverageAtStart,
-      node: process.version,
-    },
-    versions: { duplexioCommit: gitCommit(), socketIo: packageVersion("socket.io") },
+  writeResults({
+    root,
+    out: options.out,
+    loadAverageAtStart,
+    versions: { socketIo: packageVersion(root, "socket.io") },
     options,
     labels,
     summary,
     runs,
-  };
-  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nresults: ${out}`);
+  });
   if (runs.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
 
