@@ -103,6 +103,8 @@ export class Server<
   constructor(opts?: ServerOptions);
   /** Creates a server attached to `srv`, or to a new HTTP server listening on port `srv`. */
   constructor(srv: AttachableServer | number | undefined, opts?: ServerOptions);
+  /** Either of the above, decided at run time (the `require("duplexio")(srv, opts)` function). */
+  constructor(srv?: AttachableServer | number | ServerOptions, opts?: ServerOptions);
   constructor(srv?: AttachableServer | number | ServerOptions, opts: ServerOptions = {}) {
     super();
     if (typeof srv === "object" && srv !== null && !isHttpServer(srv)) {

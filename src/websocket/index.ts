@@ -13,8 +13,37 @@
  *   socket.on("message", (data, isBinary) => socket.send(data, { binary: isBinary }));
  * });
  * ```
+ *
+ * Code written against ws's default export works too: `import WebSocket from "duplexio/websocket"`
+ * gives the `WebSocket` class with `WebSocket.Server` and `WebSocket.WebSocketServer` (the server
+ * class), `WebSocket.WebSocket`, and ws's type names (`WebSocket.RawData`, `WebSocket.ServerOptions`,
+ * `WebSocket.ClientOptions`, `WebSocket.Data`).
  * @module
  */
+
+import { CloseCode } from "../protocol/websocket/close-codes.js";
+import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+import { WebSocketHandshakeError } from "./handshake-error.js";
+import { WebSocketServer } from "./server.js";
+import { PreparedMessage, prepareMessage, WebSocket } from "./websocket.js";
+
+// ws's module object is its WebSocket class carrying the rest; so is ours.
+WebSocket.Server = WebSocketServer;
+WebSocket.WebSocketServer = WebSocketServer;
+WebSocket.WebSocket = WebSocket;
+// For CommonJS code (`const { prepareMessage } = require(...)`) only; typed imports name them.
+Object.assign(WebSocket, {
+  CloseCode,
+  CloseEvent,
+  ErrorEvent,
+  Event,
+  MessageEvent,
+  PreparedMessage,
+  prepareMessage,
+  WebSocketHandshakeError,
+});
+
+export default WebSocket;
 
 export { CloseCode } from "../protocol/websocket/close-codes.js";
 export { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
@@ -48,3 +77,5 @@ export {
   type WebSocketEventMap,
   type WebSocketOptions,
 } from "./websocket.js";
+/** What `require("duplexio/websocket")` returns: the class, as `require("ws")` does. */
+export { WebSocket as "module.exports" };

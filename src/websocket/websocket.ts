@@ -32,6 +32,7 @@ import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 import { MessageReceiver, type ReceiverHandlers } from "./message-receiver.js";
 import { FrameFlags, MessageSender } from "./message-sender.js";
 import type { PerMessageDeflate, PerMessageDeflateOptions } from "./permessage-deflate.js";
+import type { WebSocketServer, WebSocketServerOptions } from "./server.js";
 import { WebSocketError } from "./websocket-error.js";
 import { toSubprotocolList, toWebSocketUrl } from "./websocket-url.js";
 import { WriteQueue } from "./write-queue.js";
@@ -227,6 +228,17 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   static readonly CLOSING = CLOSING;
   /** The connection is closed. */
   static readonly CLOSED = CLOSED;
+
+  /**
+   * ws's `WebSocket.Server`: the {@link WebSocketServer} class, for code written against ws's
+   * default export (`import WebSocket from "duplexio/websocket"; new WebSocket.Server(...)`).
+   * Set when `duplexio/websocket` loads.
+   */
+  declare static Server: typeof WebSocketServer;
+  /** ws's `WebSocket.WebSocketServer`: the {@link WebSocketServer} class. */
+  declare static WebSocketServer: typeof WebSocketServer;
+  /** ws's `WebSocket.WebSocket`: this class. */
+  declare static WebSocket: typeof WebSocket;
 
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
@@ -984,6 +996,27 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       });
     }
   }
+}
+
+/**
+ * The types ws declares on its default export, under the same names, so that code typed against
+ * ws (`(data: WebSocket.RawData) => ...`, `WebSocket.ServerOptions`) compiles unchanged.
+ */
+export declare namespace WebSocket {
+  /** ws's `WebSocket.RawData`: see {@link RawData}. */
+  type RawData = import("./websocket.js").RawData;
+  /** ws's `WebSocket.Data`: what `send` takes. */
+  type Data = SendData;
+  /** ws's `WebSocket.ClientOptions`: see {@link WebSocketOptions}. */
+  type ClientOptions = WebSocketOptions;
+  /** ws's `WebSocket.ServerOptions`: see {@link WebSocketServerOptions}. */
+  type ServerOptions = WebSocketServerOptions;
+  /** ws's `WebSocket.Server`: a {@link WebSocketServer}. */
+  type Server = WebSocketServer;
+  /** ws's `WebSocket.WebSocketServer`: a {@link WebSocketServer}. */
+  type WebSocketServer = import("./server.js").WebSocketServer;
+  /** ws's `WebSocket.WebSocket`: a WebSocket. */
+  type WebSocket = import("./websocket.js").WebSocket;
 }
 
 Object.defineProperties(WebSocket.prototype, {

@@ -72,8 +72,10 @@ for (const file of ["examples/classic/server.cjs", "examples/classic/server.mjs"
   });
 }
 
-// The other ways the classic API attaches a server, with options passed through (a custom path).
+// The other ways the classic API attaches a server, with options passed through (a custom path);
+// `io(server, options)` is socket.io's CommonJS module function (`require("socket.io")(server)`).
 for (const call of [
+  "io(server, options)",
   "io.listen(server, options)",
   "io.attach(server, options)",
   "new io.Server(server, options)",
