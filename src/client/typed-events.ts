@@ -14,22 +14,8 @@ import type {
   Last,
 } from "../protocol/socketio/event-maps.js";
 
-export type {
-  AllButLast,
-  DecorateAcknowledgements,
-  DefaultEventsMap,
-  EventNames,
-  EventParams,
-  EventsMap,
-  FirstNonErrorArg,
-  Last,
-  ParametersOf,
-  ReservedOrUserEventNames,
-  ReservedOrUserListener,
-  UntypedAck,
-  UntypedArg,
-  UntypedListener,
-} from "../protocol/socketio/event-maps.js";
+// The shared events-map machinery, under the names socket.io users know.
+export type * from "../protocol/socketio/event-maps.js";
 
 /** The first parameter of a callback type: what `emitWithAck` resolves with. */
 export type FirstArg<T> = T extends (...args: infer P) => unknown

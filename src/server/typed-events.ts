@@ -20,23 +20,8 @@ import type {
   ReservedOrUserListener,
 } from "../protocol/socketio/event-maps.js";
 
-export type {
-  AllButLast,
-  DecorateAcknowledgements,
-  DefaultEventsMap,
-  EventNames,
-  EventParams,
-  EventsMap,
-  FirstNonErrorArg,
-  FirstNonErrorTuple,
-  Last,
-  ParametersOf,
-  ReservedOrUserEventNames,
-  ReservedOrUserListener,
-  UntypedAck,
-  UntypedArg,
-  UntypedListener,
-} from "../protocol/socketio/event-maps.js";
+// The shared events-map machinery, under the names socket.io users know.
+export type * from "../protocol/socketio/event-maps.js";
 
 /** The default type of `socket.data` when none is given. */
 export type DefaultSocketData = Record<string, unknown>;
