@@ -26,11 +26,13 @@ import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { WebSocketServer } from "./server.js";
 import { PreparedMessage, prepareMessage, WebSocket } from "./websocket.js";
+import { createWebSocketStream } from "./websocket-stream.js";
 
 // ws's module object is its WebSocket class carrying the rest; so is ours.
 WebSocket.Server = WebSocketServer;
 WebSocket.WebSocketServer = WebSocketServer;
 WebSocket.WebSocket = WebSocket;
+WebSocket.createWebSocketStream = createWebSocketStream;
 // For CommonJS code (`const { prepareMessage } = require(...)`) only; typed imports name them.
 Object.assign(WebSocket, {
   CloseCode,
@@ -77,5 +79,6 @@ export {
   type WebSocketEventMap,
   type WebSocketOptions,
 } from "./websocket.js";
+export { createWebSocketStream } from "./websocket-stream.js";
 /** What `require("duplexio/websocket")` returns: the class, as `require("ws")` does. */
 export { WebSocket as "module.exports" };

@@ -34,6 +34,7 @@ import { FrameFlags, MessageSender } from "./message-sender.js";
 import type { PerMessageDeflate, PerMessageDeflateOptions } from "./permessage-deflate.js";
 import type { WebSocketServer, WebSocketServerOptions } from "./server.js";
 import { WebSocketError } from "./websocket-error.js";
+import type { createWebSocketStream } from "./websocket-stream.js";
 import { toSubprotocolList, toWebSocketUrl } from "./websocket-url.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -239,6 +240,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   declare static WebSocketServer: typeof WebSocketServer;
   /** ws's `WebSocket.WebSocket`: this class. */
   declare static WebSocket: typeof WebSocket;
+  /** ws's `WebSocket.createWebSocketStream`: see `createWebSocketStream` of `duplexio/websocket`. */
+  declare static createWebSocketStream: typeof createWebSocketStream;
 
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
