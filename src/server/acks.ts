@@ -5,7 +5,7 @@
  */
 
 import type { OutgoingSocketPacket } from "../protocol/socketio/index.js";
-import type { AckHandler, Adapter, BroadcastOptions } from "./adapter.js";
+import type { AckHandler, BroadcastOptions, NamespaceAdapter } from "./adapter.js";
 
 /** The message of the Error given to acknowledgement callbacks whose time ran out. */
 export const ACK_TIMEOUT_MESSAGE = "operation has timed out";
@@ -51,7 +51,7 @@ export function registerAck(
  * on the next timer turn): broadcasts with acknowledgement are meant to be used with `timeout()`.
  */
 export function broadcastWithAck(
-  adapter: Adapter,
+  adapter: NamespaceAdapter,
   packet: OutgoingSocketPacket,
   opts: BroadcastOptions,
   ack: (err: Error | null, responses: unknown) => void,
@@ -66,7 +66,7 @@ export function broadcastWithAck(
   const timer = setTimeout(() => {
     done = true;
     // Clients that never answer would otherwise keep the handler in their acks map.
-    if (packet.id !== undefined) adapter.removeAcks(packet.id, opts);
+    if (packet.id !== undefined) removeAcks(adapter, packet.id, opts);
     ack(new Error(ACK_TIMEOUT_MESSAGE), single ? null : responses);
   }, opts.flags?.timeout);
 
@@ -112,4 +112,17 @@ export function broadcastWithAck(
       // Without a server count the broadcast can only end by its timeout.
     },
   );
+}
+
+/**
+ * Forgets the acknowledgement handlers of broadcast `id` on this server's sockets, through the
+ * adapter when it can (only the targeted sockets), else on every socket of the namespace (ids are
+ * unique within a namespace, so no other handler is touched).
+ */
+export function removeAcks(adapter: NamespaceAdapter, id: number, opts: BroadcastOptions): void {
+  if (adapter.removeAcks !== undefined) {
+    adapter.removeAcks(id, opts);
+    return;
+  }
+  for (const socket of adapter.nsp.sockets.values()) socket.acks.delete(id);
 }

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import type { PreparedEngineMessage } from "../engine/prepared-message.js";
 import type { EncodedSocketPacket, OutgoingSocketPacket } from "../protocol/socketio/index.js";
 import type { ResolvedServerOptions } from "./options.js";
-import { encodeOrThrow, prepareParts } from "./packet-encoding.js";
+import { encodeOrThrow, type PacketEncoder, prepareParts } from "./packet-encoding.js";
 import type { Handshake } from "./socket-types.js";
 
 /** A socket's public id (sent to the client at connection). */
@@ -56,6 +56,9 @@ export interface Session extends SessionToPersist {
   missedPackets: unknown[][];
 }
 
+/** An empty room set, shared (never mutated): "no rooms" in broadcast options. */
+export const NO_ROOMS: ReadonlySet<Room> = new Set();
+
 /** Options of a write to one client. */
 export interface WriteOptions {
   volatile?: boolean | undefined;
@@ -95,7 +98,8 @@ export interface AdapterNamespace {
   readonly sockets: ReadonlyMap<SocketId, AdapterSocket>;
   /** The next acknowledgement id of the namespace (shared by emits and broadcasts). */
   _ids: number;
-  readonly server: { readonly _opts: ResolvedServerOptions };
+  /** What adapters use of the server: its resolved options and its packet encoder. */
+  readonly server: { readonly opts: ResolvedServerOptions; readonly encoder: PacketEncoder };
   /** Delivers an event emitted by another server with `serverSideEmit`. */
   _onServerSideEmit(args: unknown[]): void;
 }
@@ -108,12 +112,74 @@ export interface SocketDetails {
   data: unknown;
 }
 
-/** An adapter class, or a factory (e.g. `createAdapter(...)` of a cluster adapter package). */
+/**
+ * What the server calls on the adapter of a namespace: the contract of socket.io-adapter 2.5, so
+ * that its adapters (and those built on it: `@socket.io/redis-adapter`, `-redis-streams-adapter`,
+ * `-cluster-adapter`...) plug in as they are, and duplexio's own adapters, which extend
+ * {@link Adapter}. Methods may answer synchronously or with a promise; cluster adapters use the
+ * promise.
+ *
+ * Emits "create-room" (room), "delete-room" (room), "join-room" (room, id), "leave-room" (room, id).
+ */
+export interface NamespaceAdapter {
+  /** Room to the ids of this server's sockets in it. */
+  readonly rooms: Map<Room, Set<SocketId>>;
+  /** Socket id to the rooms it is in (this server's sockets). */
+  readonly sids: Map<SocketId, Set<Room>>;
+  /** The namespace served. */
+  readonly nsp: AdapterNamespace;
+  init(): Promise<void> | void;
+  close(): Promise<void> | void;
+  /** The number of servers in the cluster (1 for a single server). */
+  serverCount(): Promise<number>;
+  addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void;
+  del(id: SocketId, room: Room): Promise<void> | void;
+  delAll(id: SocketId): void;
+  broadcast(packet: OutgoingSocketPacket, opts: BroadcastOptions): unknown;
+  broadcastWithAck(
+    packet: OutgoingSocketPacket,
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: AckHandler,
+  ): unknown;
+  sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>>;
+  socketRooms(id: SocketId): Set<Room> | undefined;
+  fetchSockets(opts: BroadcastOptions): Promise<(AdapterSocket | SocketDetails)[]>;
+  addSockets(opts: BroadcastOptions, rooms: Room[]): unknown;
+  delSockets(opts: BroadcastOptions, rooms: Room[]): unknown;
+  disconnectSockets(opts: BroadcastOptions, close: boolean): unknown;
+  serverSideEmit(packet: unknown[]): unknown;
+  persistSession(session: SessionToPersist): Promise<void> | void;
+  restoreSession(pid: PrivateSessionId, offset: string): Promise<Session | null> | Session | null;
+  /**
+   * Forgets the acknowledgement handlers of broadcast `id` after its timeout (duplexio's adapters
+   * have it; for others the server clears the handlers from its sockets itself).
+   */
+  removeAcks?(id: number, opts: BroadcastOptions): void;
+  // The adapter is an EventEmitter: the room events above, and any of its own.
+  on(event: "create-room" | "delete-room", listener: (room: Room) => void): unknown;
+  on(event: "join-room" | "leave-room", listener: (room: Room, id: SocketId) => void): unknown;
+  on(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
+  off(event: "create-room" | "delete-room", listener: (room: Room) => void): unknown;
+  off(event: "join-room" | "leave-room", listener: (room: Room, id: SocketId) => void): unknown;
+  off(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
+  once(event: "create-room" | "delete-room", listener: (room: Room) => void): unknown;
+  once(event: "join-room" | "leave-room", listener: (room: Room, id: SocketId) => void): unknown;
+  once(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+}
+
+/**
+ * An adapter class, or a factory (e.g. `createAdapter(...)` of a cluster adapter package), given
+ * the namespace ({@link AdapterNamespace}). The parameter is typed `never` so that any adapter
+ * type-checks, whatever it declares its namespace to be (socket.io's adapters declare `any`, or
+ * socket.io's own `Namespace`).
+ */
 export type AdapterConstructor =
   | (new (
-      nsp: AdapterNamespace,
-    ) => Adapter)
-  | ((nsp: AdapterNamespace) => Adapter);
+      nsp: never,
+    ) => NamespaceAdapter)
+  | ((nsp: never) => NamespaceAdapter);
 
 /** Events of an adapter. */
 export interface AdapterEvents {
@@ -131,7 +197,7 @@ const NO_WRITE_OPTIONS: WriteOptions = {};
  *
  * Emits "create-room" (room), "delete-room" (room), "join-room" (room, id), "leave-room" (room, id).
  */
-export class Adapter extends EventEmitter<AdapterEvents> {
+export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAdapter {
   /** Room to the ids of the sockets in it. */
   readonly rooms: Map<Room, Set<SocketId>> = new Map();
   /** Socket id to the rooms it is in. */
@@ -392,9 +458,14 @@ function writeOptionsOf(flags: BroadcastFlags | undefined): WriteOptions {
 }
 
 /** Creates the adapter of `nsp` from a class or a factory. */
-export function createAdapter(adapter: AdapterConstructor, nsp: AdapterNamespace): Adapter {
+export function createAdapter(
+  adapter: AdapterConstructor,
+  nsp: AdapterNamespace,
+): NamespaceAdapter {
   // Arrow functions (factories) have no prototype and cannot be constructed; classes and plain
   // functions returning an object can (socket.io constructs both with `new`).
-  if (adapter.prototype === undefined) return (adapter as (nsp: AdapterNamespace) => Adapter)(nsp);
-  return new (adapter as new (nsp: AdapterNamespace) => Adapter)(nsp);
+  if (adapter.prototype === undefined) {
+    return (adapter as unknown as (nsp: AdapterNamespace) => NamespaceAdapter)(nsp);
+  }
+  return new (adapter as unknown as new (nsp: AdapterNamespace) => NamespaceAdapter)(nsp);
 }

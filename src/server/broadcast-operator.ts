@@ -4,14 +4,15 @@
  */
 import { SocketPacketType } from "../protocol/socketio/index.js";
 import { type AckTimeoutError, broadcastWithAck } from "./acks.js";
-import type {
-  Adapter,
-  AdapterSocket,
-  BroadcastFlags,
-  BroadcastOptions,
-  Room,
-  SocketDetails,
-  SocketId,
+import {
+  type AdapterSocket,
+  type BroadcastFlags,
+  type BroadcastOptions,
+  type NamespaceAdapter,
+  NO_ROOMS,
+  type Room,
+  type SocketDetails,
+  type SocketId,
 } from "./adapter.js";
 import { type Handshake, RESERVED_EVENTS } from "./socket-types.js";
 import type {
@@ -26,8 +27,6 @@ import type {
   TypedEventBroadcaster,
 } from "./typed-events.js";
 
-const NO_ROOMS: ReadonlySet<Room> = new Set();
-
 /**
  * Targets sockets for an emit or another action. Every modifier returns a new operator, so an
  * operator can be kept and reused:
@@ -41,7 +40,7 @@ const NO_ROOMS: ReadonlySet<Room> = new Set();
 export class BroadcastOperator<EmitEvents extends EventsMap, SocketData>
   implements TypedEventBroadcaster<EmitEvents>
 {
-  readonly #adapter: Adapter;
+  readonly #adapter: NamespaceAdapter;
   readonly #rooms: ReadonlySet<Room>;
   readonly #exceptRooms: ReadonlySet<Room>;
   readonly #flags: Readonly<BroadcastFlags>;
@@ -53,7 +52,7 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData>
    * @param flags - broadcast modifiers
    */
   constructor(
-    adapter: Adapter,
+    adapter: NamespaceAdapter,
     rooms: ReadonlySet<Room> = NO_ROOMS,
     exceptRooms: ReadonlySet<Room> = NO_ROOMS,
     flags: Readonly<BroadcastFlags> = {},
@@ -243,7 +242,7 @@ export class RemoteSocket<EmitEvents extends EventsMap, SocketData>
   readonly data: SocketData;
   readonly #operator: BroadcastOperator<EmitEvents, SocketData>;
 
-  constructor(adapter: Adapter, details: SocketDetails) {
+  constructor(adapter: NamespaceAdapter, details: SocketDetails) {
     this.id = details.id;
     this.handshake = details.handshake;
     this.rooms = new Set(details.rooms);

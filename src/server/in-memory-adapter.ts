@@ -58,7 +58,7 @@ export class SessionAwareAdapter extends Adapter {
 
   constructor(nsp: AdapterNamespace) {
     super(nsp);
-    this.#limits = nsp.server._opts.connectionStateRecovery ?? DEFAULT_RECOVERY;
+    this.#limits = nsp.server.opts.connectionStateRecovery ?? DEFAULT_RECOVERY;
     const interval = Math.max(
       1000,
       Math.min(MAX_SWEEP_INTERVAL, this.#limits.maxDisconnectionDuration),

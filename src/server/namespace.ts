@@ -2,7 +2,13 @@
  * `Namespace`: a channel multiplexed over the connections, with its own sockets, middlewares,
  * rooms (its adapter) and events.
  */
-import { type Adapter, createAdapter, type Room, type Session, type SocketId } from "./adapter.js";
+import {
+  createAdapter,
+  type NamespaceAdapter,
+  type Room,
+  type Session,
+  type SocketId,
+} from "./adapter.js";
 import { BroadcastOperator, type RemoteSocket } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import type { Server } from "./server.js";
@@ -98,7 +104,7 @@ export class Namespace<
   readonly sockets: Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
     new Map();
   /** The adapter (rooms and broadcasts). */
-  adapter!: Adapter;
+  adapter!: NamespaceAdapter;
   /** The server. */
   readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** @internal The next acknowledgement id (shared by emits and broadcasts of the namespace). */
@@ -313,7 +319,7 @@ export class Namespace<
     onConnect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): Promise<void> {
     const socket = await this.#createSocket(client, auth);
-    const recovery = this.server._opts.connectionStateRecovery;
+    const recovery = this.server.opts.connectionStateRecovery;
     if (recovery?.skipMiddlewares && socket.recovered && client.conn.readyState === "open") {
       this.#doConnect(socket, onConnect);
       return;
@@ -346,7 +352,7 @@ export class Namespace<
     const pid = auth.pid;
     const offset = auth.offset;
     if (
-      this.server._opts.connectionStateRecovery &&
+      this.server.opts.connectionStateRecovery &&
       typeof pid === "string" &&
       typeof offset === "string"
     ) {

@@ -21,6 +21,18 @@ export function encodeOrThrow(packet: OutgoingSocketPacket): EncodedSocketPacket
   return result.parts;
 }
 
+/** Encodes Socket.IO packets for adapters that write them to clients themselves. */
+export interface PacketEncoder {
+  /**
+   * The packet's text part, then its binary attachments.
+   * @throws TypeError when the data cannot be encoded.
+   */
+  encode(packet: OutgoingSocketPacket): EncodedSocketPacket;
+}
+
+/** The server's encoder (`io.encoder`): the built-in parser's format. */
+export const PACKET_ENCODER: PacketEncoder = Object.freeze({ encode: encodeOrThrow });
+
 /** Wraps each encoded part so that its wire forms are built once for all recipients. */
 export function prepareParts(parts: EncodedSocketPacket): PreparedEngineMessage[] {
   const prepared = new Array<PreparedEngineMessage>(parts.length);

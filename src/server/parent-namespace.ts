@@ -4,7 +4,13 @@
  * demand with the parent's middlewares and connection listeners.
  */
 import type { OutgoingSocketPacket } from "../protocol/socketio/index.js";
-import { Adapter, type AdapterNamespace, type BroadcastOptions } from "./adapter.js";
+import { removeAcks } from "./acks.js";
+import {
+  Adapter,
+  type AdapterNamespace,
+  type BroadcastOptions,
+  type NamespaceAdapter,
+} from "./adapter.js";
 import type { RemoteSocket } from "./broadcast-operator.js";
 import { Namespace } from "./namespace.js";
 import type { Server } from "./server.js";
@@ -74,7 +80,7 @@ export class ParentNamespace<
     for (const listener of this.listeners("connect")) namespace.on("connect", listener);
     for (const listener of this.listeners("connection")) namespace.on("connection", listener);
     this.children.add(namespace);
-    if (this.server._opts.cleanupEmptyChildNamespaces) {
+    if (this.server.opts.cleanupEmptyChildNamespaces) {
       const remove = namespace._remove.bind(namespace);
       namespace._remove = (socket) => {
         remove(socket);
@@ -101,11 +107,11 @@ export class ParentNamespace<
 
 /** Forwards broadcasts to the adapters of the child namespaces. */
 class ParentBroadcastAdapter extends Adapter {
-  readonly #children: () => Iterable<{ adapter: Adapter }>;
+  readonly #children: () => Iterable<{ adapter: NamespaceAdapter }>;
   /** Broadcasts with acknowledgement still awaiting answers: the children's packet ids. */
-  readonly #pendingAcks = new Map<number, { adapter: Adapter; id: number }[]>();
+  readonly #pendingAcks = new Map<number, { adapter: NamespaceAdapter; id: number }[]>();
 
-  constructor(nsp: AdapterNamespace, children: () => Iterable<{ adapter: Adapter }>) {
+  constructor(nsp: AdapterNamespace, children: () => Iterable<{ adapter: NamespaceAdapter }>) {
     super(nsp);
     this.#children = children;
   }
@@ -123,7 +129,7 @@ class ParentBroadcastAdapter extends Adapter {
     // The parent's id names the broadcast; each child numbers its packet itself.
     const id = this.nsp._ids++;
     packet.id = id;
-    const sent: { adapter: Adapter; id: number }[] = [];
+    const sent: { adapter: NamespaceAdapter; id: number }[] = [];
     let total = 0;
     let answered = 0;
     const countedAck = (...args: unknown[]): void => {
@@ -152,7 +158,7 @@ class ParentBroadcastAdapter extends Adapter {
     const sent = this.#pendingAcks.get(id);
     if (sent === undefined) return;
     this.#pendingAcks.delete(id);
-    for (const child of sent) child.adapter.removeAcks(child.id, opts);
+    for (const child of sent) removeAcks(child.adapter, child.id, opts);
   }
 }
 

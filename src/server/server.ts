@@ -23,6 +23,7 @@ import {
   resolveRecovery,
   type ServerOptions,
 } from "./options.js";
+import { PACKET_ENCODER, type PacketEncoder } from "./packet-encoding.js";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
 import { createClientBundleHandler } from "./serve-client.js";
 import type { Socket } from "./socket.js";
@@ -125,10 +126,20 @@ export class Server<
     if (srv !== undefined) this.attach(srv as AttachableServer | number);
   }
 
-  /** @internal The options, as namespaces and adapters read them. */
-  get _opts(): ResolvedServerOptions {
+  /**
+   * The options, defaults resolved (`opts.connectionStateRecovery` is undefined when recovery is
+   * off), as namespaces and adapters read them (socket.io's adapters read `server.opts` too).
+   */
+  get opts(): ResolvedServerOptions {
     return this.#opts;
   }
+
+  /**
+   * The Socket.IO packet encoder (socket.io-parser's interface), for adapters that encode packets
+   * themselves, as socket.io-adapter's do: `encode(packet)` gives the text part, then the binary
+   * attachments.
+   */
+  readonly encoder: PacketEncoder = PACKET_ENCODER;
 
   /**
    * The Engine.IO server (created on first use with the Engine.IO options given to the

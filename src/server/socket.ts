@@ -13,14 +13,15 @@ import {
   SocketPacketType,
 } from "../protocol/socketio/index.js";
 import { registerAck } from "./acks.js";
-import type {
-  AckHandler,
-  Adapter,
-  BroadcastFlags,
-  PrivateSessionId,
-  Room,
-  Session,
-  SocketId,
+import {
+  type AckHandler,
+  type BroadcastFlags,
+  type NamespaceAdapter,
+  NO_ROOMS,
+  type PrivateSessionId,
+  type Room,
+  type Session,
+  type SocketId,
 } from "./adapter.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
@@ -153,7 +154,7 @@ export class Socket<
     } else {
       // Not the Engine.IO id: that one is a credential for the polling transport.
       this.id = generateId();
-      this.#pid = nsp.server._opts.connectionStateRecovery ? generateId() : undefined;
+      this.#pid = nsp.server.opts.connectionStateRecovery ? generateId() : undefined;
       this.data = {} as SocketData;
       this.recovered = false;
     }
@@ -182,7 +183,7 @@ export class Socket<
     return this.#adapter.socketRooms(this.id) ?? new Set();
   }
 
-  get #adapter(): Adapter {
+  get #adapter(): NamespaceAdapter {
     // Read each time: `io.adapter(...)` may replace a namespace's adapter.
     return this.nsp.adapter;
   }
@@ -214,10 +215,11 @@ export class Socket<
     // event and deliver it on its next, unrelated connection. (An acknowledgement with a
     // timeout still times out.)
     if (!this.#cleanedUp) {
-      if (this.nsp.server._opts.connectionStateRecovery) {
+      if (this.nsp.server.opts.connectionStateRecovery) {
         // Through the adapter, so that the packet gets an offset and is kept for replay.
         this.#ownRoom ??= new Set([this.id]);
-        this.#adapter.broadcast(packet, { rooms: this.#ownRoom, flags });
+        // `except` given even when empty: cluster adapters serialize it as it is.
+        this.#adapter.broadcast(packet, { rooms: this.#ownRoom, except: NO_ROOMS, flags });
       } else {
         this.notifyOutgoingListeners(packet);
         this.#packet(packet, flags);
@@ -540,7 +542,7 @@ export class Socket<
   _onclose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
-    const recovery = this.nsp.server._opts.connectionStateRecovery;
+    const recovery = this.nsp.server.opts.connectionStateRecovery;
     if (recovery && this.#pid !== undefined && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
       void this.#adapter.persistSession({
         sid: this.id,

@@ -14,6 +14,7 @@ import {
   type Socket,
 } from "../../src/index.js";
 import type { OutgoingSocketPacket } from "../../src/protocol/socketio/index.js";
+import { PACKET_ENCODER } from "../../src/server/packet-encoding.js";
 import { delay } from "../helpers/timing.js";
 import { type ClientSocket, startServer, type TestServer, waitFor } from "./helpers.js";
 
@@ -346,7 +347,10 @@ describe("custom adapters", () => {
       name: "/",
       sockets: new Map(),
       _ids: 0,
-      server: { _opts: { connectionStateRecovery: undefined, cleanupEmptyChildNamespaces: false } },
+      server: {
+        opts: { connectionStateRecovery: undefined, cleanupEmptyChildNamespaces: false },
+        encoder: PACKET_ENCODER,
+      },
       _onServerSideEmit: () => undefined,
     });
     const rooms: Room[] = ["a", "b", 3];

@@ -12,6 +12,7 @@ import {
   type Socket,
 } from "../../src/index.js";
 import { SocketPacketType } from "../../src/protocol/socketio/index.js";
+import { PACKET_ENCODER } from "../../src/server/packet-encoding.js";
 import { delay, waitUntil } from "../helpers/timing.js";
 import {
   type ClientOptions,
@@ -207,7 +208,8 @@ describe("SessionAwareAdapter bounds", () => {
       sockets: new Map(),
       _ids: 0,
       server: {
-        _opts: {
+        encoder: PACKET_ENCODER,
+        opts: {
           connectionStateRecovery: {
             maxDisconnectionDuration: 60_000,
             skipMiddlewares: true,
