@@ -43,6 +43,42 @@ export interface BroadcastOptions {
   flags?: BroadcastFlags;
 }
 
+/**
+ * How complete the answer of a cluster-wide request is: the arrays that `fetchSockets()`,
+ * `serverSideEmitWithAck()` and friends resolve with carry these two properties (not
+ * enumerable) when a duplexio adapter answered them.
+ *
+ * @example
+ * const sockets = await io.fetchSockets();
+ * if (!(sockets as Partial<ClusterAnswer>).complete) console.warn(`${(sockets as ClusterAnswer).missingNodes} node(s) did not answer`);
+ */
+export interface ClusterAnswer {
+  /** True when every node the request waited for answered in time. */
+  readonly complete: boolean;
+  /**
+   * How many nodes did not answer in time (or could not be asked: the transport was down, or
+   * too many requests were under way).
+   */
+  readonly missingNodes: number;
+}
+
+/** Adds the {@link ClusterAnswer} properties to `items` (not enumerable: copies drop them). */
+export function markAnswer<T extends object>(items: T, missingNodes: number): T & ClusterAnswer {
+  Object.defineProperties(items, {
+    complete: { value: missingNodes === 0, enumerable: false, configurable: true },
+    missingNodes: { value: missingNodes, enumerable: false, configurable: true },
+  });
+  return items as T & ClusterAnswer;
+}
+
+/** The {@link ClusterAnswer} of a result, when the adapter gave one. */
+export function answerOf(result: object): ClusterAnswer | undefined {
+  const { complete, missingNodes } = result as Partial<ClusterAnswer>;
+  return typeof complete === "boolean" && typeof missingNodes === "number"
+    ? { complete, missingNodes }
+    : undefined;
+}
+
 /** What is kept of a disconnected socket for connection state recovery. */
 export interface SessionToPersist {
   sid: SocketId;
@@ -187,6 +223,12 @@ export interface AdapterEvents {
   "delete-room": [room: Room];
   "join-room": [room: Room, id: SocketId];
   "leave-room": [room: Room, id: SocketId];
+  /** Cluster adapters: the transport between the nodes is lost (this node goes on serving). */
+  "transport-down": [reason: Error];
+  /** Cluster adapters: the transport is back after `downForMs` milliseconds. */
+  "transport-up": [downForMs: number];
+  /** Cluster adapters: node `uid` (another node's adapter of this namespace) is gone. */
+  "node-gone": [uid: string];
 }
 
 const NO_WRITE_OPTIONS: WriteOptions = {};

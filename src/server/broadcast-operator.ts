@@ -6,8 +6,10 @@ import { SocketPacketType } from "../protocol/socketio/index.js";
 import { type AckTimeoutError, broadcastWithAck } from "./acks.js";
 import {
   type AdapterSocket,
+  answerOf,
   type BroadcastFlags,
   type BroadcastOptions,
+  markAnswer,
   type NamespaceAdapter,
   NO_ROOMS,
   type Room,
@@ -173,14 +175,17 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData>
 
   /** The targeted sockets (with a cluster adapter, those of the other servers too). */
   fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
-    return this.#adapter.fetchSockets(this.#options()).then((sockets) =>
-      sockets.map((socket) =>
+    return this.#adapter.fetchSockets(this.#options()).then((sockets) => {
+      const found = sockets.map((socket) =>
         isLocalSocket(socket)
           ? // A local Socket has everything a RemoteSocket has (and more).
             (socket as unknown as RemoteSocket<EmitEvents, SocketData>)
           : new RemoteSocket<EmitEvents, SocketData>(this.#adapter, socket),
-      ),
-    );
+      );
+      // A cluster adapter's word on how complete the list is (see ClusterAnswer) stays on it.
+      const answer = answerOf(sockets);
+      return answer === undefined ? found : markAnswer(found, answer.missingNodes);
+    });
   }
 
   /** Makes the targeted sockets join `room` (or each room of an array). */
