@@ -115,6 +115,13 @@ export interface AdapterSocket {
   readonly data: unknown;
   readonly client: AdapterClient;
   readonly acks: Map<number, AckHandler>;
+  /**
+   * The Engine.IO connection: `close(true)` ends it at once ("forced close"), which keeps the
+   * socket's session for recovery.
+   */
+  readonly conn: { close(discard?: boolean): unknown };
+  /** @internal The private session id, when recovery is on (never send or log it). */
+  readonly _pid?: PrivateSessionId | undefined;
   /** Tells the socket's `onAnyOutgoing` listeners about a packet sent to it. */
   notifyOutgoingListeners(packet: { data?: unknown }): void;
   join(rooms: Room | Room[]): Promise<void> | void;
@@ -186,7 +193,10 @@ export interface NamespaceAdapter {
   disconnectSockets(opts: BroadcastOptions, close: boolean): unknown;
   serverSideEmit(packet: unknown[]): unknown;
   persistSession(session: SessionToPersist): Promise<void> | void;
-  restoreSession(pid: PrivateSessionId, offset: string): Promise<Session | null> | Session | null;
+  restoreSession(
+    pid: PrivateSessionId,
+    offset: string | undefined,
+  ): Promise<Session | null> | Session | null;
   /**
    * Forgets the acknowledgement handlers of broadcast `id` after its timeout (duplexio's adapters
    * have it; for others the server clears the handlers from its sockets itself).
@@ -419,7 +429,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
   /** Restores a session and the packets it missed (none without recovery). */
   restoreSession(
     _pid: PrivateSessionId,
-    _offset: string,
+    _offset: string | undefined,
   ): Promise<Session | null> | Session | null {
     return null;
   }

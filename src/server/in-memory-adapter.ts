@@ -138,7 +138,7 @@ export class SessionAwareAdapter extends Adapter {
     }
   }
 
-  override restoreSession(pid: PrivateSessionId, offset: string): Session | null {
+  override restoreSession(pid: PrivateSessionId, offset: string | undefined): Session | null {
     if (typeof pid !== "string" || typeof offset !== "string") return null;
     const now = Date.now();
     this.#sweep(now);

@@ -351,10 +351,12 @@ export class Namespace<
   ): Promise<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
     const pid = auth.pid;
     const offset = auth.offset;
+    // Without an offset the client received no packet yet: adapters that know where its
+    // session started can still restore it.
     if (
       this.server.opts.connectionStateRecovery &&
       typeof pid === "string" &&
-      typeof offset === "string"
+      (typeof offset === "string" || offset === undefined)
     ) {
       let session: Session | null = null;
       try {

@@ -163,6 +163,14 @@ export class Socket<
     this.on("error", noop);
   }
 
+  /**
+   * @internal The private session id (connection state recovery), for adapters that hand sessions
+   * over between nodes. A credential: never send or log it.
+   */
+  get _pid(): PrivateSessionId | undefined {
+    return this.#pid;
+  }
+
   /** The request that opened the connection. */
   get request(): IncomingMessage {
     return this.client.request;

@@ -156,6 +156,9 @@ const QUEUEABLE: ReadonlySet<number> = new Set([
   ClusterMessageType.ServerSideEmit,
 ]);
 
+/** Longest wait for the transport's cleanup when an adapter closes. */
+const CLOSE_TRANSPORT_WAIT_MS = 2000;
+
 /** Makes a node or request id: 16 hex characters. */
 export function randomId(): string {
   return randomBytes(8).toString("hex");
@@ -212,7 +215,7 @@ export abstract class ClusterAdapter<
   #inFlight = 0;
   /** Peers known when the link went down: how many a request could not ask. */
   #peersWhenDown = 0;
-  #lastPublishAt = 0;
+  #lastHeartbeatAt = 0;
   readonly #timer: NodeJS.Timeout;
   #localDeliveries: LocalDelivery[] = [];
   #localTimer: NodeJS.Timeout | undefined;
@@ -283,6 +286,28 @@ export abstract class ClusterAdapter<
   /** Releases the transport's resources for this namespace (unsubscribes...). */
   protected closeTransport(): Promise<void> | void {}
 
+  /**
+   * Another node restores session `pid`: if this node still holds its socket, let it go and
+   * store its session; resolve once stored. Nothing to do here.
+   */
+  protected releaseSession(_pid: string): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * A broadcast with `offset` went to this node's clients (log-based transports track how far
+   * local delivery has gone). Nothing here.
+   */
+  protected delivered(_offset: string): void {}
+
+  /**
+   * Sockets that must not get the broadcast at `offset` again: they were just restored with it
+   * among their missed packets. None here.
+   */
+  protected alreadyReplayed(_offset: string): ReadonlySet<SocketId> | undefined {
+    return undefined;
+  }
+
   // --- Receiving ----------------------------------------------------------------------------
 
   /**
@@ -295,7 +320,10 @@ export abstract class ClusterAdapter<
     if (this.#closed || message.uid === this.uid || message.nsp !== this.nsp.name) return;
     this.stats.received++;
     if (message.uid !== EMITTER_UID && message.uid !== "") {
-      this.#nodes.seen(message.uid, Date.now());
+      const heartbeat =
+        message.type === ClusterMessageType.InitialHeartbeat ||
+        message.type === ClusterMessageType.Heartbeat;
+      this.#nodes.seen(message.uid, Date.now(), heartbeat);
     }
     try {
       this.#handle(message, offset);
@@ -327,10 +355,13 @@ export abstract class ClusterAdapter<
         const local = packet as OutgoingSocketPacket;
         const options = fromWireOptions(opts);
         if (requestId === undefined) {
-          if (offset !== undefined && this.needsOffset(packet, options)) {
+          if (offset === undefined || !this.needsOffset(packet, options)) {
+            super.broadcast(local, options);
+          } else {
             (local.data as unknown[]).push(offset);
+            super.broadcast(local, this.#skipReplayed(options, offset));
           }
-          super.broadcast(local, options);
+          if (offset !== undefined) this.delivered(offset);
           return;
         }
         super.broadcastWithAck(
@@ -403,6 +434,20 @@ export abstract class ClusterAdapter<
           data: { requestId: message.data.requestId, rooms: [...this.rooms.keys()] },
         });
         return;
+      case ClusterMessageType.ClaimSession: {
+        const { requestId, pid } = message.data;
+        void this.releaseSession(pid)
+          .catch(() => undefined)
+          .then(() =>
+            this.#respond(requester, {
+              uid: this.uid,
+              nsp: this.nsp.name,
+              type: ClusterMessageType.ClaimSessionResponse,
+              data: { requestId },
+            }),
+          );
+        return;
+      }
       case ClusterMessageType.SocketIds: {
         const { requestId, rooms } = message.data;
         void super.sockets(new Set(rooms)).then((ids) => {
@@ -427,12 +472,15 @@ export abstract class ClusterAdapter<
       const request = this.#ackRequests.get(response.data.requestId);
       if (request === undefined) return;
       const node = request.nodes.get(response.uid);
-      // Nodes that appeared after the broadcast was sent are not in serverCount(): not counted.
-      if (response.uid !== "" && node === undefined) return;
       if (node !== undefined) {
+        // A node counted when the broadcast was sent; once.
         if (node !== null) return;
         request.nodes.set(response.uid, { reported: response.data.clientCount, acked: 0 });
+      } else if (this.#nodes.has(response.uid)) {
+        // A node that appeared after the broadcast was sent: serverCount() did not count it.
+        return;
       }
+      // Otherwise a node without heartbeats, which serverCount() counts among the silent ones.
       request.clientCountCallback(response.data.clientCount);
       return;
     }
@@ -444,7 +492,7 @@ export abstract class ClusterAdapter<
       request.ack(response.data.packet);
       return;
     }
-    this.#requests.answer(response);
+    this.#requests.answer(response, this.#nodes.has(response.uid));
   }
 
   /** The kind of this node's request `requestId`, for transports whose answers do not say. */
@@ -467,8 +515,15 @@ export abstract class ClusterAdapter<
   // --- Nodes --------------------------------------------------------------------------------
 
   #tick(now: number): void {
-    if (this.link.up && now - this.#lastPublishAt >= this.options.heartbeatInterval) {
-      this.#publish({ uid: this.uid, nsp: this.nsp.name, type: ClusterMessageType.Heartbeat });
+    // Every interval, even while other messages flow: not every node hears every message
+    // (per-room channels), so other messages cannot stand in for heartbeats.
+    if (this.link.up && now - this.#lastHeartbeatAt >= this.options.heartbeatInterval) {
+      this.#lastHeartbeatAt = now;
+      void this.#publish({
+        uid: this.uid,
+        nsp: this.nsp.name,
+        type: ClusterMessageType.Heartbeat,
+      });
     }
     for (const uid of this.#nodes.expire(now)) this.#nodeGone(uid);
     this.#expireLocalDeliveries(now);
@@ -512,7 +567,6 @@ export abstract class ClusterAdapter<
     if ("error" in encoded) {
       throw new TypeError(`cannot encode the message for the other nodes: ${encoded.error}`);
     }
-    this.#lastPublishAt = Date.now();
     const mustWait =
       !this.link.up ||
       this.#inFlight >= this.options.maxInFlightMessages ||
@@ -633,6 +687,15 @@ export abstract class ClusterAdapter<
     });
   }
 
+  /** `opts` without the sockets restored with the broadcast at `offset` already replayed. */
+  #skipReplayed(opts: BroadcastOptions, offset: string): BroadcastOptions {
+    const replayed = this.alreadyReplayed(offset);
+    if (replayed === undefined || replayed.size === 0) return opts;
+    const except = new Set<Room>(opts.except);
+    for (const id of replayed) except.add(id);
+    return { ...opts, except };
+  }
+
   /** Whether the broadcast targets just one socket of this node (its own room). */
   #isLocalSocketRoom(opts: BroadcastOptions): boolean {
     if (opts.rooms.size !== 1) return false;
@@ -654,9 +717,14 @@ export abstract class ClusterAdapter<
     let i = 0;
     for (; i < queue.length && queue[i]!.ready; i++) {
       const { packet, opts, offset } = queue[i]!;
-      if (offset !== undefined) (packet.data as unknown[]).push(offset);
       try {
-        super.broadcast(packet, opts);
+        if (offset === undefined) {
+          super.broadcast(packet, opts);
+        } else {
+          (packet.data as unknown[]).push(offset);
+          super.broadcast(packet, this.#skipReplayed(opts, offset));
+          this.delivered(offset);
+        }
       } catch {
         // Its data was checked when it was encoded for the other nodes; a getter or toJSON that
         // throws the second time is all that is left.
@@ -735,7 +803,7 @@ export abstract class ClusterAdapter<
   ): Promise<(AdapterSocket | SocketDetails)[] & ClusterAnswer> {
     const local = await super.fetchSockets(opts);
     if (opts.flags?.local === true) return markAnswer(local, 0);
-    const { answers, missing } = await this.#ask(
+    const { answers, missing } = await this.ask(
       ClusterMessageType.FetchSockets,
       (requestId) => ({
         uid: this.uid,
@@ -809,7 +877,7 @@ export abstract class ClusterAdapter<
     }
     const ack = last as (err: Error | null, responses: unknown[]) => void;
     const args = packet.slice(0, -1);
-    void this.#ask(ClusterMessageType.ServerSideEmit, (requestId) => ({
+    void this.ask(ClusterMessageType.ServerSideEmit, (requestId) => ({
       uid: this.uid,
       nsp: this.nsp.name,
       type: ClusterMessageType.ServerSideEmit,
@@ -825,7 +893,7 @@ export abstract class ClusterAdapter<
   /** The rooms of every node (socket ids included, as `@socket.io/redis-adapter`'s). */
   async allRooms(): Promise<Set<Room> & ClusterAnswer> {
     const rooms = new Set<Room>(this.rooms.keys());
-    const { answers, missing } = await this.#ask(ClusterMessageType.AllRooms, (requestId) => ({
+    const { answers, missing } = await this.ask(ClusterMessageType.AllRooms, (requestId) => ({
       uid: this.uid,
       nsp: this.nsp.name,
       type: ClusterMessageType.AllRooms,
@@ -839,10 +907,10 @@ export abstract class ClusterAdapter<
   }
 
   /**
-   * Sends a request and waits for the answers of the live nodes (and the silent ones); never
-   * rejects.
+   * Sends a request built by `build` (given its id) and waits for the answers of the live nodes
+   * and the silent ones; never rejects. `missing` counts the nodes that did not answer.
    */
-  async #ask(
+  protected async ask(
     kind: ClusterMessageType,
     build: (requestId: string) => ClusterMessage,
     timeoutMs: number = this.options.requestsTimeout,
@@ -896,6 +964,16 @@ export abstract class ClusterAdapter<
     this.#queuedBytes = 0;
     this.link.off("up", this.#onLinkUp);
     this.link.off("down", this.#onLinkDown);
-    return this.closeTransport();
+    // Unsubscribing waits for Redis, which may be away: closing the server must not hang on it.
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, CLOSE_TRANSPORT_WAIT_MS);
+      void Promise.resolve()
+        .then(() => this.closeTransport())
+        .catch(() => undefined)
+        .then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+    });
   }
 }

@@ -1,8 +1,8 @@
 /**
- * Which other nodes of the cluster are alive, from what they send: every message of a node
- * counts as a sign of life (heartbeats are sent only by nodes that published nothing else for a
- * heartbeat interval), and a node silent for longer than the timeout is considered gone. Pure
- * bookkeeping: the caller passes the time.
+ * Which other nodes of the cluster are alive, from what they send: a node becomes known by its
+ * heartbeats (sent every interval), every message of a known node counts as a sign of life, and
+ * a node silent for longer than the timeout is considered gone. Pure bookkeeping: the caller
+ * passes the time.
  */
 
 /** Default most nodes tracked: more uids than this are ignored (hostile or broken senders). */
@@ -38,10 +38,14 @@ export class NodeRegistry {
     return this.#lastSeen.has(uid);
   }
 
-  /** Node `uid` was heard from at `now`. Returns true when it was not known (a new node). */
-  seen(uid: string, now: number): boolean {
+  /**
+   * Node `uid` was heard from at `now`. A node becomes known by a heartbeat (`heartbeat` true):
+   * other messages only keep known nodes alive, since nodes without heartbeats (socket.io's own,
+   * on some transports) are counted another way. Returns true when the node is new.
+   */
+  seen(uid: string, now: number, heartbeat: boolean): boolean {
     const known = this.#lastSeen.delete(uid);
-    if (!known && this.#lastSeen.size >= this.#maxNodes) return false;
+    if (!known && (!heartbeat || this.#lastSeen.size >= this.#maxNodes)) return false;
     this.#lastSeen.set(uid, now);
     return !known;
   }

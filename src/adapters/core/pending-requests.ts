@@ -80,18 +80,19 @@ export class PendingRequests {
   }
 
   /**
-   * Records an answer. An answer from a node not waited for (one that appeared after the
-   * request was sent) is kept without counting; a second answer from the same node is ignored.
+   * Records an answer. Its node is one the request waits for; or a node without heartbeats
+   * (`known` false: one of the anonymous answers expected); or a node that appeared after the
+   * request was sent (kept without counting). A second answer from a node is ignored.
+   *
+   * @param known - whether the answering node sends heartbeats (is in the node registry)
    */
-  answer(response: ClusterResponse): void {
+  answer(response: ClusterResponse, known: boolean): void {
     const requestId = response.data.requestId;
     const request = this.#requests.get(requestId);
     if (request === undefined) return;
-    if (response.uid === "") {
-      request.anonymousLeft--;
-    } else if (!request.waitingFor.delete(response.uid)) {
-      if (request.answers.some((answer) => answer.uid === response.uid)) return;
-    }
+    const uid = response.uid;
+    if (uid !== "" && request.answers.some((answer) => answer.uid === uid)) return;
+    if (!request.waitingFor.delete(uid) && (uid === "" || !known)) request.anonymousLeft--;
     request.answers.push(response);
     this.#finishIfComplete(requestId, request);
   }

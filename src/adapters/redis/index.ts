@@ -61,7 +61,7 @@ export function createAdapter(
   const pub = RedisConnection.of(pubClient);
   const sub = RedisConnection.of(subClient);
   const options = resolveClusterAdapterOptions(opts);
-  const link = redisLink([pub, sub], opts.logger);
+  const { link } = redisLink([pub, sub], opts.logger);
   const prefix = opts.key ?? "socket.io";
   return (nsp) => new RedisAdapter(nsp, pub, sub, prefix, link, options);
 }
@@ -94,7 +94,7 @@ export function createShardedAdapter(
   const pub = RedisConnection.of(pubClient);
   const sub = RedisConnection.of(subClient);
   const options = resolveClusterAdapterOptions(opts);
-  const link = redisLink([pub, sub], opts.logger);
+  const { link } = redisLink([pub, sub], opts.logger);
   const prefix = opts.channelPrefix ?? "socket.io";
   const mode = opts.subscriptionMode ?? "dynamic";
   if (mode !== "static" && mode !== "dynamic" && mode !== "dynamic-private") {

@@ -195,11 +195,37 @@ export abstract class RedisConnection {
     return reply === null || reply === undefined ? null : String(reply);
   }
 
+  /** Listeners added by {@link watch}, removed when a connection of ours closes. */
+  #watching:
+    | { states: ConnectionStates; listeners: [string, (...args: never[]) => void][] }
+    | undefined;
+
   /**
-   * Follows the client's state into `link` (several connections may feed one link: it is up
+   * Follows the client's state into `states` (several connections may feed one link: it is up
    * when all are ready) and keeps its errors from crashing the process.
    */
-  abstract watch(state: ConnectionStates): void;
+  watch(states: ConnectionStates): void {
+    const listeners = this.stateListeners((ready, reason) => states.update(this, ready, reason));
+    for (const [event, listener] of listeners) (this.client as Emitter).on(event, listener);
+    this.#watching = { states, listeners };
+    states.start(this, this.ready);
+  }
+
+  /** Stops following the client's state (before closing a connection of ours). */
+  protected unwatch(): void {
+    const watching = this.#watching;
+    if (watching === undefined) return;
+    this.#watching = undefined;
+    for (const [event, listener] of watching.listeners) {
+      removeListener(this.client as Emitter, event, listener);
+    }
+    watching.states.remove(this);
+  }
+
+  /** The client's events that tell its state, as listeners calling `update`. */
+  protected abstract stateListeners(
+    update: (ready: boolean, reason?: Error) => void,
+  ): [string, (...args: never[]) => void][];
 }
 
 /** Stream entries from a raw reply: [[id, [field, value, ...]], ...]. */
@@ -234,12 +260,21 @@ export class ConnectionStates {
 
   /** Connection `key` starts in this state (not ready yet is no outage: it is connecting). */
   start(key: object, ready: boolean): void {
-    if (!ready) this.#notReady.add(key);
+    if (!ready) {
+      this.#notReady.add(key);
+      // A connection added later to a link that is up: not up until it is ready.
+      if (this.#link.up) this.#link.markDown(new Error("connecting"));
+    }
   }
 
   /** Every connection is registered: the link is up if all are ready. */
   started(): void {
     if (this.#notReady.size === 0) this.#link.markUp();
+  }
+
+  /** Connection `key` is no longer followed (closed on purpose). */
+  remove(key: object): void {
+    if (this.#notReady.delete(key) && this.#notReady.size === 0) this.#link.markUp();
   }
 
   /** Connection `key` is ready (or not, with the reason). */
@@ -254,19 +289,26 @@ export class ConnectionStates {
   }
 }
 
+/** A link followed from Redis connections: up while every one of them is ready. */
+export interface RedisLink {
+  readonly link: TransportLink;
+  /** Follows one more connection (a duplicate made later). */
+  add(connection: RedisConnection): void;
+}
+
 /**
- * The link of the adapters that share `connections`: up while every one of them is ready. One
- * line is logged per change of state (to `logger`, default `console`).
+ * The link of the adapters that share `connections`. One line is logged per change of state (to
+ * `logger`, default `console`).
  */
 export function redisLink(
   connections: RedisConnection[],
   logger: AdapterLogger | undefined,
-): TransportLink {
+): RedisLink {
   const link = new TransportLink("Redis", logger ?? console);
   const states = new ConnectionStates(link);
   for (const connection of connections) connection.watch(states);
   states.started();
-  return link;
+  return { link, add: (connection) => connection.watch(states) };
 }
 
 function removeListener(emitter: Emitter, event: string, listener: (...args: never[]) => void) {
@@ -353,21 +395,28 @@ class NodeRedisConnection extends RedisConnection {
 
   close(): void {
     if (!this.#owned) return;
+    this.unwatch();
     const client = this.client;
     if (typeof client.destroy === "function") client.destroy();
     else void client.disconnect?.().catch(() => undefined);
   }
 
-  watch(states: ConnectionStates): void {
+  protected stateListeners(
+    update: (ready: boolean, reason?: Error) => void,
+  ): [string, (...args: never[]) => void][] {
     const client = this.client;
-    client.on("error", ((error: Error) => {
-      if (client.isReady === false) states.update(this, false, error);
-    }) as (...args: never[]) => void);
-    const down = (): void => states.update(this, false, new Error("connection lost"));
-    client.on("reconnecting", down);
-    client.on("end", down);
-    client.on("ready", () => states.update(this, true));
-    states.start(this, this.ready);
+    const down = (): void => update(false, new Error("connection lost"));
+    return [
+      [
+        "error",
+        ((error: Error) => {
+          if (client.isReady === false) update(false, error);
+        }) as (...args: never[]) => void,
+      ],
+      ["reconnecting", down],
+      ["end", down],
+      ["ready", () => update(true)],
+    ];
   }
 }
 
@@ -491,19 +540,27 @@ class IoRedisConnection extends RedisConnection {
   }
 
   close(): void {
-    if (this.#owned) this.client.disconnect();
+    if (!this.#owned) return;
+    this.unwatch();
+    this.client.disconnect();
   }
 
-  watch(states: ConnectionStates): void {
+  protected stateListeners(
+    update: (ready: boolean, reason?: Error) => void,
+  ): [string, (...args: never[]) => void][] {
     const client = this.client;
-    client.on("error", ((error: Error) => {
-      if (client.status !== "ready") states.update(this, false, error);
-    }) as (...args: never[]) => void);
-    const down = (): void => states.update(this, false, new Error("connection lost"));
-    client.on("close", down);
-    client.on("reconnecting", down);
-    client.on("end", down);
-    client.on("ready", () => states.update(this, true));
-    states.start(this, this.ready);
+    const down = (): void => update(false, new Error("connection lost"));
+    return [
+      [
+        "error",
+        ((error: Error) => {
+          if (client.status !== "ready") update(false, error);
+        }) as (...args: never[]) => void,
+      ],
+      ["close", down],
+      ["reconnecting", down],
+      ["end", down],
+      ["ready", () => update(true)],
+    ];
   }
 }

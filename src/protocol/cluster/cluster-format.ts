@@ -12,7 +12,12 @@
 import { decodeBase64, encodeBase64 } from "../base64.js";
 import { decodeMsgpack, encodeMsgpack, type MsgpackDecodeOptions } from "../msgpack.js";
 import { mayHoldBinary } from "../socketio/attachment-extraction.js";
-import { type ClusterMessage, type ClusterRoom, parseClusterMessage } from "./messages.js";
+import {
+  type ClusterMessage,
+  type ClusterRoom,
+  isStreamId,
+  parseClusterMessage,
+} from "./messages.js";
 
 /** An encoding failure (data MessagePack or JSON cannot represent). */
 export interface EncodeError {
@@ -118,6 +123,11 @@ export interface StoredSession {
   pid: string;
   rooms: ClusterRoom[];
   data: unknown;
+  /**
+   * duplexio's addition: the stream position when the socket connected, where replay starts for
+   * a client that received no packet (and so has no offset to send back).
+   */
+  offset?: string;
 }
 
 /** Encodes a session for storage. */
@@ -134,8 +144,10 @@ export function decodeSession(text: string, options: MsgpackDecodeOptions): Stor
   if (!decoded.ok) return null;
   const value = decoded.value as Partial<StoredSession> | null;
   if (typeof value !== "object" || value === null) return null;
-  const { sid, pid, rooms, data } = value;
+  const { sid, pid, rooms, data, offset } = value;
   if (typeof sid !== "string" || typeof pid !== "string" || !Array.isArray(rooms)) return null;
   if (!rooms.every((room) => typeof room === "string" || typeof room === "number")) return null;
-  return { sid, pid, rooms, data };
+  const session: StoredSession = { sid, pid, rooms, data };
+  if (isStreamId(offset)) session.offset = offset;
+  return session;
 }

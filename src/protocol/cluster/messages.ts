@@ -42,6 +42,13 @@ export const ClusterMessageType = {
   AllRoomsResponse: 102,
   SocketIds: 103,
   SocketIdsResponse: 104,
+  /**
+   * duplexio's: a node is restoring the session `pid` (connection state recovery): the node that
+   * still holds its socket (the client came back before that node noticed it left) lets it go and
+   * stores its session, then answers.
+   */
+  ClaimSession: 105,
+  ClaimSessionResponse: 106,
 } as const;
 
 /** One of the message types. */
@@ -144,6 +151,8 @@ export type ClusterMessage = Envelope &
         type: typeof ClusterMessageType.SocketIdsResponse;
         data: { requestId: string; sockets: string[] };
       }
+    | { type: typeof ClusterMessageType.ClaimSession; data: { requestId: string; pid: string } }
+    | { type: typeof ClusterMessageType.ClaimSessionResponse; data: { requestId: string } }
   );
 
 /** A message of one given type. */
@@ -157,6 +166,7 @@ export type ClusterResponse = ClusterMessageOf<
   | typeof ClusterMessageType.BroadcastAck
   | typeof ClusterMessageType.AllRoomsResponse
   | typeof ClusterMessageType.SocketIdsResponse
+  | typeof ClusterMessageType.ClaimSessionResponse
 >;
 
 const RESPONSE_TYPES: ReadonlySet<number> = new Set([
@@ -166,6 +176,7 @@ const RESPONSE_TYPES: ReadonlySet<number> = new Set([
   ClusterMessageType.BroadcastAck,
   ClusterMessageType.AllRoomsResponse,
   ClusterMessageType.SocketIdsResponse,
+  ClusterMessageType.ClaimSessionResponse,
 ]);
 
 /** Whether `message` answers a request (rather than being one, or a broadcast). */
@@ -314,7 +325,31 @@ export function parseClusterMessage(value: unknown): ClusterMessage | null {
       if (!sockets.every((id) => typeof id === "string")) return null;
       return { ...envelope, type, data: { requestId: data.requestId, sockets } };
     }
+    case ClusterMessageType.ClaimSession:
+      if (!isRequestId(data.requestId) || typeof data.pid !== "string") return null;
+      return { ...envelope, type, data: { requestId: data.requestId, pid: data.pid } };
+    case ClusterMessageType.ClaimSessionResponse:
+      if (!isRequestId(data.requestId)) return null;
+      return { ...envelope, type, data: { requestId: data.requestId } };
     default:
       return null;
   }
+}
+
+/** Orders two Redis stream ids ("<ms>-<seq>"): negative, 0 or positive, as `a` is before `b`. */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs = "0", aSeq = "0"] = a.split("-");
+  const [bMs = "0", bSeq = "0"] = b.split("-");
+  // Digits only, at most 20 of them: compare by length, then as text (no float rounding).
+  return compareDigits(aMs, bMs) || compareDigits(aSeq, bSeq);
+}
+
+function compareDigits(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Whether `text` is a Redis stream id ("<ms>-<seq>"). */
+export function isStreamId(text: unknown): text is string {
+  return typeof text === "string" && /^\d{1,20}-\d{1,20}$/.test(text);
 }
