@@ -234,13 +234,10 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
   protected override alreadyReplayed(offset: string): ReadonlySet<SocketId> | undefined {
     if (this.#replayed.size === 0) return undefined;
     const now = Date.now();
-    let shielded: Set<SocketId> | undefined;
+    const shielded = new Set<SocketId>();
     for (const [sid, { upTo, until }] of this.#replayed) {
-      if (until < now) {
-        this.#replayed.delete(sid);
-        continue;
-      }
-      if (compareStreamIds(offset, upTo) <= 0) (shielded ??= new Set()).add(sid);
+      if (until < now) this.#replayed.delete(sid);
+      else if (compareStreamIds(offset, upTo) <= 0) shielded.add(sid);
     }
     return shielded;
   }
