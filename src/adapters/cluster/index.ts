@@ -1,0 +1,199 @@
+/**
+ * `duplexio/adapters/cluster`: the workers of Node's cluster module (every core of one machine)
+ * act as one server, through the IPC channel to the primary, without Redis. A drop-in for
+ * `@socket.io/cluster-adapter` (same import shape, same messages: its workers and duplexio's
+ * may share a primary, set up by either package's `setupPrimary`).
+ *
+ * ```ts
+ * import cluster from "node:cluster";
+ * import { availableParallelism } from "node:os";
+ * import { Server } from "duplexio";
+ * import { createAdapter, setupPrimary } from "duplexio/adapters/cluster";
+ *
+ * if (cluster.isPrimary) {
+ *   setupPrimary();
+ *   for (let i = 0; i < availableParallelism(); i++) cluster.fork();
+ * } else {
+ *   const io = new Server(3000, { adapter: createAdapter() });
+ * }
+ * ```
+ *
+ * Binary values cross the IPC channel intact only with `cluster.setupPrimary({ serialization:
+ * "advanced" })` (Node's default, JSON, turns a Buffer into `{ type: "Buffer", data: [...] }`).
+ * HTTP long-polling needs each session's requests on its worker (see the docs on sticky
+ * sessions); WebSocket-only clients need nothing.
+ * @module
+ */
+import cluster, { type Worker } from "node:cluster";
+import {
+  type ClusterMessage,
+  type ClusterResponse,
+  isClusterResponse,
+  parseClusterMessage,
+} from "../../protocol/cluster/messages.js";
+import type { AdapterNamespace } from "../../server/adapter.js";
+import {
+  ClusterAdapter,
+  type ClusterAdapterOptions,
+  type ResolvedClusterAdapterOptions,
+  resolveClusterAdapterOptions,
+} from "../core/cluster-adapter.js";
+import { type AdapterLogger, TransportLink } from "../core/transport-link.js";
+
+export type { ClusterAdapterOptions } from "../core/cluster-adapter.js";
+export type { ClusterAnswer } from "../core/pending-requests.js";
+export type { AdapterLogger } from "../core/transport-link.js";
+
+/** What marks the adapters' messages among a process's IPC messages (socket.io's value). */
+const MESSAGE_SOURCE = "_sio_adapter";
+
+/** An IPC message of the adapters. */
+type IpcMessage = ClusterMessage & { source: string; requesterUid?: string };
+
+interface Encoded {
+  readonly message: IpcMessage;
+  /** IPC serializes the message itself: not measured (the queue is bounded by count). */
+  readonly size: number;
+}
+
+/** Options of {@link createAdapter}. */
+export interface NodeClusterAdapterOptions extends ClusterAdapterOptions {
+  /** Where the adapter reports losing the IPC channel (default `console`). */
+  logger?: AdapterLogger;
+}
+
+/** The namespaces' adapters of this worker, fed by one `message` listener while there are any. */
+const workerAdapters = new Map<string, Set<NodeClusterAdapter>>();
+
+function onProcessMessage(message: unknown): void {
+  if ((message as { source?: unknown } | null)?.source !== MESSAGE_SOURCE) return;
+  const nsp = (message as { nsp?: unknown }).nsp;
+  if (typeof nsp !== "string") return;
+  const adapters = workerAdapters.get(nsp);
+  if (adapters === undefined) return;
+  const parsed = parseClusterMessage(message);
+  for (const adapter of adapters) adapter.receive(parsed);
+}
+
+/** One namespace's adapter in a worker. */
+export class NodeClusterAdapter extends ClusterAdapter<Encoded> {
+  constructor(nsp: AdapterNamespace, link: TransportLink, options: ResolvedClusterAdapterOptions) {
+    super(nsp, link, options);
+    let adapters = workerAdapters.get(nsp.name);
+    if (adapters === undefined) {
+      adapters = new Set();
+      workerAdapters.set(nsp.name, adapters);
+    }
+    if (!process.listeners("message").includes(onProcessMessage)) {
+      process.on("message", onProcessMessage);
+    }
+    adapters.add(this);
+  }
+
+  /** @internal A message from the IPC channel (null when malformed). */
+  receive(message: ClusterMessage | null): void {
+    if (message === null) this.onInvalidMessage();
+    else this.onMessage(message);
+  }
+
+  protected encode(message: ClusterMessage): Encoded {
+    return { message: { ...message, source: MESSAGE_SOURCE }, size: 0 };
+  }
+
+  protected send(encoded: Encoded): Promise<undefined> {
+    return sendToPrimary(encoded.message);
+  }
+
+  protected sendResponse(requesterUid: string, response: ClusterResponse): Promise<void> {
+    return sendToPrimary({ ...response, source: MESSAGE_SOURCE, requesterUid });
+  }
+
+  protected override closeTransport(): void {
+    const adapters = workerAdapters.get(this.nsp.name);
+    if (adapters === undefined) return;
+    adapters.delete(this);
+    if (adapters.size === 0) workerAdapters.delete(this.nsp.name);
+    if (workerAdapters.size === 0) process.off("message", onProcessMessage);
+  }
+}
+
+function sendToPrimary(message: IpcMessage): Promise<undefined> {
+  return new Promise((resolve, reject) => {
+    if (process.send === undefined || !process.connected) {
+      reject(new Error("no IPC channel"));
+      return;
+    }
+    process.send(message, undefined, {}, (error) => (error ? reject(error) : resolve(undefined)));
+  });
+}
+
+/** The IPC link of this worker: up while the channel to the primary is connected. */
+let processLink: TransportLink | undefined;
+
+function ipcLink(logger: AdapterLogger): TransportLink {
+  if (processLink !== undefined) return processLink;
+  const link = new TransportLink("the IPC channel to the primary", logger);
+  link.markUp();
+  process.once("disconnect", () => link.markDown(new Error("the primary is gone")));
+  processLink = link;
+  return link;
+}
+
+/**
+ * An adapter for a worker of Node's cluster module (or any child process with an IPC channel to
+ * a parent that routes like {@link setupPrimary}).
+ *
+ * @throws TypeError outside a process with an IPC channel, or for an invalid option.
+ */
+export function createAdapter(
+  opts: NodeClusterAdapterOptions = {},
+): (nsp: AdapterNamespace) => NodeClusterAdapter {
+  if (typeof process.send !== "function") {
+    throw new TypeError(
+      "the cluster adapter runs in a worker of node:cluster (a process with an IPC channel); call setupPrimary() in the primary",
+    );
+  }
+  const options = resolveClusterAdapterOptions(opts);
+  const link = ipcLink(opts.logger ?? console);
+  return (nsp) => new NodeClusterAdapter(nsp, link, options);
+}
+
+let primarySetUp = false;
+
+/**
+ * Routes the adapters' messages between the workers; call it once in the primary. Answers go to
+ * the worker that asked, everything else to every worker but the sender.
+ */
+export function setupPrimary(): void {
+  if (primarySetUp) return;
+  primarySetUp = true;
+  /** Node ids (one per namespace and worker) to their worker. */
+  const workerOf = new Map<string, Worker>();
+  cluster.on("exit", (worker) => {
+    for (const [uid, owner] of workerOf) if (owner === worker) workerOf.delete(uid);
+  });
+  cluster.on("message", (worker: Worker, message: unknown) => {
+    const parsed = (message as { source?: unknown } | null)?.source === MESSAGE_SOURCE;
+    if (!parsed) return;
+    const { uid, requesterUid } = message as { uid?: unknown; requesterUid?: unknown };
+    if (typeof uid === "string" && uid.length <= 64 && workerOf.get(uid) !== worker) {
+      workerOf.set(uid, worker);
+    }
+    const checked = parseClusterMessage(message);
+    if (checked === null) return;
+    if (isClusterResponse(checked) && typeof requesterUid === "string") {
+      const requester = workerOf.get(requesterUid);
+      if (requester !== undefined) {
+        if (requester.isConnected()) requester.send(message as object, undefined, ignoreError);
+        return;
+      }
+    }
+    for (const other of Object.values(cluster.workers ?? {})) {
+      if (other !== undefined && other !== worker && other.isConnected()) {
+        other.send(message as object, undefined, ignoreError);
+      }
+    }
+  });
+}
+
+function ignoreError(): void {}
