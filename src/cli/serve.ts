@@ -7,7 +7,7 @@ import {
   parsePort,
 } from "./options.js";
 
-const USAGE = `Usage: duplexio serve [--port 8080] [--host 127.0.0.1] [--tick-interval MS]
+const USAGE = `Usage: duplexio serve [--port 8080] [--host 127.0.0.1] [--tick-interval MS] [--redis URL]
 
 The demo: a chat at http://HOST:PORT/ (rooms, acknowledgements, typing, reconnection with
 recovery, a plain WebSocket panel), a live dashboard at /dashboard and Prometheus metrics at
@@ -15,7 +15,10 @@ recovery, a plain WebSocket panel), a live dashboard at /dashboard and Prometheu
   --port N             TCP port (default 8080, or the PORT environment variable; 0 picks one)
   --host H             address to listen on (default 127.0.0.1)
   --tick-interval MS   milliseconds between the server's clock ticks (default 5000, or the
-                       DUPLEXIO_TICK_INTERVAL_MS environment variable)`;
+                       DUPLEXIO_TICK_INTERVAL_MS environment variable)
+  --redis URL          share the chat with the other servers using this Redis (redis://host:port,
+                       or the REDIS_URL environment variable): rooms, presence, messages and
+                       recovered sessions span them all, and each dashboard lists them`;
 
 /** A whole number of milliseconds, at least 1. */
 function parseInterval(name: string, value: string | undefined, fallback: number): number {
@@ -34,7 +37,12 @@ function parseInterval(name: string, value: string | undefined, fallback: number
 export async function runServe(argv: string[]): Promise<void> {
   const { values } = parseCommandOptions(
     argv,
-    { port: { type: "string" }, host: { type: "string" }, "tick-interval": { type: "string" } },
+    {
+      port: { type: "string" },
+      host: { type: "string" },
+      "tick-interval": { type: "string" },
+      redis: { type: "string" },
+    },
     USAGE,
   );
   if (values.help) {
@@ -48,7 +56,19 @@ export async function runServe(argv: string[]): Promise<void> {
     (values["tick-interval"] as string | undefined) ?? process.env.DUPLEXIO_TICK_INTERVAL_MS,
     5000,
   );
-  const server = await startDemoServer({ host, port, tickIntervalMs }).catch((error) => {
+  const redisUrl = (values.redis as string | undefined) ?? process.env.REDIS_URL;
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new CliError(`invalid Redis URL "${redisUrl}": expected redis://host:port`);
+  }
+  const server = await startDemoServer({
+    host,
+    port,
+    tickIntervalMs,
+    ...(redisUrl === undefined ? {} : { redisUrl }),
+  }).catch((error) => {
+    if (error instanceof Error && error.message.startsWith("cannot reach Redis")) {
+      throw new CliError(error.message);
+    }
     throw describeListenError(error, host, port);
   });
   // Handlers first: until they exist a signal kills the process outright, and whoever reads the
@@ -58,4 +78,6 @@ export async function runServe(argv: string[]): Promise<void> {
   console.log(`  dashboard:  ${server.url}dashboard`);
   console.log(`  metrics:    ${server.url}metrics`);
   console.log(`  WebSocket:  ${server.url.replace(/^http/, "ws")}ws (subprotocol chat.v1)`);
+  if (redisUrl !== undefined)
+    console.log(`  cluster:    sharing the chat through Redis at ${redisUrl}`);
 }

@@ -8,19 +8,21 @@
  * @module
  */
 
+import { randomBytes } from "node:crypto";
 import type { Server, Socket } from "../server/index.js";
-import type { ChatClientEvents, ChatMessage, ChatSocketData, DemoServerEvents } from "./events.js";
+import type {
+  ChatClientEvents,
+  ChatMessage,
+  ChatSocketData,
+  DemoClusterEvents,
+  DemoServerEvents,
+} from "./events.js";
 import { TokenBucket } from "./rate-limit.js";
 import { checkMessageText, checkNickname, checkRoomName } from "./validation.js";
 
 /** The demo's Socket.IO server, with its event types. */
-export type DemoIo = Server<
-  ChatClientEvents,
-  DemoServerEvents,
-  Record<string, never>,
-  ChatSocketData
->;
-type ChatSocket = Socket<ChatClientEvents, DemoServerEvents, Record<string, never>, ChatSocketData>;
+export type DemoIo = Server<ChatClientEvents, DemoServerEvents, DemoClusterEvents, ChatSocketData>;
+type ChatSocket = Socket<ChatClientEvents, DemoServerEvents, DemoClusterEvents, ChatSocketData>;
 
 /** The room everyone starts in. */
 export const LOBBY = "lobby";
@@ -52,6 +54,8 @@ export interface Chat {
 
 /** Wires the chat into `io`'s main namespace. */
 export function attachChat(io: DemoIo, options: ChatOptions): Chat {
+  // Message ids are unique across the servers of a cluster: this server's prefix, then a count.
+  const idPrefix = randomBytes(4).toString("hex");
   let nextMessageId = 1;
 
   // The nickname is checked once, before the socket joins the namespace: a refused client gets a
@@ -115,7 +119,7 @@ export function attachChat(io: DemoIo, options: ChatOptions): Chat {
       if (!text.ok) return refuse(socket, ack, text.error);
 
       const message: ChatMessage = {
-        id: String(nextMessageId++),
+        id: `${idPrefix}-${nextMessageId++}`,
         room: room.value,
         from: socket.data.nickname,
         text: text.value,
@@ -153,9 +157,10 @@ export function attachChat(io: DemoIo, options: ChatOptions): Chat {
   });
 
   // The classic Socket.IO example's server push. Volatile, so that a client that is offline for a
-  // minute is not replayed twelve stale ticks when its session is recovered.
+  // minute is not replayed twelve stale ticks when its session is recovered; local, since every
+  // server of a cluster ticks for its own clients.
   const tick = setInterval(() => {
-    io.volatile.emit("tick", { at: Date.now() });
+    io.local.volatile.emit("tick", { at: Date.now() });
   }, options.tickIntervalMs);
 
   return {

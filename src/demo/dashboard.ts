@@ -6,6 +6,7 @@
  */
 
 import type { DemoIo } from "./chat.js";
+import type { ClusterView } from "./cluster.js";
 import type { DemoMetrics } from "./metrics.js";
 
 /** The namespace of the dashboard feed. */
@@ -20,6 +21,7 @@ export interface DashboardFeed {
 export function attachDashboard(
   io: DemoIo,
   metrics: DemoMetrics,
+  cluster: ClusterView,
   intervalMs: number,
 ): DashboardFeed {
   const dashboard = io.of(DASHBOARD_NAMESPACE);
@@ -28,9 +30,12 @@ export function attachDashboard(
   // Sampling goes on with nobody watching: /metrics reads the event-loop window it closes.
   const timer = setInterval(() => {
     const snapshot = metrics.sample();
+    // The other servers of a cluster list this one on their dashboards.
+    cluster.announce(snapshot.cluster.nodes[0]!);
     // Volatile: a snapshot a slow client could not take now is stale by the next one, so it is
-    // dropped rather than queued (and never replayed by connection state recovery).
-    dashboard.volatile.emit("snapshot", snapshot);
+    // dropped rather than queued (and never replayed by connection state recovery). Local: each
+    // server's dashboard shows that server.
+    dashboard.local.volatile.emit("snapshot", snapshot);
   }, intervalMs);
   return { close: () => clearInterval(timer) };
 }

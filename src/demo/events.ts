@@ -68,6 +68,33 @@ export interface DashboardSnapshot {
   memory: { rss: number; heapUsed: number; heapTotal: number };
   /** Event-loop delay over the last interval, in milliseconds. */
   eventLoopDelayMs: { mean: number; p99: number; max: number };
+  /** The servers sharing the chat (just this one without `--redis`). */
+  cluster: ClusterSnapshot;
+}
+
+/** One server of the cluster, as the servers tell each other every snapshot interval. */
+export interface NodeSummary {
+  /** A random id of the server process. */
+  id: string;
+  /** Its chat page's address. */
+  url: string;
+  /** Socket.IO and plain WebSocket clients connected to it. */
+  clients: number;
+  messagesOutPerSecond: number;
+  /** Its resident memory, in bytes. */
+  rss: number;
+}
+
+/** The cluster as one server sees it. */
+export interface ClusterSnapshot {
+  /** How the servers are joined: "in-memory" (one server) or "redis-streams". */
+  adapter: "in-memory" | "redis-streams";
+  /** Whether the link to the other servers is up ("single" for one server). */
+  state: "single" | "up" | "down";
+  /** This server first, then the others heard from recently. */
+  nodes: NodeSummary[];
+  /** Messages exchanged with the other servers since the start, all namespaces together. */
+  crossNode: { published: number; received: number; dropped: number };
 }
 
 /** Most rooms listed per namespace in a snapshot: a page creating thousands stays cheap to show. */
@@ -89,6 +116,12 @@ export interface DemoServerEvents {
   welcome: (welcome: { nickname: string; rooms: string[]; recovered: boolean }) => void;
   /** The dashboard's figures ("/dashboard" only). */
   snapshot: (snapshot: DashboardSnapshot) => void;
+}
+
+/** Events between the servers of a cluster (`serverSideEmit`). */
+export interface DemoClusterEvents {
+  /** A server's figures, every snapshot interval. */
+  node: (summary: NodeSummary) => void;
 }
 
 /** What the server keeps per socket (restored with the socket on a recovered reconnection). */

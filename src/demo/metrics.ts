@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Adapter } from "../server/index.js";
 import type { DemoIo } from "./chat.js";
+import type { ClusterView } from "./cluster.js";
 import { type DashboardSnapshot, MAX_ROOMS_IN_SNAPSHOT } from "./events.js";
 import type { TrafficCounter, TrafficTotals } from "./traffic.js";
 
@@ -22,6 +23,10 @@ export interface MetricsSources {
   traffic: TrafficCounter;
   /** How many plain WebSocket clients are connected. */
   plainWebSocketClients: () => number;
+  /** The servers sharing the chat. */
+  cluster: ClusterView;
+  /** This server's chat address (known once it listens). */
+  url: () => string;
 }
 
 // Any namespace of the demo server, whatever its event types: only its sockets and rooms are read.
@@ -109,29 +114,39 @@ export class DemoMetrics {
     const messagesIn = totals.socketIoMessagesIn + totals.plainWebSocketMessagesIn;
     const messagesOut = totals.socketIoMessagesOut + totals.plainWebSocketMessagesOut;
     const memory = process.memoryUsage();
+    const clients = {
+      ...this.#clientsByTransport(),
+      plainWebSocket: this.#sources.plainWebSocketClients(),
+    };
+    const messagesOutPerSecond = perSecond(
+      messagesOut,
+      previous.socketIoMessagesOut + previous.plainWebSocketMessagesOut,
+    );
+    const cluster = this.#sources.cluster.snapshot({
+      id: this.#sources.cluster.id,
+      url: this.#sources.url(),
+      clients: clients.polling + clients.websocket + clients.plainWebSocket,
+      messagesOutPerSecond,
+      rss: memory.rss,
+    });
     return {
       at: Date.now(),
       uptimeSeconds: Math.round((performance.now() - this.#startedAt) / 1000),
-      clients: {
-        ...this.#clientsByTransport(),
-        plainWebSocket: this.#sources.plainWebSocketClients(),
-      },
+      clients,
       namespaces: [...this.#namespaces].map(describeNamespace),
       rates: {
         messagesIn: perSecond(
           messagesIn,
           previous.socketIoMessagesIn + previous.plainWebSocketMessagesIn,
         ),
-        messagesOut: perSecond(
-          messagesOut,
-          previous.socketIoMessagesOut + previous.plainWebSocketMessagesOut,
-        ),
+        messagesOut: messagesOutPerSecond,
         bytesIn: perSecond(totals.bytesIn, previous.bytesIn),
         bytesOut: perSecond(totals.bytesOut, previous.bytesOut),
       },
       totals: { messagesIn, messagesOut, bytesIn: totals.bytesIn, bytesOut: totals.bytesOut },
       memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal },
       eventLoopDelayMs,
+      cluster,
     };
   }
 
@@ -232,6 +247,35 @@ export class DemoMetrics {
         this.set({ kind: "rss" }, memory.rss);
         this.set({ kind: "heap_used" }, memory.heapUsed);
         this.set({ kind: "heap_total" }, memory.heapTotal);
+      },
+    });
+    new Gauge({
+      name: "duplexio_cluster_nodes",
+      help: "Servers of the cluster this one has heard from recently, itself included",
+      registers,
+      collect() {
+        this.set(metrics.#latest.cluster.nodes.length);
+      },
+    });
+    new Gauge({
+      name: "duplexio_adapter_up",
+      help: "Whether the link to the other servers (Redis) is up: 1 up, 0 down (1 for one server)",
+      registers,
+      collect() {
+        this.set(metrics.#latest.cluster.state === "down" ? 0 : 1);
+      },
+    });
+    new Counter({
+      name: "duplexio_adapter_messages_total",
+      help: "Messages exchanged with the other servers of the cluster",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        const { crossNode } = metrics.#latest.cluster;
+        this.reset();
+        this.inc({ kind: "published" }, crossNode.published);
+        this.inc({ kind: "received" }, crossNode.received);
+        this.inc({ kind: "dropped" }, crossNode.dropped);
       },
     });
     new Gauge({

@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { Server } from "../server/index.js";
 import type { WebSocketServer } from "../websocket/index.js";
 import { attachChat, type DemoIo, type RateLimit } from "./chat.js";
+import { ClusterView, connectDemoRedis } from "./cluster.js";
 import { attachDashboard, DASHBOARD_NAMESPACE } from "./dashboard.js";
 import { DemoMetrics } from "./metrics.js";
 import { isSameOrigin } from "./origin.js";
@@ -45,6 +46,12 @@ export interface DemoServerOptions {
   now?: () => number;
   /** Milliseconds `stop()` lets clients take to go before cutting them off (default 3000). */
   shutdownGraceMs?: number;
+  /**
+   * A Redis server to share the chat with other demo servers (`redis://host:port`): rooms,
+   * presence, messages and recovered sessions span all the servers that use it. Default: none
+   * (one server, in memory).
+   */
+  redisUrl?: string;
 }
 
 /** A running demo server. */
@@ -74,6 +81,8 @@ export interface DemoServer {
 /** Starts the demo server; rejects with the listen error (port in use, ...). */
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const host = options.host ?? "127.0.0.1";
+  const redis =
+    options.redisUrl === undefined ? undefined : await connectDemoRedis(options.redisUrl);
   const now = options.now === undefined ? {} : { now: options.now };
   const traffic = new TrafficCounter();
 
@@ -101,6 +110,8 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
     // Browsers apply no CORS to WebSockets: refuse other sites' pages (see origin.ts).
     allowRequest: (request, answer) => answer(null, isSameOrigin(request)),
+    // With Redis, the servers share rooms and sessions (a client may come back on another one).
+    ...(redis === undefined ? {} : { adapter: redis.adapter }),
   });
   traffic.watchEngine(io.engine);
 
@@ -109,10 +120,15 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     rateLimit: options.plainWebSocketRateLimit ?? { capacity: 20, refillPerSecond: 10 },
     ...now,
   });
+  const snapshotIntervalMs = options.snapshotIntervalMs ?? 1000;
+  const cluster = new ClusterView(io, redis !== undefined, snapshotIntervalMs);
+  let url = "";
   metrics = new DemoMetrics({
     io,
     traffic,
     plainWebSocketClients: () => plainWebSocket.clients.size,
+    cluster,
+    url: () => url,
   });
   const chat = attachChat(io, {
     tickIntervalMs: options.tickIntervalMs ?? 5000,
@@ -120,7 +136,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     actionRateLimit: options.actionRateLimit ?? { capacity: 20, refillPerSecond: 5 },
     ...now,
   });
-  const dashboard = attachDashboard(io, metrics, options.snapshotIntervalMs ?? 1000);
+  const dashboard = attachDashboard(io, metrics, cluster, snapshotIntervalMs);
 
   const stopTimers = (): void => {
     chat.close();
@@ -133,15 +149,17 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     stopTimers();
     plainWebSocket.close();
     await io.close();
+    await redis?.close();
     throw error;
   }
   const address = httpServer.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  url = `http://${urlHost}:${port}/`;
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}/`,
+    url,
     host,
     port,
     httpServer,
@@ -155,7 +173,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         httpServer,
         stopTimers,
         graceMs: options.shutdownGraceMs ?? 3000,
-      });
+      }).then(() => redis?.close());
       return stopping;
     },
   };
@@ -177,7 +195,8 @@ async function shutDown(parts: {
   // namespace closes its connection itself, after reading the packet (a polling client gets it in
   // its pending poll). Closing from here at once would race that read: the close could reach the
   // client first, and a client that sees its transport close tries to reconnect.
-  for (const name of ["/", DASHBOARD_NAMESPACE]) io.of(name).disconnectSockets();
+  // This server's clients only: in a cluster, the other servers' clients stay.
+  for (const name of ["/", DASHBOARD_NAMESPACE]) io.of(name).local.disconnectSockets();
   await Promise.race([
     Promise.all([wsClosed, waitUntil(() => io.engine.clientsCount === 0, parts.graceMs)]),
     delay(parts.graceMs),

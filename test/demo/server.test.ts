@@ -119,9 +119,15 @@ describe("demo server", () => {
         ["duplexio_bytes_sent_total", "counter"],
         ["duplexio_process_memory_bytes", "gauge"],
         ["duplexio_event_loop_delay_seconds", "gauge"],
+        ["duplexio_cluster_nodes", "gauge"],
+        ["duplexio_adapter_up", "gauge"],
+        ["duplexio_adapter_messages_total", "counter"],
       ]) {
         assert.ok(text.includes(`# TYPE ${name} ${type}\n`), `${name} ${type} in\n${text}`);
       }
+      // One server, no Redis: a cluster of one, always "up".
+      assert.equal(samples(text, "duplexio_cluster_nodes").get(""), 1);
+      assert.equal(samples(text, "duplexio_adapter_up").get(""), 1);
       const clients = samples(text, "duplexio_connected_clients");
       assert.equal(clients.get('{transport="websocket"}'), 1);
       assert.equal(clients.get('{transport="plain_websocket"}'), 1);

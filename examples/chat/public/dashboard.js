@@ -42,6 +42,46 @@ function render(s) {
   set("uptime", formatDuration(s.uptimeSeconds));
   set("updated", `updated ${new Date(s.at).toLocaleTimeString([], { hour12: false })}`);
   renderNamespaces(s.namespaces);
+  renderCluster(s.cluster);
+}
+
+function renderCluster(cluster) {
+  set(
+    "cluster-adapter",
+    cluster.adapter === "in-memory" ? "one server, in memory" : `${cluster.adapter} adapter`,
+  );
+  const state = {
+    single: ["single server", "idle"],
+    up: ["linked", "good"],
+    down: ["Redis unreachable", "bad"],
+  }[cluster.state];
+  $("cluster-state").textContent = state[0];
+  $("cluster-state").className = `pill pill-${state[1]}`;
+  const { published, received, dropped } = cluster.crossNode;
+  set(
+    "cluster-traffic",
+    cluster.adapter === "in-memory"
+      ? "start more servers with --redis to share the chat"
+      : `${cluster.nodes.length} servers · cross-server messages: ${published.toLocaleString()} sent, ${received.toLocaleString()} received, ${dropped.toLocaleString()} dropped`,
+  );
+  const body = $("cluster-nodes");
+  body.replaceChildren();
+  cluster.nodes.forEach((node, i) => {
+    const row = document.createElement("tr");
+    const name = i === 0 ? `${node.url} (this one)` : node.url;
+    for (const text of [
+      name,
+      String(node.clients),
+      String(node.messagesOutPerSecond),
+      formatBytes(node.rss),
+    ]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    row.dataset.node = node.id;
+    body.append(row);
+  });
 }
 
 function renderNamespaces(namespaces) {

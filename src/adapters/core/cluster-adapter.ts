@@ -283,6 +283,11 @@ export abstract class ClusterAdapter<
     return false;
   }
 
+  /** Resolves once this node receives the other nodes' messages (its subscriptions are made). */
+  protected listening(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Releases the transport's resources for this namespace (unsubscribes...). */
   protected closeTransport(): Promise<void> | void {}
 
@@ -543,6 +548,11 @@ export abstract class ClusterAdapter<
     this.emit("node-gone", uid);
   }
 
+  /** Whether the transport between the nodes is up (cross-node messages flow). */
+  get transportUp(): boolean {
+    return this.link.up;
+  }
+
   /** The number of other nodes known alive (nodes without heartbeats not included). */
   get liveNodeCount(): number {
     return this.#nodes.size;
@@ -637,13 +647,21 @@ export abstract class ClusterAdapter<
 
   // --- The adapter API, cluster-wide ----------------------------------------------------------
 
-  /** Announces this node: the others answer with heartbeats, so it knows them at once. */
+  /**
+   * Announces this node once it hears the others (its subscriptions are in place): they answer
+   * with heartbeats, so it knows them at once, and they know it. Of two nodes starting together,
+   * the one that subscribes last is heard by the other, whose answer it hears.
+   */
   override init(): void {
-    void this.#publish({
-      uid: this.uid,
-      nsp: this.nsp.name,
-      type: ClusterMessageType.InitialHeartbeat,
-    });
+    void this.listening().then(
+      () =>
+        this.#publish({
+          uid: this.uid,
+          nsp: this.nsp.name,
+          type: ClusterMessageType.InitialHeartbeat,
+        }),
+      () => undefined,
+    );
   }
 
   override broadcast(packet: OutgoingSocketPacket, opts: BroadcastOptions): void {

@@ -108,6 +108,7 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
   readonly #publicChannel: string;
   readonly #ownChannel: string;
   readonly #nodesChannel: string;
+  readonly #subscribed: Promise<void>;
   /**
    * The last offset delivered to this node's clients (from the reader or from this node);
    * undefined until the reader has started.
@@ -138,15 +139,18 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
     this.#publicChannel = `${prefix}#${nsp.name}#`;
     this.#ownChannel = `${this.#publicChannel}${this.uid}#`;
     this.#nodesChannel = `${prefix}-nodes#${nsp.name}#`;
-    void context.subscriber
-      .then((subscriber) =>
-        subscriber.subscribe(
-          [this.#publicChannel, this.#ownChannel, this.#nodesChannel],
-          this.#onPayload,
-          context.sharded,
-        ),
-      )
-      .catch(() => undefined);
+    this.#subscribed = context.subscriber.then((subscriber) =>
+      subscriber.subscribe(
+        [this.#publicChannel, this.#ownChannel, this.#nodesChannel],
+        this.#onPayload,
+        context.sharded,
+      ),
+    );
+    this.#subscribed.catch(() => undefined);
+  }
+
+  protected override listening(): Promise<void> {
+    return this.#subscribed;
   }
 
   /** A stream entry for this namespace (the factory's reader dispatches by namespace). */

@@ -45,6 +45,7 @@ export class RedisAdapter extends ClusterAdapter<Publication> {
   readonly #sub: RedisConnection;
   readonly #channels: PubSubChannels;
   readonly #ownResponses: string;
+  readonly #subscribed: Promise<void>;
 
   readonly #onBroadcast = (payload: Buffer, channel: string): void => {
     const room = this.#channels.roomOf(channel);
@@ -98,15 +99,20 @@ export class RedisAdapter extends ClusterAdapter<Publication> {
     this.#channels = new PubSubChannels(prefix, nsp.name);
     this.#ownResponses = this.#channels.responseFor(this.uid);
     const channels = this.#channels;
-    // Subscribed before the first heartbeat goes out (init), so no answer is missed.
-    void sub.psubscribe(channels.broadcastPattern, this.#onBroadcast).catch(() => undefined);
-    void sub
-      .subscribe(
+    this.#subscribed = Promise.all([
+      sub.psubscribe(channels.broadcastPattern, this.#onBroadcast),
+      sub.subscribe(
         [channels.request, channels.response, this.#ownResponses, channels.nodes],
         this.#onChannelMessage,
         false,
-      )
-      .catch(() => undefined);
+      ),
+    ]).then(() => undefined);
+    // A failed subscription is the client's to retry (it resubscribes on reconnection).
+    this.#subscribed.catch(() => undefined);
+  }
+
+  protected override listening(): Promise<void> {
+    return this.#subscribed;
   }
 
   /** The namespace's channels (for tests and tools). */

@@ -43,6 +43,7 @@ export class ShardedRedisAdapter extends ClusterAdapter<Publication> {
   readonly #channel: string;
   readonly #ownResponses: string;
   readonly #nodesChannel: string;
+  readonly #subscribed: Promise<void>;
   /** Room channels subscribed to (bounded by this node's rooms). */
   readonly #roomChannels = new Set<string>();
 
@@ -68,9 +69,12 @@ export class ShardedRedisAdapter extends ClusterAdapter<Publication> {
     this.#channel = `${prefix}#${nsp.name}#`;
     this.#ownResponses = `${this.#channel}${this.uid}#`;
     this.#nodesChannel = `${prefix}-nodes#${nsp.name}#`;
-    void sub
-      .subscribe([this.#channel, this.#ownResponses, this.#nodesChannel], this.#onPayload, true)
-      .catch(() => undefined);
+    this.#subscribed = sub.subscribe(
+      [this.#channel, this.#ownResponses, this.#nodesChannel],
+      this.#onPayload,
+      true,
+    );
+    this.#subscribed.catch(() => undefined);
     if (mode !== "static") {
       this.on("create-room", (room: Room) => {
         if (!this.#hasOwnChannel(room)) return;
@@ -84,6 +88,10 @@ export class ShardedRedisAdapter extends ClusterAdapter<Publication> {
         void sub.unsubscribe([channel], true).catch(() => undefined);
       });
     }
+  }
+
+  protected override listening(): Promise<void> {
+    return this.#subscribed;
   }
 
   /** Whether broadcasts to `room` travel on a channel of their own (decided when it is created). */
