@@ -156,6 +156,18 @@ export interface SocketDetails {
 }
 
 /**
+ * A listener of "create-room" and "delete-room". Checked bivariantly (declared as a method), so
+ * that socket.io code annotating the room as a string (`(room: string) => ...`, which its
+ * untyped EventEmitter accepts) compiles too, while unrelated types are still refused.
+ */
+export type RoomListener = { bivarianceHack(room: Room): void }["bivarianceHack"];
+
+/** A listener of "join-room" and "leave-room"; checked bivariantly, as {@link RoomListener}. */
+export type RoomMemberListener = {
+  bivarianceHack(room: Room, id: SocketId): void;
+}["bivarianceHack"];
+
+/**
  * What the server calls on the adapter of a namespace: the contract of socket.io-adapter 2.5, so
  * that its adapters (and those built on it: `@socket.io/redis-adapter`, `-redis-streams-adapter`,
  * `-cluster-adapter`...) plug in as they are, and duplexio's own adapters, which extend
@@ -203,14 +215,14 @@ export interface NamespaceAdapter {
    */
   removeAcks?(id: number, opts: BroadcastOptions): void;
   // The adapter is an EventEmitter: the room events above, and any of its own.
-  on(event: "create-room" | "delete-room", listener: (room: Room) => void): unknown;
-  on(event: "join-room" | "leave-room", listener: (room: Room, id: SocketId) => void): unknown;
+  on(event: "create-room" | "delete-room", listener: RoomListener): unknown;
+  on(event: "join-room" | "leave-room", listener: RoomMemberListener): unknown;
   on(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
-  off(event: "create-room" | "delete-room", listener: (room: Room) => void): unknown;
-  off(event: "join-room" | "leave-room", listener: (room: Room, id: SocketId) => void): unknown;
+  off(event: "create-room" | "delete-room", listener: RoomListener): unknown;
+  off(event: "join-room" | "leave-room", listener: RoomMemberListener): unknown;
   off(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
-  once(event: "create-room" | "delete-room", listener: (room: Room) => void): unknown;
-  once(event: "join-room" | "leave-room", listener: (room: Room, id: SocketId) => void): unknown;
+  once(event: "create-room" | "delete-room", listener: RoomListener): unknown;
+  once(event: "join-room" | "leave-room", listener: RoomMemberListener): unknown;
   once(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }

@@ -33,6 +33,8 @@ export {
   NO_ROOMS,
   type PrivateSessionId,
   type Room,
+  type RoomListener,
+  type RoomMemberListener,
   type Session,
   type SessionToPersist,
   type SocketDetails,
