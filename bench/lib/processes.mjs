@@ -17,7 +17,7 @@ function pinToCpu(pid, cpu) {
     throw new Error(`taskset failed for pid ${pid} (is util-linux installed?)`);
 }
 
-function withDeadline(promise, ms, what) {
+export function withDeadline(promise, ms, what) {
   let timer;
   const deadline = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
@@ -29,7 +29,7 @@ function withDeadline(promise, ms, what) {
  * Resolves with the first IPC message of `type` (and `id`, when given); rejects if the child
  * reports an error or exits.
  */
-function nextMessage(child, type, what, id) {
+export function nextMessage(child, type, what, id) {
   return new Promise((resolve, reject) => {
     const onMessage = (message) => {
       if (message?.type === type && (id === undefined || message.id === id)) {
@@ -57,7 +57,7 @@ function nextMessage(child, type, what, id) {
  * Sends over IPC without ever throwing: a child that is exiting (or has just disconnected, which
  * the parent may not know yet) makes send fail, and that is the caller's deadline's business.
  */
-function sendQuietly(child, message) {
+export function sendQuietly(child, message) {
   if (!child.connected) return;
   try {
     child.send(message, () => {});
@@ -67,7 +67,7 @@ function sendQuietly(child, message) {
 }
 
 /** Asks a child to exit (or waits for it to), then kills it after 3 s. Never throws. */
-async function stopChild(child, message) {
+export async function stopChild(child, message) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
   sendQuietly(child, message);

@@ -156,6 +156,12 @@ const QUEUEABLE: ReadonlySet<number> = new Set([
   ClusterMessageType.ServerSideEmit,
 ]);
 
+/**
+ * Requests of duplexio's own (not socket.io-adapter's): socket.io's nodes, which send no
+ * heartbeats and are counted by subscriptions, do not know them and never answer.
+ */
+const DUPLEXIO_REQUESTS: ReadonlySet<number> = new Set([ClusterMessageType.ClaimSession]);
+
 /** Longest wait for the transport's cleanup when an adapter closes. */
 const CLOSE_TRANSPORT_WAIT_MS = 2000;
 
@@ -215,6 +221,13 @@ export abstract class ClusterAdapter<
   #inFlight = 0;
   /** Peers known when the link went down: how many a request could not ask. */
   #peersWhenDown = 0;
+  /**
+   * Peers known when the link went down and not heard from since it came back: the queue waits
+   * for them (see {@link #onLinkUp}).
+   */
+  readonly #awaitedPeers = new Set<string>();
+  /** Set while the queue waits for {@link #awaitedPeers}: ends the wait at the latest. */
+  #holdTimer: NodeJS.Timeout | undefined;
   #lastHeartbeatAt = 0;
   readonly #timer: NodeJS.Timeout;
   #localDeliveries: LocalDelivery[] = [];
@@ -222,19 +235,33 @@ export abstract class ClusterAdapter<
   #closed = false;
 
   readonly #onLinkUp = (downForMs: number): void => {
-    // Peers are found again by asking for their heartbeats; what waited is sent, in order.
+    // Peers are found again by asking for their heartbeats.
     void this.#publish({
       uid: this.uid,
       nsp: this.nsp.name,
       type: ClusterMessageType.InitialHeartbeat,
     });
-    this.#pump();
+    if (this.#awaitedPeers.size > 0) {
+      // What waited is sent, in order, once the peers are back: Pub/Sub keeps nothing for a
+      // subscriber that has not reconnected yet, and the other nodes reconnect at their own pace
+      // (each announces itself as soon as its own link is up). A peer that never comes back
+      // holds the queue for a heartbeat timeout at most.
+      this.#holdTimer = setTimeout(() => this.#releaseQueue(), this.options.heartbeatTimeout);
+      this.#holdTimer.unref();
+    } else {
+      this.#pump();
+    }
     this.emit("transport-up", downForMs);
   };
 
   readonly #onLinkDown = (reason: Error): void => {
     // Nobody can be heard: requests stop waiting, broadcasts stop waiting for offsets.
     this.#peersWhenDown = Math.max(1, this.#nodes.size);
+    for (const uid of this.#nodes.uids()) this.#awaitedPeers.add(uid);
+    if (this.#holdTimer !== undefined) {
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = undefined;
+    }
     for (const uid of this.#nodes.clear()) this.#nodeGone(uid);
     for (const delivery of this.#localDeliveries) delivery.ready = true;
     this.#drainLocalDeliveries();
@@ -329,6 +356,14 @@ export abstract class ClusterAdapter<
         message.type === ClusterMessageType.InitialHeartbeat ||
         message.type === ClusterMessageType.Heartbeat;
       this.#nodes.seen(message.uid, Date.now(), heartbeat);
+      // A node publishes only while its link is up (subscriptions included): it hears us again.
+      if (
+        this.#awaitedPeers.delete(message.uid) &&
+        this.#awaitedPeers.size === 0 &&
+        this.#holdTimer !== undefined
+      ) {
+        this.#releaseQueue();
+      }
     }
     try {
       this.#handle(message, offset);
@@ -577,13 +612,25 @@ export abstract class ClusterAdapter<
     if ("error" in encoded) {
       throw new TypeError(`cannot encode the message for the other nodes: ${encoded.error}`);
     }
-    const mustWait =
-      !this.link.up ||
-      this.#inFlight >= this.options.maxInFlightMessages ||
-      this.#queueHead < this.#queue.length;
-    if (!mustWait) return this.#send(encoded);
-    if (QUEUEABLE.has(message.type)) this.#enqueue(encoded);
+    const queueable = QUEUEABLE.has(message.type);
+    const canSend = this.link.up && this.#inFlight < this.options.maxInFlightMessages;
+    // Messages that can wait keep their order behind those waiting; the others (heartbeats,
+    // requests, answers) go at once or not at all: they mean nothing later, and a heartbeat
+    // stuck behind the queue would keep the peers it waits for from hearing this node.
+    const waiting = this.#queueHead < this.#queue.length || this.#holdTimer !== undefined;
+    if (canSend && !(queueable && waiting)) return this.#send(encoded);
+    if (queueable) this.#enqueue(encoded);
     return Promise.resolve(undefined);
+  }
+
+  /** The peers are back (or the wait for them is over): what waited is sent. */
+  #releaseQueue(): void {
+    if (this.#holdTimer !== undefined) {
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = undefined;
+    }
+    this.#awaitedPeers.clear();
+    this.#pump();
   }
 
   #send(encoded: Encoded): Promise<string | undefined> {
@@ -623,6 +670,7 @@ export abstract class ClusterAdapter<
   #pump(): void {
     while (
       this.link.up &&
+      this.#holdTimer === undefined &&
       this.#inFlight < this.options.maxInFlightMessages &&
       this.#queueHead < this.#queue.length
     ) {
@@ -926,7 +974,8 @@ export abstract class ClusterAdapter<
 
   /**
    * Sends a request built by `build` (given its id) and waits for the answers of the live nodes
-   * and the silent ones; never rejects. `missing` counts the nodes that did not answer.
+   * and the silent ones (not for duplexio's own requests, which they cannot answer); never
+   * rejects. `missing` counts the nodes that did not answer.
    */
   protected async ask(
     kind: ClusterMessageType,
@@ -935,7 +984,7 @@ export abstract class ClusterAdapter<
   ): Promise<{ answers: ClusterResponse[]; missing: number }> {
     if (this.#closed) return { answers: [], missing: 0 };
     if (!this.link.up) return { answers: [], missing: this.#peersWhenDown };
-    const silent = await this.countSilentNodes().catch(() => 0);
+    const silent = DUPLEXIO_REQUESTS.has(kind) ? 0 : await this.countSilentNodes().catch(() => 0);
     if (this.#nodes.size === 0 && silent === 0) return { answers: [], missing: 0 };
     const requestId = randomId();
     return new Promise((resolve) => {
@@ -972,6 +1021,7 @@ export abstract class ClusterAdapter<
     this.#closed = true;
     clearInterval(this.#timer);
     if (this.#localTimer !== undefined) clearTimeout(this.#localTimer);
+    if (this.#holdTimer !== undefined) clearTimeout(this.#holdTimer);
     for (const delivery of this.#localDeliveries) delivery.ready = true;
     this.#drainLocalDeliveries();
     this.#requests.finishAll();

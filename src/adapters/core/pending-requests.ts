@@ -19,6 +19,8 @@ export type RequestDone = (answers: ClusterResponse[], missingNodes: number) => 
 interface PendingRequest {
   readonly kind: ClusterMessageType;
   readonly waitingFor: Set<string>;
+  /** Nodes it waited for that went away before answering: they count as missing. */
+  gone: number;
   anonymousLeft: number;
   readonly answers: ClusterResponse[];
   readonly timer: NodeJS.Timeout;
@@ -66,6 +68,7 @@ export class PendingRequests {
     this.#requests.set(requestId, {
       kind,
       waitingFor,
+      gone: 0,
       anonymousLeft: anonymous,
       answers: [],
       timer,
@@ -97,10 +100,15 @@ export class PendingRequests {
     this.#finishIfComplete(requestId, request);
   }
 
-  /** Node `uid` is gone: no request waits for it any longer. */
+  /**
+   * Node `uid` is gone: no request waits for it any longer. It did not answer, so the requests
+   * that waited for it end incomplete (it counts among their missing nodes).
+   */
   nodeGone(uid: string): void {
     for (const [requestId, request] of this.#requests) {
-      if (request.waitingFor.delete(uid)) this.#finishIfComplete(requestId, request);
+      if (!request.waitingFor.delete(uid)) continue;
+      request.gone++;
+      this.#finishIfComplete(requestId, request);
     }
   }
 
@@ -119,6 +127,9 @@ export class PendingRequests {
     if (request === undefined) return;
     this.#requests.delete(requestId);
     clearTimeout(request.timer);
-    request.done(request.answers, request.waitingFor.size + Math.max(0, request.anonymousLeft));
+    request.done(
+      request.answers,
+      request.waitingFor.size + request.gone + Math.max(0, request.anonymousLeft),
+    );
   }
 }

@@ -78,13 +78,19 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
  * cluster) publishes and runs commands; duplexio makes two duplicates of it (one reads the
  * stream, one subscribes), which it closes when the last namespace's adapter closes.
  *
- * @throws TypeError for a client of neither library, or an invalid option.
+ * @throws TypeError for a client of neither library, `useShardedPubSub` with an ioredis Cluster
+ * without `shardedSubscribers: true`, or an invalid option.
  */
 export function createAdapter(
   redisClient: unknown,
   opts: RedisStreamsAdapterOptions = {},
 ): (nsp: AdapterNamespace) => RedisStreamsAdapter {
   const redis = RedisConnection.of(redisClient);
+  if (opts.useShardedPubSub === true && !redis.canSubscribeSharded) {
+    throw new TypeError(
+      "useShardedPubSub with an ioredis Cluster needs its option shardedSubscribers: true",
+    );
+  }
   const options = resolveClusterAdapterOptions({ ...opts });
   const streamName = opts.streamName ?? "socket.io";
   const streamCount = positiveInteger("streamCount", opts.streamCount, 1);

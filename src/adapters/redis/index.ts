@@ -84,7 +84,8 @@ export interface ShardedRedisAdapterOptions extends ClusterAdapterOptions {
  * An adapter over sharded Redis Pub/Sub (Redis 7: SPUBLISH/SSUBSCRIBE, each channel on one shard
  * of a Redis Cluster), wire-compatible with `@socket.io/redis-adapter`'s `createShardedAdapter`.
  *
- * @throws TypeError for a client of neither library, or an invalid option.
+ * @throws TypeError for a client of neither library, an ioredis Cluster `subClient` without
+ * `shardedSubscribers: true`, or an invalid option.
  */
 export function createShardedAdapter(
   pubClient: unknown,
@@ -93,6 +94,11 @@ export function createShardedAdapter(
 ): (nsp: AdapterNamespace) => ShardedRedisAdapter {
   const pub = RedisConnection.of(pubClient);
   const sub = RedisConnection.of(subClient);
+  if (!sub.canSubscribeSharded) {
+    throw new TypeError(
+      "sharded Pub/Sub with an ioredis Cluster needs its option shardedSubscribers: true",
+    );
+  }
   const options = resolveClusterAdapterOptions(opts);
   const { link } = redisLink([pub, sub], opts.logger);
   const prefix = opts.channelPrefix ?? "socket.io";

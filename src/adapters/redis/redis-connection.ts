@@ -62,7 +62,7 @@ interface IoRedisClient extends Emitter {
   duplicate(): IoRedisClient;
   nodes?(role: string): IoRedisClient[];
   disconnect(): void;
-  options?: { lazyConnect?: boolean };
+  options?: { lazyConnect?: boolean; shardedSubscribers?: boolean };
   connect?(): Promise<void>;
 }
 
@@ -123,6 +123,15 @@ export abstract class RedisConnection {
   abstract duplicate(): Promise<RedisConnection>;
   /** Whether the client can run commands now. */
   abstract get ready(): boolean;
+
+  /**
+   * Whether the client can subscribe to sharded channels: an ioredis Cluster needs its option
+   * `shardedSubscribers: true` (without it, SSUBSCRIBE goes to a node that does not hold the
+   * channel's slot and fails, and nothing is ever received).
+   */
+  get canSubscribeSharded(): boolean {
+    return true;
+  }
   /** Closes a client this module made (a duplicate). */
   abstract close(): void;
 
@@ -320,6 +329,8 @@ class NodeRedisConnection extends RedisConnection {
   readonly cluster: boolean;
   readonly client: NodeRedisClient;
   #owned = false;
+  /** Cluster mode: the node classic PUBLISH goes through (see {@link publish}). */
+  #publisher: Promise<NodeRedisClient> | undefined;
 
   constructor(client: NodeRedisClient) {
     super();
@@ -334,7 +345,34 @@ class NodeRedisConnection extends RedisConnection {
 
   async publish(channel: string, payload: Uint8Array, sharded: boolean): Promise<void> {
     const body = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    await this.command(channel, [sharded ? "SPUBLISH" : "PUBLISH", channel, body]);
+    if (sharded || !this.cluster) {
+      await this.command(channel, [sharded ? "SPUBLISH" : "PUBLISH", channel, body]);
+      return;
+    }
+    // A Redis Cluster forwards a classic PUBLISH to every node, but cluster clients send each one
+    // to a random node, and messages that enter the cluster through different nodes overtake one
+    // another. Through one node they arrive in the order they were sent: every publication
+    // awaits the same promise, so they also reach that node in order.
+    let publisher = this.#publisher;
+    if (publisher === undefined) {
+      publisher = this.#publishingNode();
+      this.#publisher = publisher;
+    }
+    try {
+      await (await publisher).sendCommand(["PUBLISH", channel, body]);
+    } catch (error) {
+      // The node may have left the cluster: the next publication picks one again.
+      if (this.#publisher === publisher) this.#publisher = undefined;
+      throw error;
+    }
+  }
+
+  /** A master of the cluster, for classic PUBLISH (see {@link publish}). */
+  async #publishingNode(): Promise<NodeRedisClient> {
+    const cluster = this.client as unknown as NodeRedisCluster;
+    const master = cluster.masters[0];
+    if (master === undefined) throw new Error("no Redis Cluster master known");
+    return cluster.nodeClient(master);
   }
 
   async subscribe(
@@ -453,6 +491,8 @@ class IoRedisConnection extends RedisConnection {
   readonly cluster: boolean;
   readonly client: IoRedisClient;
   #owned = false;
+  /** Cluster mode: the node classic PUBLISH goes through (see {@link publish}). */
+  #publisher: IoRedisClient | undefined;
 
   constructor(client: IoRedisClient) {
     super();
@@ -464,9 +504,25 @@ class IoRedisConnection extends RedisConnection {
     return this.client.status === "ready";
   }
 
+  override get canSubscribeSharded(): boolean {
+    return !this.cluster || this.client.options?.shardedSubscribers === true;
+  }
+
   async publish(channel: string, payload: Uint8Array, sharded: boolean): Promise<void> {
     const body = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    await this.client.call(sharded ? "SPUBLISH" : "PUBLISH", channel, body);
+    if (sharded || !this.cluster || this.client.nodes === undefined) {
+      await this.client.call(sharded ? "SPUBLISH" : "PUBLISH", channel, body);
+      return;
+    }
+    // Through one node of the cluster, so that publications keep their order (see
+    // NodeRedisConnection.publish); another one once that node's connection has ended.
+    let publisher = this.#publisher;
+    if (publisher === undefined || publisher.status === "end") {
+      publisher = this.client.nodes("master")[0];
+      if (publisher === undefined) throw new Error("no Redis Cluster master known");
+      this.#publisher = publisher;
+    }
+    await publisher.call("PUBLISH", channel, body);
   }
 
   async subscribe(
@@ -518,8 +574,12 @@ class IoRedisConnection extends RedisConnection {
   async duplicate(): Promise<RedisConnection> {
     const copy = this.client.duplicate();
     copy.on("error", () => undefined);
+    // A lazy client (the user's was, so its duplicate is) connects when asked; connect()
+    // resolves once it is ready, and its "ready" event is then past.
+    if (copy.status !== "ready" && copy.options?.lazyConnect && copy.connect) {
+      await copy.connect();
+    }
     if (copy.status !== "ready") {
-      if (copy.options?.lazyConnect && copy.connect) await copy.connect();
       await new Promise<void>((resolve, reject) => {
         const onReady = (): void => {
           removeListener(copy, "ready", onReady);
