@@ -53,7 +53,6 @@ export class WebSocketTransport extends Transport {
     socket.on("message", this.#onMessage);
     socket.once("close", this.#onSocketClose);
     socket.on("error", this.#onSocketError);
-    socket.on("drain", this.#onDrain);
   }
 
   get writable(): boolean {
@@ -101,9 +100,16 @@ export class WebSocketTransport extends Transport {
     this.onError("websocket error", error);
   };
 
+  /**
+   * Listened to only while the transport is over its high-water mark (see {@link write}): the
+   * session waits for "drain" only then, and a listener there would cost every write a call.
+   */
   readonly #onDrain = (): void => {
+    this.#awaitingDrain = false;
     if (this.readyState === "open") this.emit("drain");
   };
+
+  #awaitingDrain = false;
 
   send(packets: OutgoingPacket[]): void {
     for (let i = 0; i < packets.length; i++) {
@@ -121,6 +127,22 @@ export class WebSocketTransport extends Transport {
     sendCallback: SendCallback | undefined,
   ): void {
     const socket = this.#socket;
+    this.#writeFrame(socket, type, data, prepared, compress, sendCallback);
+    // Over the mark the session stops writing (not writable) until the socket drains.
+    if (!this.#awaitingDrain && socket.bufferedAmount >= HIGH_WATER_MARK) {
+      this.#awaitingDrain = true;
+      socket.once("drain", this.#onDrain);
+    }
+  }
+
+  #writeFrame(
+    socket: WebSocket,
+    type: EnginePacketType,
+    data: string | Uint8Array | undefined,
+    prepared: PreparedEngineMessage | null,
+    compress: boolean,
+    sendCallback: SendCallback | undefined,
+  ): void {
     const callback = sendCallback === undefined ? undefined : adaptCallback(sendCallback);
     compress = compress && this.#deflateThreshold >= 0;
     // A prepared frame is uncompressed: use it unless this connection would compress the message.
