@@ -383,8 +383,14 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     const limit = this.server.opts.maxWriteBufferSize;
     if (this.#writeBuffer.length === 0 && transport.name === "websocket" && transport.writable) {
       // The hot path: straight to the WebSocket, which coalesces this turn's writes itself.
-      (transport as WebSocketTransport).write(type, data, prepared, compress, callback);
-      if (transport.bufferedAmount > limit) this.#onClose("write buffer full", undefined, true);
+      const buffered = (transport as WebSocketTransport).write(
+        type,
+        data,
+        prepared,
+        compress,
+        callback,
+      );
+      if (buffered > limit) this.#onClose("write buffer full", undefined, true);
       return;
     }
     const size = prepared !== null ? prepared.size : data === undefined ? 1 : data.length + 1;

@@ -118,21 +118,26 @@ export class WebSocketTransport extends Transport {
     }
   }
 
-  /** Writes one packet as one WebSocket message (fields rather than an object: the hot path). */
+  /**
+   * Writes one packet as one WebSocket message (fields rather than an object: the hot path).
+   * Returns the bytes not yet sent, as {@link bufferedAmount} (the caller checks its limit).
+   */
   write(
     type: EnginePacketType,
     data: string | Uint8Array | undefined,
     prepared: PreparedEngineMessage | null,
     compress: boolean,
     sendCallback: SendCallback | undefined,
-  ): void {
+  ): number {
     const socket = this.#socket;
     this.#writeFrame(socket, type, data, prepared, compress, sendCallback);
+    const buffered = socket.bufferedAmount;
     // Over the mark the session stops writing (not writable) until the socket drains.
-    if (!this.#awaitingDrain && socket.bufferedAmount >= HIGH_WATER_MARK) {
+    if (buffered >= HIGH_WATER_MARK && !this.#awaitingDrain) {
       this.#awaitingDrain = true;
       socket.once("drain", this.#onDrain);
     }
+    return buffered;
   }
 
   #writeFrame(
