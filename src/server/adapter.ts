@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { PreparedEngineMessage } from "../engine/prepared-message.js";
+import type { BroadcastFlags } from "../protocol/cluster/messages.js";
 import type { EncodedSocketPacket, OutgoingSocketPacket } from "../protocol/socketio/index.js";
 import type { ResolvedServerOptions } from "./options.js";
 import { encodeOrThrow, type PacketEncoder, prepareParts } from "./packet-encoding.js";
@@ -18,23 +19,7 @@ export type PrivateSessionId = string;
 /** A room name. */
 export type Room = string | number;
 
-/** Modifiers of a broadcast. */
-export interface BroadcastFlags {
-  /** Drop the packet for clients whose transport is not writable right now. */
-  volatile?: boolean;
-  /** Allow compression (permessage-deflate or HTTP compression); default true. */
-  compress?: boolean;
-  /** Only this server's clients (for adapters spanning several servers). */
-  local?: boolean;
-  /** Set by some callers for adapters that distinguish broadcasts (unused here). */
-  broadcast?: boolean;
-  /** Set by some callers as a hint that the data holds binary (unused: the encoder finds out). */
-  binary?: boolean;
-  /** Milliseconds to wait for acknowledgements. */
-  timeout?: number;
-  /** One recipient expected (an emit with acknowledgement to a RemoteSocket). */
-  expectSingleResponse?: boolean;
-}
+export type { BroadcastFlags };
 
 /** Which sockets a broadcast reaches: those in any of `rooms` (all when empty), minus `except`. */
 export interface BroadcastOptions {

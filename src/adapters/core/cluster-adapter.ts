@@ -241,11 +241,12 @@ export abstract class ClusterAdapter<
       nsp: this.nsp.name,
       type: ClusterMessageType.InitialHeartbeat,
     });
-    if (this.#awaitedPeers.size > 0) {
+    if (this.#awaitedPeers.size > 0 && !this.keepsMessages) {
       // What waited is sent, in order, once the peers are back: Pub/Sub keeps nothing for a
       // subscriber that has not reconnected yet, and the other nodes reconnect at their own pace
       // (each announces itself as soon as its own link is up). A peer that never comes back
-      // holds the queue for a heartbeat timeout at most.
+      // holds the queue for a heartbeat timeout at most. A transport that keeps messages (a
+      // stream, read from where each node stopped) needs no wait.
       this.#holdTimer = setTimeout(() => this.#releaseQueue(), this.options.heartbeatTimeout);
       this.#holdTimer.unref();
     } else {
@@ -307,6 +308,15 @@ export abstract class ClusterAdapter<
    * it reaches clients: connection state recovery with a log-based transport. False here.
    */
   protected needsOffset(_packet: WirePacket, _opts: BroadcastOptions): boolean {
+    return false;
+  }
+
+  /**
+   * Whether the transport keeps what is sent for nodes that are not listening right now (a log
+   * they read from where they stopped), so that queued messages need not wait for them after an
+   * outage. False here (Pub/Sub, IPC).
+   */
+  protected get keepsMessages(): boolean {
     return false;
   }
 

@@ -153,6 +153,11 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
     return this.#subscribed;
   }
 
+  /** Broadcasts and room operations are stream entries, read by each node from its position. */
+  protected override get keepsMessages(): boolean {
+    return true;
+  }
+
   /** A stream entry for this namespace (the factory's reader dispatches by namespace). */
   onEntry(entry: RedisStreamEntry): void {
     const message = decodeStreamEntry(entry.fields, BUFFER_DECODING);

@@ -231,10 +231,26 @@ export abstract class RedisConnection {
     watching.states.remove(this);
   }
 
-  /** The client's events that tell its state, as listeners calling `update`. */
-  protected abstract stateListeners(
+  /**
+   * The client's events that tell its state, as listeners calling `update`. Both libraries emit
+   * "ready" when usable and "reconnecting"/"end" (ioredis also "close") when not; an "error"
+   * while not ready is why.
+   */
+  protected stateListeners(
     update: (ready: boolean, reason?: Error) => void,
-  ): [string, (...args: never[]) => void][];
+  ): [string, (...args: never[]) => void][] {
+    const down = (): void => update(false, new Error("connection lost"));
+    const onError = (error: Error): void => {
+      if (!this.ready) update(false, error);
+    };
+    return [
+      ["error", onError as (...args: never[]) => void],
+      ["close", down],
+      ["reconnecting", down],
+      ["end", down],
+      ["ready", () => update(true)],
+    ];
+  }
 }
 
 /** Stream entries from a raw reply: [[id, [field, value, ...]], ...]. */
@@ -438,24 +454,6 @@ class NodeRedisConnection extends RedisConnection {
     if (typeof client.destroy === "function") client.destroy();
     else void client.disconnect?.().catch(() => undefined);
   }
-
-  protected stateListeners(
-    update: (ready: boolean, reason?: Error) => void,
-  ): [string, (...args: never[]) => void][] {
-    const client = this.client;
-    const down = (): void => update(false, new Error("connection lost"));
-    return [
-      [
-        "error",
-        ((error: Error) => {
-          if (client.isReady === false) update(false, error);
-        }) as (...args: never[]) => void,
-      ],
-      ["reconnecting", down],
-      ["end", down],
-      ["ready", () => update(true)],
-    ];
-  }
 }
 
 /** ioredis delivers messages through client events: one dispatcher per client. */
@@ -603,24 +601,5 @@ class IoRedisConnection extends RedisConnection {
     if (!this.#owned) return;
     this.unwatch();
     this.client.disconnect();
-  }
-
-  protected stateListeners(
-    update: (ready: boolean, reason?: Error) => void,
-  ): [string, (...args: never[]) => void][] {
-    const client = this.client;
-    const down = (): void => update(false, new Error("connection lost"));
-    return [
-      [
-        "error",
-        ((error: Error) => {
-          if (client.status !== "ready") update(false, error);
-        }) as (...args: never[]) => void,
-      ],
-      ["close", down],
-      ["reconnecting", down],
-      ["end", down],
-      ["ready", () => update(true)],
-    ];
   }
 }

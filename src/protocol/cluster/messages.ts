@@ -54,14 +54,24 @@ export const ClusterMessageType = {
 /** One of the message types. */
 export type ClusterMessageType = (typeof ClusterMessageType)[keyof typeof ClusterMessageType];
 
-/** Broadcast modifiers as they travel (socket.io's `BroadcastFlags`, passed through). */
-export interface WireBroadcastFlags {
+/**
+ * Modifiers of a broadcast (socket.io's `BroadcastFlags`): set by the server's API, and sent as
+ * they are to the other nodes of a cluster.
+ */
+export interface BroadcastFlags {
+  /** Drop the packet for clients whose transport is not writable right now. */
   volatile?: boolean;
+  /** Allow compression (permessage-deflate or HTTP compression); default true. */
   compress?: boolean;
+  /** Only this server's clients (for adapters spanning several servers). */
   local?: boolean;
+  /** Set by some callers for adapters that distinguish broadcasts (unused here). */
   broadcast?: boolean;
+  /** Set by some callers as a hint that the data holds binary (unused: the encoder finds out). */
   binary?: boolean;
+  /** Milliseconds to wait for acknowledgements. */
   timeout?: number;
+  /** One recipient expected (an emit with acknowledgement to a RemoteSocket). */
   expectSingleResponse?: boolean;
 }
 
@@ -69,7 +79,7 @@ export interface WireBroadcastFlags {
 export interface WireBroadcastOptions {
   rooms: ClusterRoom[];
   except: ClusterRoom[];
-  flags?: WireBroadcastFlags;
+  flags?: BroadcastFlags;
 }
 
 /** A Socket.IO packet as it travels between nodes (not yet encoded for clients). */
@@ -216,7 +226,7 @@ export function parseWireOptions(value: unknown): WireBroadcastOptions | null {
   const except = value.except ?? [];
   if (!isRoomList(except)) return null;
   const opts: WireBroadcastOptions = { rooms: value.rooms, except };
-  if (isObject(value.flags)) opts.flags = value.flags as WireBroadcastFlags;
+  if (isObject(value.flags)) opts.flags = value.flags as BroadcastFlags;
   return opts;
 }
 
