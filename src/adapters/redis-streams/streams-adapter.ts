@@ -160,13 +160,14 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
 
   /** A stream entry for this namespace (the factory's reader dispatches by namespace). */
   onEntry(entry: RedisStreamEntry): void {
+    // This node's own entries went to its clients when they were written: not even decoded.
+    if (entry.fields.uid === this.uid) return;
     const message = decodeStreamEntry(entry.fields, BUFFER_DECODING);
     if (message === null) {
       this.onInvalidMessage();
       return;
     }
     this.onMessage(message, entry.id);
-    // This node's own entries were delivered when they were written; others just now.
     this.delivered(entry.id);
   }
 
