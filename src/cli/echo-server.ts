@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from "node:http";
+import { httpServerTimeouts } from "../websocket/http-timeouts.js";
 import { WebSocketServer } from "../websocket/index.js";
 
 /** Options of an echo endpoint. */
@@ -23,7 +24,9 @@ export interface EchoServer {
  */
 export function startEchoServer(options: EchoServerOptions): Promise<EchoServer> {
   // Plain HTTP requests learn that this is a WebSocket endpoint (426 Upgrade Required).
-  const http = createServer((_req, res) => {
+  // Connections that never complete a request are cut as on WebSocketServer's own server: 5 s
+  // for the request head (silent or slowloris connections), 10 s for a whole request.
+  const http = createServer(httpServerTimeouts(), (_req, res) => {
     res.writeHead(426, { "Content-Type": "text/plain; charset=utf-8", Upgrade: "websocket" });
     res.end("This is a WebSocket echo endpoint: connect with a WebSocket client.\n");
   });

@@ -50,6 +50,7 @@ export default WebSocket;
 export { CloseCode } from "../protocol/websocket/close-codes.js";
 export { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 export { WebSocketHandshakeError } from "./handshake-error.js";
+export type { BackpressurePolicy, ConnectionLimitOptions } from "./limits.js";
 export type { AllowedOrigins } from "./origin-check.js";
 export type { PerMessageDeflateOptions } from "./permessage-deflate.js";
 export {

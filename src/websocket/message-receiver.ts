@@ -2,11 +2,19 @@
  * Incoming side of one connection: feeds socket bytes to the {@link FrameParser}, inflates
  * compressed messages, and hands messages and control frames to the connection strictly in
  * arrival order, even when an uncompressed message arrives while an earlier compressed one is
- * still inflating, or while the application has paused delivery.
+ * still inflating, or while the application has paused delivery. A message arrives with its last
+ * frame, compressed or not: a control frame between the fragments of a message comes before it
+ * (RFC 6455 5.4), so a ping inside a compressed message that is still arriving is answered at
+ * once, and a protocol error there fails the connection at once.
+ *
+ * Everything it holds is bounded: undelivered events (the socket is paused at {@link HIGH_WATER}),
+ * inflate jobs in flight (paused at {@link MAX_PENDING_INFLATES}), and the inflated bytes of a
+ * message, gathered without an object per frame.
  * @module
  */
 
 import { isUtf8 } from "node:buffer";
+import { ByteAccumulator } from "../protocol/websocket/byte-accumulator.js";
 import { CloseCode } from "../protocol/websocket/close-codes.js";
 import type { Role } from "../protocol/websocket/constants.js";
 import { FrameParser } from "../protocol/websocket/frame-parser.js";
@@ -37,9 +45,10 @@ enum Kind {
 interface QueuedEvent {
   kind: Kind;
   isBinary: boolean;
-  /** Message or control payload; for a message being inflated, the inflated pieces so far. */
+  /** Message or control payload (a message being inflated: set once it is complete). */
   data: Buffer | null;
-  pieces: Buffer[] | null;
+  /** A message being inflated: the bytes inflated from its frames so far. */
+  inflated: ByteAccumulator | null;
   /** Message: all its frames are inflated. */
   done: boolean;
   code: number | undefined;
@@ -48,6 +57,12 @@ interface QueuedEvent {
 
 /** Undelivered events at which the socket is paused so inflation cannot pile up. */
 const HIGH_WATER = 16;
+/**
+ * Compressed frames waiting for (or in) zlib at which the socket is paused. Each waiting frame
+ * holds its bytes and a callback; without a bound, a message in many small compressed fragments
+ * would queue them as fast as the socket delivers, however far behind zlib is.
+ */
+const MAX_PENDING_INFLATES = 1024;
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -59,24 +74,31 @@ export class MessageReceiver {
   private readonly deflate: PerMessageDeflate | null;
   private readonly handlers: ReceiverHandlers;
   private readonly queue: QueuedEvent[] = [];
-  /** The compressed message whose frames are being inflated, if one is open. */
+  /**
+   * The compressed message whose frames are arriving (inflated as they come), if one is open.
+   * It joins the queue with its last frame.
+   */
   private inflating: QueuedEvent | null = null;
+  /** Compressed frames handed to zlib whose result has not come back. */
+  private pendingInflates = 0;
   private paused = false;
   private flowing = true;
   private stopped = false;
   private delivering = false;
   private idleCallback: (() => void) | null = null;
 
+  /** `maxFragments`: most frames per message (0: no limit); more fail the connection with 1008. */
   constructor(
     role: Role,
     maxPayload: number,
+    maxFragments: number,
     deflate: PerMessageDeflate | null,
     handlers: ReceiverHandlers,
   ) {
     this.deflate = deflate;
     this.handlers = handlers;
     this.parser = new FrameParser(
-      { role, maxPayload, permessageDeflate: deflate !== null },
+      { role, maxPayload, maxFragments, permessageDeflate: deflate !== null },
       {
         message: (isBinary, payload) => {
           if (this.stopped) return;
@@ -118,13 +140,18 @@ export class MessageReceiver {
     return this.paused;
   }
 
-  /** Whether nothing is waiting to be delivered or inflated. */
+  /** Whether nothing is waiting to be delivered or inflated (nor half received). */
   get idle(): boolean {
-    return this.queue.length === 0;
+    return this.queue.length === 0 && this.inflating === null;
   }
 
-  /** Calls `callback` once nothing is waiting (now, if nothing is). */
+  /**
+   * The input is over (the socket closed): calls `callback` once what was received is delivered
+   * (now, if nothing waits). A compressed message still missing frames is dropped: it can never
+   * complete, and waiting for it would hold the connection's `close` forever.
+   */
   whenIdle(callback: () => void): void {
+    this.abandonOpenMessage();
     if (this.queue.length === 0) callback();
     else this.idleCallback = callback;
   }
@@ -157,11 +184,26 @@ export class MessageReceiver {
 
   private terminal(kind: Kind, code: number | undefined, text: string): void {
     if (this.stopped) return;
+    // Nothing is parsed after a close frame or an error: an open compressed message never ends.
+    this.abandonOpenMessage();
     if (this.queue.length === 0 && !this.paused) {
       this.dispatchTerminal(kind, code, text);
       return;
     }
     this.enqueue(kind, false, null, code, text);
+    if (this.queue[0].done) this.deliver();
+  }
+
+  /**
+   * Drops the compressed message still waiting for frames, if any (no more frames will come).
+   * It is not in the queue yet; its pending inflate results are ignored.
+   */
+  private abandonOpenMessage(): void {
+    const open = this.inflating;
+    if (open === null) return;
+    this.inflating = null;
+    open.kind = Kind.Error;
+    open.inflated = null;
   }
 
   private dispatchTerminal(kind: Kind, code: number | undefined, text: string): void {
@@ -173,40 +215,71 @@ export class MessageReceiver {
     if (this.stopped) return;
     let event = this.inflating;
     if (event === null) {
-      event = this.enqueue(Kind.Message, isBinary, null, undefined, "");
-      event.pieces = [];
-      event.done = false;
+      event = {
+        kind: Kind.Message,
+        isBinary,
+        data: null,
+        inflated: null,
+        done: false,
+        code: undefined,
+        text: "",
+      };
       this.inflating = event;
     }
-    if (fin) this.inflating = null;
+    if (fin) {
+      // The message has arrived: it takes its place among the events.
+      this.inflating = null;
+      this.append(event);
+    }
     const target = event;
+    if (++this.pendingInflates === MAX_PENDING_INFLATES) this.updateFlow();
     this.deflate!.decompress(payload, fin, (error, result) => {
+      if (this.pendingInflates-- === MAX_PENDING_INFLATES) this.updateFlow();
       if (this.stopped || target.kind !== Kind.Message) return;
       if (error !== null || result === undefined) {
         target.kind = Kind.Error;
         target.code = error?.closeCode ?? CloseCode.InvalidPayload;
         target.text = error?.message ?? "Decompression failed";
-        target.pieces = null;
+        target.inflated = null;
         target.done = true;
         // Nothing after a failed message can be delivered: stop reading more.
         this.parser.stop();
+        if (this.inflating === target) {
+          // Failed before its last frame: the failure takes the message's place now.
+          this.inflating = null;
+          this.append(target);
+        }
+      } else if (fin && target.inflated === null) {
+        // A message in one frame (the common case): zlib's output as it is, no copy.
+        this.completeInflated(target, result);
       } else {
-        if (result.length > 0) target.pieces!.push(result);
-        if (fin) this.completeInflated(target);
+        if (target.inflated === null) target.inflated = new ByteAccumulator();
+        target.inflated.append(result);
+        if (fin) this.completeInflated(target, null);
       }
       if (target.done && this.queue[0] === target) this.deliver();
     });
   }
 
-  private completeInflated(event: QueuedEvent): void {
-    const pieces = event.pieces!;
-    const data =
-      pieces.length === 1
-        ? pieces[0]
-        : pieces.length === 0
-          ? Buffer.alloc(0)
-          : Buffer.concat(pieces);
-    event.pieces = null;
+  /** The message's last frame is inflated: `whole` is the message, or null to take the gathered bytes. */
+  private completeInflated(event: QueuedEvent, whole: Buffer | null): void {
+    let data: Buffer;
+    if (whole !== null) {
+      data = whole;
+    } else {
+      try {
+        data = toBuffer(event.inflated!.take());
+      } catch {
+        // Only reachable without a maxPayload: the message cannot be held in memory.
+        event.inflated = null;
+        event.done = true;
+        event.kind = Kind.Error;
+        event.code = CloseCode.MessageTooBig;
+        event.text = "message too large to buffer";
+        return;
+      }
+    }
+    event.inflated = null;
     event.done = true;
     if (!event.isBinary && !isUtf8(data)) {
       event.kind = Kind.Error;
@@ -224,10 +297,14 @@ export class MessageReceiver {
     code: number | undefined,
     text: string,
   ): QueuedEvent {
-    const event: QueuedEvent = { kind, isBinary, data, pieces: null, done: true, code, text };
+    const event: QueuedEvent = { kind, isBinary, data, inflated: null, done: true, code, text };
+    this.append(event);
+    return event;
+  }
+
+  private append(event: QueuedEvent): void {
     this.queue.push(event);
     if (this.queue.length === HIGH_WATER) this.updateFlow();
-    return event;
   }
 
   /** Delivers queued events from the head while they are complete and delivery is on. */
@@ -270,7 +347,11 @@ export class MessageReceiver {
 
   private updateFlow(): void {
     // Once stopped the socket keeps flowing (bytes are ignored) so its end is still seen.
-    const flowing = this.stopped || (!this.paused && this.queue.length < HIGH_WATER);
+    const flowing =
+      this.stopped ||
+      (!this.paused &&
+        this.queue.length < HIGH_WATER &&
+        this.pendingInflates < MAX_PENDING_INFLATES);
     if (flowing === this.flowing) return;
     this.flowing = flowing;
     this.handlers.flow(flowing);

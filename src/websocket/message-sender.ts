@@ -8,7 +8,7 @@
 import { Opcode } from "../protocol/websocket/constants.js";
 import { MaskKeyPool } from "../protocol/websocket/frame-serializer.js";
 import type { PerMessageDeflate } from "./permessage-deflate.js";
-import type { WriteCallback, WriteQueue } from "./write-queue.js";
+import { type WriteCallback, WriteQueue, type WriteSlot } from "./write-queue.js";
 
 /** One process-wide source of mask keys: keys come from batched crypto-strength randomness. */
 let maskKeys: MaskKeyPool | null = null;
@@ -46,6 +46,8 @@ export class MessageSender {
   /** Operations waiting behind a Blob read, in send order; null when nothing waits. */
   private backlog: PendingOperation[] | null = null;
   private destroyedError: Error | null = null;
+  /** The automatic pong still waiting in the queue, if any (see {@link sendAutoPong}). */
+  private pendingPong: WriteSlot | null = null;
   /** Bytes of sends waiting behind a Blob read (part of `bufferedAmount`). */
   backlogBytes = 0;
 
@@ -62,10 +64,25 @@ export class MessageSender {
     callback: WriteCallback | undefined,
   ): void {
     if (this.backlog !== null) {
-      this.defer(payload.length, () => this.sendDataNow(payload, owned, flags, callback));
+      this.defer(payload.length, () =>
+        this.sendDataNow(payload, payload.length, owned, flags, callback),
+      );
       return;
     }
-    this.sendDataNow(payload, owned, flags, callback);
+    this.sendDataNow(payload, payload.length, owned, flags, callback);
+  }
+
+  /**
+   * Sends one data frame whose payload is `text` (`length`: its UTF-8 byte length). The text is
+   * encoded when the frame leaves the queue, straight into the outgoing buffer, unless the
+   * message is compressed (zlib needs the bytes now).
+   */
+  sendText(text: string, length: number, flags: number, callback: WriteCallback | undefined): void {
+    if (this.backlog !== null) {
+      this.defer(length, () => this.sendDataNow(text, length, true, flags, callback));
+      return;
+    }
+    this.sendDataNow(text, length, true, flags, callback);
   }
 
   /** Sends a Blob as one data frame once its bytes are read; later sends keep their place. */
@@ -87,7 +104,7 @@ export class MessageSender {
         }
         operation.run = () => {
           this.backlogBytes -= size;
-          this.sendDataNow(new Uint8Array(buffer), true, flags, callback);
+          this.sendDataNow(new Uint8Array(buffer), buffer.byteLength, true, flags, callback);
         };
         this.runBacklog();
       },
@@ -118,6 +135,37 @@ export class MessageSender {
       return;
     }
     this.sendControlNow(opcode, payload, mask, callback);
+  }
+
+  /**
+   * Answers a ping. While the socket is past its high-water mark (the peer is not reading) and
+   * an earlier answer still waits in the queue, that one is given the new payload instead of
+   * queueing another frame: RFC 6455 section 5.5.3 allows answering only the most recent ping,
+   * and a peer that floods pings without reading must not grow the queue by one pong per ping.
+   * A peer that reads gets every pong (Autobahn 2.10 and 2.11 expect them).
+   */
+  sendAutoPong(payload: Uint8Array, mask: boolean): void {
+    const pending = this.pendingPong;
+    if (pending !== null && WriteQueue.isQueued(pending) && this.queue.blocked) {
+      // The mask key (client role) is applied when the frame is copied out; any fresh key works.
+      pending.payload = payload;
+      pending.length = payload.length;
+      return;
+    }
+    if (this.backlog !== null) {
+      this.defer(0, () => this.sendControlNow(Opcode.Pong, payload, mask, undefined));
+      return;
+    }
+    this.pendingPong = this.queue.push(
+      Opcode.Pong,
+      true,
+      false,
+      mask ? nextMaskKey() : null,
+      payload,
+      false,
+      0,
+      undefined,
+    );
   }
 
   /** Sends a complete, already encoded frame (a prepared broadcast message). */
@@ -157,8 +205,10 @@ export class MessageSender {
     this.backlogBytes = 0;
   }
 
+  /** `payload` is bytes, or text of `length` UTF-8 bytes. */
   private sendDataNow(
-    payload: Uint8Array,
+    payload: Uint8Array | string,
+    length: number,
     owned: boolean,
     flags: number,
     callback: WriteCallback | undefined,
@@ -173,7 +223,7 @@ export class MessageSender {
       compress =
         this.deflate !== null &&
         (flags & FrameFlags.Compress) !== 0 &&
-        payload.length >= this.deflate.threshold;
+        length >= this.deflate.threshold;
       this.messageCompressed = compress;
       rsv1 = compress;
     } else {
@@ -186,12 +236,15 @@ export class MessageSender {
     if (!compress) {
       // The header is written by the queue straight into the outgoing buffer.
       const key = mask ? nextMaskKey() : null;
-      this.queue.push(opcode, fin, false, key, payload, owned, payload.length, callback);
+      if (typeof payload === "string")
+        this.queue.pushText(opcode, fin, key, payload, length, callback);
+      else this.queue.push(opcode, fin, false, key, payload, owned, length, callback);
       return;
     }
-    const slot = this.queue.reserve(payload.length, callback);
+    const slot = this.queue.reserve(length, callback);
     if (slot === null) return;
-    this.deflate!.compress(payload, fin, (error, result) => {
+    const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+    this.deflate!.compress(bytes, fin, (error, result) => {
       if (error !== null || result === undefined) {
         this.queue.cancel(slot, error ?? new Error("Compression failed"));
         return;

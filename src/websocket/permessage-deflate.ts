@@ -14,6 +14,7 @@ import {
   type DeflateRaw,
   type InflateRaw,
 } from "node:zlib";
+import { ByteAccumulator } from "../protocol/websocket/byte-accumulator.js";
 import { CloseCode } from "../protocol/websocket/close-codes.js";
 import type { Role } from "../protocol/websocket/constants.js";
 import type {
@@ -68,6 +69,12 @@ const MIN_CHUNK_SIZE = 64;
  * must not get more per frame.
  */
 const MAX_STREAM_ENDS_PER_FRAME = 2;
+/**
+ * Compressed bytes up to which frames of one message, waiting for their turn, are merged into a
+ * single inflate job. A message cut into tens of thousands of small compressed fragments then
+ * costs a few zlib calls instead of one thread-pool round trip per fragment.
+ */
+const MERGE_LIMIT = 256 * 1024;
 
 const sharedLimiters = new Map<number, ConcurrencyLimiter>();
 
@@ -86,6 +93,12 @@ interface Job {
   data: Uint8Array;
   fin: boolean;
   callback: DecompressCallback;
+  /** Inflate: frames merged into this job (1 unless later frames were merged, see MERGE_LIMIT). */
+  frames: number;
+  /** Inflate, merged: the frames' bytes (taken into `data` when the job starts). */
+  merged: ByteAccumulator | null;
+  /** Inflate, merged: the callbacks of the frames after the first; each gets an empty result. */
+  followers: DecompressCallback[] | null;
 }
 
 function checkInteger(name: string, value: number, min: number, max: number): void {
@@ -175,6 +188,8 @@ export class PerMessageDeflate {
   private inflatePieceIsTail = false;
   private inflateBytesBefore = 0;
   private streamEndsThisFrame = 0;
+  /** Stream ends allowed in the current inflate job: MAX_STREAM_ENDS_PER_FRAME per frame. */
+  private streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME;
   private inflateError: DeflateError | null = null;
 
   /**
@@ -239,8 +254,11 @@ export class PerMessageDeflate {
 
   /**
    * Inflates one frame of a compressed message (frames in order; 00 00 ff ff is appended when
-   * `fin`). The result holds the bytes inflated from this frame, possibly empty: the message is
-   * the concatenation of the results of its frames. The error's closeCode is 1009 as soon as the
+   * `fin`). The message is the concatenation of the results of its frames, in call order; each
+   * result may be empty. Frames of one message that wait for their turn together are inflated
+   * in one zlib call: the first one's result then holds the bytes of all of them, and the others
+   * get empty results (a message in 65,536 small fragments costs a few zlib calls, not one
+   * thread-pool round trip each). The error's closeCode is 1009 as soon as the
    * message's inflated size passes maxPayload (checked on each zlib output chunk, so output is
    * never buffered past the cap), 1007 for corrupt data. After an error, later decompress calls
    * fail with the same error.
@@ -272,8 +290,8 @@ export class PerMessageDeflate {
     const release = this.release;
     this.release = null;
     release?.();
-    if (current !== null) process.nextTick(current.callback, error);
-    for (const job of this.jobs) process.nextTick(job.callback, error);
+    if (current !== null) failJob(current, error);
+    for (const job of this.jobs) failJob(job, error);
     this.jobs.length = 0;
   }
 
@@ -285,7 +303,29 @@ export class PerMessageDeflate {
       );
       return;
     }
-    this.jobs.push({ inflate, data, fin, callback });
+    const jobs = this.jobs;
+    const last = jobs.length > 0 ? jobs[jobs.length - 1] : undefined;
+    if (
+      inflate &&
+      last?.inflate &&
+      !last.fin &&
+      (last.merged === null ? last.data.length : last.merged.length) + data.length <= MERGE_LIMIT
+    ) {
+      // The next frame of a message whose previous frame still waits: inflate them together.
+      // The message is the concatenation of the frames' results, so the first callback gets
+      // the whole output and the others an empty one.
+      if (last.merged === null) {
+        last.merged = new ByteAccumulator();
+        last.merged.append(last.data);
+        last.followers = [];
+      }
+      last.merged.append(data);
+      last.followers!.push(callback);
+      last.frames++;
+      last.fin = fin;
+      return;
+    }
+    jobs.push({ inflate, data, fin, callback, frames: 1, merged: null, followers: null });
     if (!this.scheduled) {
       this.scheduled = true;
       this.limiter.add(this.task);
@@ -338,8 +378,13 @@ export class PerMessageDeflate {
     this.scheduled = false;
     release?.();
     try {
-      if (error === null) job.callback(null, result);
-      else job.callback(error);
+      if (error === null) {
+        job.callback(null, result);
+        if (job.followers !== null) for (const follower of job.followers) follower(null, EMPTY);
+      } else {
+        job.callback(error);
+        if (job.followers !== null) for (const follower of job.followers) follower(error);
+      }
     } finally {
       // The callback may have queued (and so scheduled) more work, or closed us.
       if (!this.closed && !this.scheduled && this.jobs.length > 0) {
@@ -434,7 +479,12 @@ export class PerMessageDeflate {
       this.complete(this.inflateError);
       return;
     }
+    if (job.merged !== null) {
+      job.data = job.merged.take();
+      job.merged = null;
+    }
     this.streamEndsThisFrame = 0;
+    this.streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME * job.frames;
     this.messageInput += job.data.length;
     this.writeInflate(job.data, false);
   }
@@ -520,7 +570,7 @@ export class PerMessageDeflate {
       this.inflatePieceDone(true);
       return;
     }
-    if (++this.streamEndsThisFrame > MAX_STREAM_ENDS_PER_FRAME) {
+    if (++this.streamEndsThisFrame > this.streamEndsAllowed) {
       this.failInflate(
         new DeflateError("Too many DEFLATE stream ends in one frame", CloseCode.InvalidPayload),
       );
@@ -569,6 +619,13 @@ export class PerMessageDeflate {
 }
 
 function noop(): void {}
+
+/** Tells a job's callbacks (a merged job has several) that it failed, on a later tick. */
+function failJob(job: Job, error: DeflateError): void {
+  process.nextTick(job.callback, error);
+  if (job.followers !== null)
+    for (const follower of job.followers) process.nextTick(follower, error);
+}
 
 /**
  * Makes sure every output chunk of the finished write went through the 'data' listener. In

@@ -24,6 +24,16 @@ import {
 } from "../protocol/websocket/permessage-deflate-params.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
+import {
+  DEFAULT_HEADERS_TIMEOUT,
+  DEFAULT_REQUEST_TIMEOUT,
+  httpServerTimeouts,
+} from "./http-timeouts.js";
+import {
+  type ConnectionLimitOptions,
+  type ConnectionLimits,
+  resolveConnectionLimits,
+} from "./limits.js";
 import { type AllowedOrigins, createOriginCheck, type OriginCheck } from "./origin-check.js";
 import { PerMessageDeflate, type PerMessageDeflateOptions } from "./permessage-deflate.js";
 import { rejectHandshake } from "./reject-handshake.js";
@@ -36,17 +46,30 @@ const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 /** How long `close()` waits for clients to finish the closing handshake before dropping them. */
 const DEFAULT_CLOSE_TIMEOUT = 10_000;
 
-/** Options of {@link WebSocketServer}. Exactly one of `port`, `server` and `noServer` is required. */
-export interface WebSocketServerOptions {
+/**
+ * Options of {@link WebSocketServer}. Exactly one of `port`, `server` and `noServer` is required.
+ * The per-connection limits (`maxBufferedAmount`, `backpressure`, `backpressureCloseCode`,
+ * `maxFragments`) are those of {@link ConnectionLimitOptions}.
+ */
+export interface WebSocketServerOptions extends ConnectionLimitOptions {
   /** Listen on this port with a new HTTP server (0 picks a free one). */
   port?: number;
   /** Address to listen on with `port` (default: all interfaces, like `net.Server#listen`). */
   host?: string;
   /** Pending-connection queue length with `port`. */
   backlog?: number;
-  /** Take upgrade requests from this http or https server. */
+  /**
+   * Take upgrade requests from this http or https server. Its timeouts stay the application's:
+   * to cut connections that never complete a request (silent, slowloris), create it with
+   * `{ headersTimeout: 5000, requestTimeout: 10000, connectionsCheckingInterval: 1000 }` (see
+   * `headersTimeout` below and docs/design/websocket.md); Node's defaults leave them open for
+   * up to 90 s.
+   */
   server?: HttpServer | HttpsServer;
-  /** Take no requests by itself: the application calls {@link WebSocketServer.handleUpgrade}. */
+  /**
+   * Take no requests by itself: the application calls {@link WebSocketServer.handleUpgrade}.
+   * The HTTP server's timeouts are then the application's, as with `server`.
+   */
   noServer?: boolean;
   /** Accept only this path (the URL without its query). Other paths are left to other handlers. */
   path?: string | undefined;
@@ -70,8 +93,28 @@ export interface WebSocketServerOptions {
   heartbeat?: HeartbeatOptions;
   /** Answer pings with pongs automatically (default true). */
   autoPong?: boolean;
-  /** Ms that `close()` waits for clients' closing handshakes before terminating them (default 10 s). */
+  /**
+   * Ms that `close()` waits for clients' closing handshakes before terminating them (default
+   * 10 s); also how long a connection failed by this server (protocol error, backpressure) waits
+   * for the peer's close frame before its socket is destroyed.
+   */
   closeTimeout?: number;
+  /**
+   * With `port` (the server creates its own HTTP server): ms a TCP connection has, from the
+   * moment it is accepted, to send a complete request head (default 5 s; 0: no limit). A
+   * connection that sends nothing, or trickles its headers (slowloris), gets 408 and is closed.
+   * Node checks every second (more often below 5 s), so the cut comes up to that much later.
+   * Connections that upgraded are not concerned. With `server` or `noServer` the HTTP server is
+   * the application's: set its `headersTimeout` (and `connectionsCheckingInterval` when creating
+   * it) yourself, see docs/design/websocket.md.
+   */
+  headersTimeout?: number;
+  /**
+   * With `port`: ms a request may take in all, body included (default 10 s; 0: no limit); cuts
+   * plain HTTP requests that trickle a body to the server's 426 answer. Must not be below
+   * `headersTimeout` (unless one of them is 0); when not given, it is at least `headersTimeout`.
+   */
+  requestTimeout?: number;
 }
 
 /**
@@ -142,6 +185,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   readonly #maxPayload: number;
   readonly #closeTimeout: number;
+  readonly #limits: ConnectionLimits;
   readonly #deflateOptions: PerMessageDeflateOptions | null;
   readonly #originCheck: OriginCheck | null;
   readonly #tracking: boolean;
@@ -190,30 +234,56 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     }
     this.#maxPayload = maxPayload;
     this.#closeTimeout = closeTimeout;
+    this.#limits = resolveConnectionLimits(options);
+    const headersTimeout = options.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT;
+    const requestTimeout =
+      options.requestTimeout ??
+      (headersTimeout === 0
+        ? DEFAULT_REQUEST_TIMEOUT
+        : Math.max(DEFAULT_REQUEST_TIMEOUT, headersTimeout));
+    for (const [name, value] of [
+      ["headersTimeout", headersTimeout],
+      ["requestTimeout", requestTimeout],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new TypeError(`"${name}" must be a non-negative integer number of milliseconds`);
+      }
+    }
+    if (requestTimeout > 0 && headersTimeout > requestTimeout) {
+      // Node refuses this combination too.
+      throw new TypeError('"headersTimeout" must not exceed "requestTimeout" (unless one is 0)');
+    }
     const deflate = options.perMessageDeflate ?? false;
     this.#deflateOptions = deflate === false ? null : deflate === true ? {} : deflate;
     if (this.#deflateOptions) checkDeflateOptions(this.#deflateOptions, maxPayload);
     this.#originCheck = options.allowedOrigins ? createOriginCheck(options.allowedOrigins) : null;
     this.#tracking = options.clientTracking ?? true;
     if (options.heartbeat) checkHeartbeatOptions(options.heartbeat);
+    const ownsServer = options.port !== undefined && options.port !== null;
     this.options = {
       ...options,
       maxPayload,
       closeTimeout,
       perMessageDeflate: deflate,
       clientTracking: this.#tracking,
+      ...this.#limits,
+      // Only the server's own HTTP server has these; an application's keeps its settings.
+      ...(ownsServer ? { headersTimeout, requestTimeout } : {}),
     };
 
-    if (options.port !== undefined && options.port !== null) {
-      this.#httpServer = createServer((_request, response) => {
-        const body = STATUS_CODES[426] ?? "Upgrade Required";
-        response.writeHead(426, {
-          "Content-Type": "text/plain; charset=utf-8",
-          "Content-Length": Buffer.byteLength(body),
-          Upgrade: "websocket",
-        });
-        response.end(body);
-      });
+    if (ownsServer) {
+      this.#httpServer = createServer(
+        httpServerTimeouts(headersTimeout, requestTimeout),
+        (_request, response) => {
+          const body = STATUS_CODES[426] ?? "Upgrade Required";
+          response.writeHead(426, {
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Length": Buffer.byteLength(body),
+            Upgrade: "websocket",
+          });
+          response.end(body);
+        },
+      );
       this.#ownsHttpServer = true;
     } else if (options.server) {
       this.#httpServer = options.server;
@@ -475,6 +545,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       extensions,
       deflate: compressor,
       autoPong: this.options.autoPong,
+      closeTimeout: this.#closeTimeout,
+      limits: this.#limits,
     });
     this.#track(client);
     callback(client, request);

@@ -29,6 +29,12 @@ import {
   startClientHandshake,
 } from "./client-handshake.js";
 import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+import {
+  type ConnectionLimitOptions,
+  type ConnectionLimits,
+  DEFAULT_LIMITS,
+  resolveConnectionLimits,
+} from "./limits.js";
 import { MessageReceiver, type ReceiverHandlers } from "./message-receiver.js";
 import { FrameFlags, MessageSender } from "./message-sender.js";
 import type { PerMessageDeflate, PerMessageDeflateOptions } from "./permessage-deflate.js";
@@ -78,8 +84,12 @@ export interface SendOptions {
 /** Called when the data was written to the socket, or with the reason it was not. */
 export type SendCallback = (error?: Error | null) => void;
 
-/** Options of the client constructor. Node TLS and agent options are passed to `https.request`. */
-export interface WebSocketOptions extends ClientRequestOptions {
+/**
+ * Options of the client constructor. Node TLS and agent options are passed to `https.request`;
+ * the connection limits (`maxBufferedAmount`, `backpressure`, `maxFragments`, ...) are those of
+ * {@link ConnectionLimitOptions}.
+ */
+export interface WebSocketOptions extends ClientRequestOptions, ConnectionLimitOptions {
   /** Extra request headers. */
   headers?: OutgoingHttpHeaders;
   /** Ms the opening handshake may take (per request, redirects included); default: no limit. */
@@ -166,6 +176,8 @@ export interface AcceptOptions {
   deflate: PerMessageDeflate | null;
   closeTimeout?: number;
   autoPong?: boolean;
+  /** Resolved connection limits (default: {@link DEFAULT_LIMITS}). */
+  limits?: ConnectionLimits;
 }
 
 let acceptImplementation: (socket: Duplex, head: Buffer, options: AcceptOptions) => WebSocket;
@@ -258,6 +270,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
   #autoPong = true;
   #maskByDefault: boolean;
+  #limits: ConnectionLimits = DEFAULT_LIMITS;
+  /** Messages refused by the "drop" backpressure policy. */
+  #dropped = 0;
+  /** The "drop" policy refused the first fragment of the message being sent: drop the rest. */
+  #droppingMessage = false;
 
   #handshake: ClientHandshake | null = null;
   #socket: Duplex | null = null;
@@ -310,6 +327,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (settings.maxPayload !== undefined) this.#maxPayload = settings.maxPayload;
     if (settings.closeTimeout !== undefined) this.#closeTimeout = settings.closeTimeout;
     if (settings.autoPong !== undefined) this.#autoPong = settings.autoPong;
+    this.#limits = resolveConnectionLimits(settings);
     const deflateOption = settings.perMessageDeflate ?? true;
     this.#handshake = startClientHandshake(
       {
@@ -337,6 +355,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       ws.#deflate = options.deflate;
       if (options.closeTimeout !== undefined) ws.#closeTimeout = options.closeTimeout;
       if (options.autoPong !== undefined) ws.#autoPong = options.autoPong;
+      if (options.limits !== undefined) ws.#limits = options.limits;
       ws.#attach(socket, head);
       ws.#readyState = OPEN;
       return ws;
@@ -385,6 +404,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    */
   get bufferedAmount(): number {
     return this.#pendingBytes() + this.#discardedBytes;
+  }
+
+  /**
+   * Messages not sent because more than `maxBufferedAmount` bytes were waiting, with the "drop"
+   * backpressure policy (each such send's callback got an error). Always 0 with "close".
+   */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   /** Whether delivery is paused by {@link pause}. */
@@ -474,13 +501,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       options = undefined;
     }
     if (this.#readyState === CONNECTING) throw notYetOpen();
-    let payload: Uint8Array;
+    let payload: Uint8Array = EMPTY_BUFFER;
     let owned = false;
     let binary = true;
     let blob: Blob | null = null;
+    // Text stays a string until its frame leaves the queue (encoded into the outgoing buffer):
+    // a string waiting for a slow peer costs no buffer of its own.
+    let text: string | null = null;
     if (typeof data === "string") {
-      payload = Buffer.from(data);
-      owned = true;
+      text = data;
       binary = false;
     } else if (data instanceof Uint8Array) {
       payload = data;
@@ -495,8 +524,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       payload = Buffer.concat(data as readonly Uint8Array[]);
       owned = true;
     } else {
-      payload = Buffer.from(String(data));
-      owned = true;
+      text = String(data);
       binary = false;
     }
     let flags = FrameFlags.Fin | FrameFlags.Compress;
@@ -510,10 +538,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (binary) flags |= FrameFlags.Binary;
     if (mask) flags |= FrameFlags.Mask;
     if (this.#readyState !== OPEN) {
-      this.#discard(blob !== null ? blob.size : payload.length, callback);
+      const size =
+        blob !== null ? blob.size : text !== null ? Buffer.byteLength(text) : payload.length;
+      this.#discard(size, callback);
       return;
     }
-    if (blob !== null) this.#sender!.sendBlob(blob, flags, callback);
+    if (this.#overLimit() && this.#refuse((flags & FrameFlags.Fin) !== 0, callback)) return;
+    if (text !== null) this.#sender!.sendText(text, Buffer.byteLength(text), flags, callback);
+    else if (blob !== null) this.#sender!.sendBlob(blob, flags, callback);
     else this.#sender!.sendData(payload, owned, flags, callback);
   }
 
@@ -535,6 +567,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       }
       return;
     }
+    if (this.#overLimit() && this.#refuse(true, callback)) return;
     if (this.#role === "server") {
       sender.sendEncoded(message.frame, message.payload.length, callback);
       return;
@@ -702,6 +735,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     this.#receiver = new MessageReceiver(
       this.#role,
       this.#maxPayload,
+      this.#limits.maxFragments,
       this.#deflate,
       this.#receiverHandlers(socket),
     );
@@ -719,7 +753,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       message: (data, isBinary) => this.#deliverMessage(data, isBinary),
       ping: (data) => {
         if (this.#autoPong && this.#readyState === OPEN) {
-          this.#sender!.sendControl(Opcode.Pong, data, this.#maskByDefault, undefined);
+          this.#sender!.sendAutoPong(data, this.#maskByDefault);
         }
         this.emit("ping", data);
       },
@@ -786,8 +820,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     this.#armCloseTimer();
   }
 
-  /** _Fail the WebSocket Connection_ (RFC 6455 section 7.1.7): close frame, then close TCP. */
-  #fail(error: Error, closeCode: number): void {
+  /**
+   * _Fail the WebSocket Connection_ (RFC 6455 section 7.1.7): close frame, then close TCP. The
+   * close frame carries `reason` (default: the error's message, cut to fit) so that the peer
+   * learns why.
+   */
+  #fail(error: Error, closeCode: number, reason: string = error.message): void {
     if (this.#failure === null) this.#failure = error;
     this.#receiver!.stop();
     if (this.#readyState === OPEN) this.#readyState = CLOSING;
@@ -795,7 +833,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this.#closeFrameSent = true;
       this.#sender!.sendControl(
         Opcode.Close,
-        encodeClosePayload(closeCode),
+        encodeClosePayload(closeCode, fitCloseReason(reason)),
         this.#maskByDefault,
         undefined,
       );
@@ -909,6 +947,49 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #pendingBytes(): number {
     if (this.#queue === null) return 0;
     return this.#queue.queuedBytes + this.#sender!.backlogBytes + this.#socket!.writableLength;
+  }
+
+  /** Whether a data send must go through {@link refuse} (the common case costs one comparison). */
+  #overLimit(): boolean {
+    if (this.#droppingMessage) return true;
+    const limit = this.#limits.maxBufferedAmount;
+    return limit > 0 && this.#pendingBytes() > limit;
+  }
+
+  /**
+   * A data send found more than `maxBufferedAmount` bytes waiting (or belongs to a message being
+   * dropped): applies the backpressure policy. Returns true when the send must not be queued
+   * (its callback is told), false when it goes ahead (a fragment of a message already started).
+   */
+  #refuse(fin: boolean, callback: SendCallback | undefined): boolean {
+    const limits = this.#limits;
+    if (limits.backpressure === "drop") {
+      if (!this.#droppingMessage && this.#sender!.fragmenting) {
+        // Dropping a fragment would leave a hole in a message the peer already started reading.
+        return false;
+      }
+      this.#droppingMessage = !fin;
+      this.#dropped++;
+      if (callback !== undefined) {
+        process.nextTick(
+          callback,
+          new Error(
+            `Message dropped: more than maxBufferedAmount (${limits.maxBufferedAmount} bytes) waiting to be sent`,
+          ),
+        );
+      }
+      return true;
+    }
+    const error = new WebSocketError(
+      `The peer does not read fast enough: more than maxBufferedAmount (${limits.maxBufferedAmount} bytes) waiting to be sent`,
+      limits.backpressureCloseCode,
+    );
+    // What the peer was not reading is dropped now, so its memory is freed at once and the close
+    // frame is the next thing the peer gets.
+    this.#queue!.discard(error);
+    this.#fail(error, limits.backpressureCloseCode, "send buffer full");
+    if (callback !== undefined) process.nextTick(callback, error);
+    return true;
   }
 
   readonly #onFlushed = (): void => {
@@ -1035,6 +1116,16 @@ function notYetOpen(): DOMException {
 
 function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
   return typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer;
+}
+
+/** `reason` cut (at a character boundary) to the 123 bytes a close frame can carry. */
+function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON) return reason;
+  let cut = reason.slice(0, MAX_CLOSE_REASON);
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON) cut = cut.slice(0, -1);
+  // A lone high surrogate left at the end would be encoded as U+FFFD: drop it too.
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
 /** WebIDL `[Clamp] unsigned short`: NaN is 0, out-of-range values clamp, halves round to even. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { describe, it } from "node:test";
 import { WebSocketServer } from "../../src/websocket/index.js";
+import { SilentClient } from "./memory-server-driver.js";
 import {
   closed,
   closeHttp,
@@ -140,6 +141,46 @@ describe("WebSocketServer close()", () => {
       assert.equal(answer.body, "still here");
     } finally {
       await closeHttp(http);
+    }
+  });
+
+  it("close() with a client that reads nothing: its 1001 waits behind data, so it is terminated at closeTimeout", async () => {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", closeTimeout: 300 });
+    const port = await wssPort(wss);
+    const stalled = new SilentClient(port);
+    await stalled.upgraded;
+    const [server] = [...wss.clients];
+    // More than the socket buffers of the loopback take: the rest waits in the server.
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < 100; i++) server.send(chunk);
+    const started = Date.now();
+    await withTimeout(closeWss(wss), 5000, "close() calls back");
+    const took = Date.now() - started;
+    assert.ok(took >= 250 && took < 3000, `called back after ${took} ms`);
+    assert.equal(wss.clients.size, 0);
+    stalled.destroy();
+  });
+
+  it("a connection the server fails waits the server's closeTimeout for the peer's close, not 30 s", async () => {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", closeTimeout: 200 });
+    const port = await wssPort(wss);
+    const peer = new SilentClient(port);
+    try {
+      await peer.upgraded;
+      const [server] = [...wss.clients];
+      const serverClosed = new Promise<number>((resolve) => server.once("close", resolve));
+      // An unmasked frame: the server sends 1002 and ends its side; the peer, which reads
+      // nothing (so it does not even see that end), never answers.
+      const started = Date.now();
+      peer.socket.write(Buffer.from([0x81, 0x01, 0x61]));
+      assert.equal(await withTimeout(serverClosed, 5000, "close event"), 1006);
+      const took = Date.now() - started;
+      assert.ok(took >= 150, `closed after ${took} ms`);
+      const seen = await peer.skim(5000);
+      assert.equal(seen.close?.code, 1002);
+    } finally {
+      peer.destroy();
+      await closeWss(wss);
     }
   });
 

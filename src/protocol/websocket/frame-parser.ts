@@ -4,10 +4,13 @@
  * Bytes can arrive split anywhere, down to one byte per `push`; the events are the same for every
  * split. A frame that lies whole inside one chunk is unmasked in place and handed on as a
  * `subarray` of that chunk (no copy); a message spread over several chunks or frames is collected
- * as pieces and copied once, into a buffer of the exact total size, when it completes.
+ * in a {@link ByteAccumulator} (small pieces copied into blocks, large ones kept as views) and
+ * copied once, into a buffer of the exact total size, when it completes. So a fragment costs the
+ * bytes it carries, and no object stays alive per fragment until the message ends.
  * @module
  */
 
+import { ByteAccumulator } from "./byte-accumulator.js";
 import { CloseCode, parseClosePayload } from "./close-codes.js";
 import { MAX_CONTROL_PAYLOAD, Opcode, type Role } from "./constants.js";
 import { maskRange } from "./frame-serializer.js";
@@ -24,6 +27,11 @@ export interface FrameParserOptions {
   maxPayload: number;
   /** Whether permessage-deflate was negotiated: RSV1 is then allowed on a message's first frame. */
   permessageDeflate: boolean;
+  /**
+   * Most frames one data message may have (its first frame and continuations); 0 or absent means
+   * no limit. Checked on each frame header: the frame past the limit fails with 1008.
+   */
+  maxFragments?: number;
   /**
    * Optional strict whole-buffer UTF-8 check (Node's `buffer.isUtf8`) that speeds up validation
    * of large text pieces; the parser still validates incrementally and fails as early.
@@ -43,7 +51,7 @@ export interface FrameParserEvents {
   pong(payload: Uint8Array): void;
   /** A valid close frame; `code` undefined for an empty payload. After it the parser ignores all input. */
   close(code: number | undefined, reason: string): void;
-  /** A protocol violation: the close code to answer with (1002, 1007, 1009) and a message. Parser then ignores all input. */
+  /** A protocol violation: the close code to answer with (1002, 1007, 1008, 1009) and a message. Parser then ignores all input. */
   error(closeCode: number, message: string): void;
 }
 
@@ -67,6 +75,7 @@ export class FrameParser {
   private readonly events: FrameParserEvents;
   private readonly requireMask: boolean;
   private readonly maxPayload: number;
+  private readonly maxFragments: number;
   private readonly permessageDeflate: boolean;
   private stopped = false;
 
@@ -94,17 +103,19 @@ export class FrameParser {
   private messageCompressed = false;
   /** Payload bytes announced so far by the message's frame headers. */
   private messageLength = 0;
+  /** Frames of the open message so far. */
+  private messageFrames = 0;
   private validateText = false;
   private readonly utf8: Utf8Validator;
-  /** Unmasked payload pieces not yet handed on (views into pushed chunks). */
-  private pieces: Uint8Array[] = [];
-  private piecesLength = 0;
+  /** Unmasked payload bytes not yet handed on: the message's (compressed: the frame's) so far. */
+  private readonly gathered = new ByteAccumulator();
 
   /** Creates a parser for one connection. */
   constructor(options: FrameParserOptions, events: FrameParserEvents) {
     this.events = events;
     this.requireMask = options.role === "server";
     this.maxPayload = Math.max(options.maxPayload, 0);
+    this.maxFragments = Math.max(options.maxFragments ?? 0, 0);
     this.permessageDeflate = options.permessageDeflate;
     this.utf8 = new Utf8Validator(options.isUtf8);
   }
@@ -278,8 +289,12 @@ export class FrameParser {
       this.messageOpcode = this.opcode;
       this.messageCompressed = this.rsv1;
       this.messageLength = 0;
+      this.messageFrames = 1;
       this.validateText = this.opcode === Opcode.Text && !this.rsv1;
       if (this.validateText) this.utf8.reset();
+    } else if (++this.messageFrames > this.maxFragments && this.maxFragments > 0) {
+      this.fail(CloseCode.PolicyViolation, "too many fragments in one message");
+      return pos;
     }
     const total = this.messageLength + length;
     if ((this.maxPayload > 0 && total > this.maxPayload) || total > Number.MAX_SAFE_INTEGER) {
@@ -287,7 +302,7 @@ export class FrameParser {
       return pos;
     }
     this.messageLength = total;
-    if (length === 0) this.endDataFrame(chunk.subarray(pos, pos));
+    if (length === 0) this.endDataFrame(chunk, pos, pos);
     else this.inHeader = false;
     return pos;
   }
@@ -322,67 +337,57 @@ export class FrameParser {
       return end;
     }
     this.frameReceived += count;
-    const piece = pos === 0 && stop === end ? chunk : chunk.subarray(pos, stop);
     if (this.frameReceived < this.frameLength) {
-      this.pieces.push(piece);
-      this.piecesLength += count;
+      this.gathered.append(chunk, pos, stop);
       return stop;
     }
     this.inHeader = true;
-    this.endDataFrame(piece);
+    this.endDataFrame(chunk, pos, stop);
     return stop;
   }
 
-  /** A data frame is complete; `last` is its final (or only) piece. */
-  private endDataFrame(last: Uint8Array): void {
+  /** A data frame is complete; `chunk[from..to)` is its final (or only) piece. */
+  private endDataFrame(chunk: Uint8Array, from: number, to: number): void {
     const isBinary = this.messageOpcode === Opcode.Binary;
     if (this.messageCompressed) {
       // Compressed messages go on frame by frame: the edge inflates them as they come.
-      const payload = this.collect(last);
+      const payload = this.collect(chunk, from, to);
       if (payload === null) return;
       if (this.fin) this.messageOpcode = 0;
       this.events.compressedFrame(isBinary, payload, this.fin);
       return;
     }
     if (!this.fin) {
-      if (last.length > 0) {
-        this.pieces.push(last);
-        this.piecesLength += last.length;
-      }
+      this.gathered.append(chunk, from, to);
       return;
     }
     if (this.validateText && !this.utf8.finish()) {
       this.fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message: truncated sequence");
       return;
     }
-    const payload = this.collect(last);
+    const payload = this.collect(chunk, from, to);
     if (payload === null) return;
     this.messageOpcode = 0;
     this.events.message(isBinary, payload);
   }
 
-  /** The gathered pieces plus `last`, as one buffer; copies only when there is more than one piece. */
-  private collect(last: Uint8Array): Uint8Array | null {
-    const pieces = this.pieces;
-    if (pieces.length === 0) return last;
-    const total = this.piecesLength + last.length;
-    let out: Uint8Array;
+  /**
+   * The gathered bytes plus `chunk[from..to)`, as one buffer: a view of `chunk` when nothing was
+   * gathered before (no copy), else one copy of the exact size.
+   */
+  private collect(chunk: Uint8Array, from: number, to: number): Uint8Array | null {
+    const gathered = this.gathered;
+    if (gathered.length === 0) {
+      return from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to);
+    }
+    gathered.append(chunk, from, to);
     try {
-      out = new Uint8Array(total);
+      return gathered.take();
     } catch {
       // Only reachable without a maxPayload: the message cannot be held in memory.
       this.fail(CloseCode.MessageTooBig, "message too large to buffer");
       return null;
     }
-    let offset = 0;
-    for (let i = 0; i < pieces.length; i++) {
-      out.set(pieces[i], offset);
-      offset += pieces[i].length;
-    }
-    out.set(last, offset);
-    pieces.length = 0;
-    this.piecesLength = 0;
-    return out;
   }
 
   private endControl(payload: Uint8Array): void {
@@ -413,8 +418,7 @@ export class FrameParser {
   }
 
   private release(): void {
-    this.pieces = [];
-    this.piecesLength = 0;
+    this.gathered.clear();
     this.control = null;
   }
 }

@@ -7,7 +7,7 @@
 import { decodeBase64, encodeBase64 } from "../base64.js";
 import { WEBSOCKET_GUID } from "./constants.js";
 import { type ExtensionOffer, parseExtensions } from "./extensions.js";
-import { isToken, isValidHeaderValue, splitList } from "./http-tokens.js";
+import { isToken, isValidHeaderValue, splitList, trimWhitespace } from "./http-tokens.js";
 import { sha1 } from "./sha1.js";
 
 /** Request or response headers with lower-case names, as Node's `IncomingHttpHeaders`. */
@@ -42,10 +42,6 @@ function listHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   for (const element of splitList(value)) if (element.toLowerCase() === token) return true;
   return false;
-}
-
-function trimWhitespace(value: string): string {
-  return value.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 
 /**
