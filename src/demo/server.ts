@@ -13,13 +13,14 @@
  * @module
  */
 
-import type { Server as HttpServer } from "node:http";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import { createHttpServer } from "../engine/http-server.js";
+import type { HttpServerTimeouts } from "../engine/index.js";
 import { Server } from "../server/index.js";
 import type { WebSocketServer } from "../websocket/index.js";
 import { attachChat, type DemoIo, type RateLimit } from "./chat.js";
 import { ClusterView, connectDemoRedis } from "./cluster.js";
-import { attachDashboard, DASHBOARD_NAMESPACE } from "./dashboard.js";
+import { attachDashboard } from "./dashboard.js";
 import { DemoMetrics } from "./metrics.js";
 import { isSameOrigin } from "./origin.js";
 import { attachPlainWebSocket } from "./plain-websocket.js";
@@ -46,6 +47,12 @@ export interface DemoServerOptions {
   now?: () => number;
   /** Milliseconds `stop()` lets clients take to go before cutting them off (default 3000). */
   shutdownGraceMs?: number;
+  /**
+   * Timeouts of the HTTP server (default: headers within 5 s, a whole request within 30 s,
+   * idle kept-alive connections closed after 5 s): connections that never send a complete
+   * request are closed.
+   */
+  httpServerTimeouts?: HttpServerTimeouts;
   /**
    * A Redis server to share the chat with other demo servers (`redis://host:port`): rooms,
    * presence, messages and recovered sessions span all the servers that use it. Default: none
@@ -88,7 +95,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
 
   // Assigned below; requests cannot arrive before the server listens.
   let metrics: DemoMetrics | undefined;
-  const httpServer = createServer((request, response) => {
+  // Slowloris and idle connections are closed by the server's timeouts; long-polling requests
+  // waiting for data are not (see HttpServerTimeouts).
+  const httpServer = createHttpServer((request, response) => {
     if (serveStaticFile(request, response)) return;
     if (pathOf(request) === "/metrics" && metrics !== undefined) {
       serveMetrics(metrics, request, response);
@@ -96,7 +105,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     }
     response.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
     response.end("Not found\n");
-  });
+  }, options.httpServerTimeouts);
   traffic.watchHttpServer(httpServer);
 
   const io: DemoIo = new Server(httpServer, {
@@ -170,7 +179,6 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       stopping ??= shutDown({
         io,
         plainWebSocket,
-        httpServer,
         stopTimers,
         graceMs: options.shutdownGraceMs ?? 3000,
       }).then(() => redis?.close());
@@ -182,30 +190,22 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
 async function shutDown(parts: {
   io: DemoIo;
   plainWebSocket: WebSocketServer;
-  httpServer: HttpServer;
   stopTimers: () => void;
   graceMs: number;
 }): Promise<void> {
-  const { io, plainWebSocket, httpServer } = parts;
+  const { io, plainWebSocket, graceMs } = parts;
   parts.stopTimers();
-  // Plain WebSockets: close 1001 to each, then wait for their closing handshakes (or cut them off
-  // after the grace period).
+  // Plain WebSockets: close 1001 to each, then wait for their closing handshakes (or give up after
+  // the grace period).
   const wsClosed = new Promise<void>((resolve) => plainWebSocket.close(() => resolve()));
-  // Socket.IO: a DISCONNECT packet for every namespace of every client. A client left with no
-  // namespace closes its connection itself, after reading the packet (a polling client gets it in
-  // its pending poll). Closing from here at once would race that read: the close could reach the
-  // client first, and a client that sees its transport close tries to reconnect.
-  // This server's clients only: in a cluster, the other servers' clients stay.
-  for (const name of ["/", DASHBOARD_NAMESPACE]) io.of(name).local.disconnectSockets();
-  await Promise.race([
-    Promise.all([wsClosed, waitUntil(() => io.engine.clientsCount === 0, parts.graceMs)]),
-    delay(parts.graceMs),
+  // Socket.IO: with `reconnect: false`, io.close() sends a DISCONNECT for every namespace of every
+  // client of this server (in a cluster, the other servers' clients stay), so that they do not
+  // try to reconnect; then the Engine.IO close; clients still there after the grace period are
+  // cut off, and the HTTP server closes.
+  await Promise.all([
+    io.close({ timeout: graceMs, reconnect: false }),
+    Promise.race([wsClosed, delay(graceMs)]),
   ]);
-  // Whatever is left (clients that did not close in time) is closed now; io.close() also closes
-  // the HTTP server, whose idle keep-alive connections would otherwise hold it open.
-  const closed = io.close();
-  httpServer.closeAllConnections();
-  await closed;
 }
 
 function listen(server: HttpServer, port: number, host: string): Promise<void> {
@@ -246,10 +246,4 @@ function serveMetrics(metrics: DemoMetrics, request: IncomingMessage, response: 
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Resolves once `condition()` holds, checking every 20 ms, or after `timeoutMs` regardless. */
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition() && performance.now() < deadline) await delay(20);
 }

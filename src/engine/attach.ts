@@ -4,14 +4,20 @@
  * @module
  */
 
-import { createServer, type Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
+import { createHttpServer } from "./http-server.js";
 import type { EngineServerOptions } from "./options.js";
 import { EngineServer } from "./server.js";
 
 /**
  * Creates an Engine.IO server taking the Engine.IO requests of `server` (other requests keep
  * going to the server's existing listeners).
+ *
+ * `server` keeps its own timeouts: to close connections that never send a complete request
+ * (slowloris, idle sockets), create it with `{ headersTimeout: 5000, requestTimeout: 30000,
+ * connectionsCheckingInterval: 1000 }` (see `HttpServerTimeouts`), and leave its inactivity
+ * `timeout` off or above `pingInterval`, which long-polling requests may wait.
  */
 export function attach(
   server: HttpServer | HttpsServer,
@@ -24,7 +30,9 @@ export function attach(
 
 /**
  * Creates an HTTP server listening on `port` with an Engine.IO server attached (other paths
- * answer 501). The HTTP server is the returned engine's `httpServer`.
+ * answer 501). The HTTP server is the returned engine's `httpServer`; connections that do not
+ * send a complete request in time are closed (`httpServerTimeouts`).
+ * @throws TypeError for invalid options.
  */
 export function listen(
   port: number,
@@ -35,10 +43,10 @@ export function listen(
     callback = options;
     options = undefined;
   }
-  const server = createServer((_request, response) => {
+  const server = createHttpServer((_request, response) => {
     response.writeHead(501);
     response.end("Not Implemented");
-  });
+  }, options?.httpServerTimeouts);
   const engine = attach(server, options ?? {});
   engine.httpServer = server;
   server.listen(port, callback);

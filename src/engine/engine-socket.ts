@@ -202,6 +202,15 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     this.#closeTransport(false);
   }
 
+  /**
+   * @internal Ends the session at once, whatever it is waiting for (a close in progress
+   * included), dropping what is unsent: the server's `close()` does this to the sessions still
+   * open at its deadline.
+   */
+  _terminate(): void {
+    this.#onClose("forced close", undefined, true);
+  }
+
   /** @internal Lets a new transport (a WebSocket) probe and take over the session. */
   maybeUpgrade(next: Transport): void {
     this.upgrading = true;

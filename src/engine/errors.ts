@@ -7,6 +7,7 @@
 
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { answerWithoutBody } from "./http-answer.js";
 
 /** The protocol's error codes. */
 export const EngineErrorCode = {
@@ -45,28 +46,40 @@ export function errorMessage(code: EngineErrorCode, context?: EngineErrorContext
 
 /**
  * Answers an HTTP request with `{"code":N,"message":"..."}`: status 403 for Forbidden, 400
- * otherwise. Does nothing if the response already started (a middleware answered).
+ * otherwise (`status` overrides). Does nothing if the response already started (a middleware
+ * answered). A body the request still carries is not read: the connection closes after the
+ * answer, without cutting it off (see http-answer.ts).
+ *
+ * The message is the code's own or allowRequest's, never a value from the request: the answer's
+ * size does not depend on what the client sent.
  */
 export function respondWithError(
   response: ServerResponse,
   code: EngineErrorCode,
   context?: EngineErrorContext,
+  status: number = code === EngineErrorCode.Forbidden ? 403 : 400,
 ): void {
-  if (response.headersSent || response.writableEnded) return;
   const body = JSON.stringify({ code, message: errorMessage(code, context) });
-  const headers: OutgoingHttpHeaders = {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(body),
-  };
-  response.writeHead(code === EngineErrorCode.Forbidden ? 403 : 400, headers);
-  response.end(body);
+  const headers: OutgoingHttpHeaders = { "Content-Type": "application/json" };
+  answerWithoutBody(response.req, response, status, headers, body);
 }
 
-/** Answers a refused upgrade on the raw socket (HTTP 400, the message as body) and ends it. */
+/** Reason phrases of the statuses a refused upgrade may get. */
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  503: "Service Unavailable",
+};
+
+/**
+ * Answers a refused upgrade on the raw socket (HTTP 400 unless `status` says otherwise, the
+ * message as body) and ends it.
+ */
 export function rejectUpgrade(
   socket: Duplex,
   code: EngineErrorCode,
   context?: EngineErrorContext,
+  status = 400,
 ): void {
   // The peer may reset the connection while we answer; that is not our error to report.
   socket.on("error", ignore);
@@ -76,7 +89,7 @@ export function rejectUpgrade(
   }
   const message = errorMessage(code, context);
   socket.write(
-    "HTTP/1.1 400 Bad Request\r\n" +
+    `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? "Bad Request"}\r\n` +
       "Connection: close\r\n" +
       "Content-Type: text/html\r\n" +
       `Content-Length: ${Buffer.byteLength(message)}\r\n` +

@@ -36,12 +36,15 @@ export type {
   EngineServerOptions,
   EngineServerOptions as ServerOptions,
   HttpCompressionOptions,
+  HttpServerTimeouts,
   StaticCorsOrigin,
   TransportName,
 } from "./options.js";
 export { PreparedEngineMessage } from "./prepared-message.js";
 export type { EngineRequest } from "./request-query.js";
 export {
+  DEFAULT_CLOSE_TIMEOUT,
+  type EngineCloseOptions,
   type EngineConnectionError,
   EngineServer,
   EngineServer as Server,

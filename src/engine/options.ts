@@ -135,7 +135,52 @@ export interface EngineServerOptions extends AttachOptions {
   generateId?: (request: IncomingMessage) => string | Promise<string>;
   /** A message sent to every new session right after the handshake. */
   initialPacket?: string | Uint8Array;
+  /**
+   * Timeouts of the HTTP server duplexio creates itself (`listen(port)`, Socket.IO's
+   * `new Server(port)`), so that connections that never send a complete request (slowloris, idle
+   * sockets) are closed. Ignored when you attach to your own HTTP server: set the same settings
+   * on it (see {@link HttpServerTimeouts}).
+   */
+  httpServerTimeouts?: HttpServerTimeouts;
 }
+
+/**
+ * The timeouts of an HTTP server created by duplexio, as Node's `http.Server` settings of the
+ * same names (0 turns one off). On Node 20 they behave as follows, checked about once a second
+ * (the server's `connectionsCheckingInterval`):
+ *
+ * - `headersTimeout` runs from the connection (or, on a kept-alive connection, from the first
+ *   byte of the next request) to the end of the request's headers: a connection that sends
+ *   nothing at all, or trickles its headers, is answered 408 and closed. WebSocket upgrade
+ *   requests are requests like any other until their headers are complete.
+ * - `requestTimeout` bounds the whole request, body included (a slowly trickled POST). It ends
+ *   with the request: a long-polling GET waiting for data (up to `pingInterval`) is not cut, nor
+ *   is an upgraded WebSocket.
+ * - `keepAliveTimeout` closes a kept-alive connection idle between two requests.
+ *
+ * Node's `server.timeout` (an inactivity timeout, off by default) is left alone: it would also
+ * cut long-polling GETs that wait for data longer than it, and sessions already end on their own
+ * (heartbeat).
+ *
+ * When you pass your own server, set these on it: `server.headersTimeout = 5000;
+ * server.requestTimeout = 30000;` (and create it with `{ connectionsCheckingInterval: 1000 }`:
+ * Node's default of 30 s lets a timed-out connection live up to 30 s longer).
+ */
+export interface HttpServerTimeouts {
+  /** Milliseconds to receive a request's headers (default 5000). */
+  headersTimeout?: number;
+  /** Milliseconds to receive a whole request, body included (default 30000). */
+  requestTimeout?: number;
+  /** Milliseconds a kept-alive connection may stay idle between requests (default 5000). */
+  keepAliveTimeout?: number;
+}
+
+/** The defaults of {@link HttpServerTimeouts}. */
+export const DEFAULT_HTTP_SERVER_TIMEOUTS: Readonly<Required<HttpServerTimeouts>> = Object.freeze({
+  headersTimeout: 5000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5000,
+});
 
 /** The options with every default filled in. */
 export interface ResolvedEngineOptions {
@@ -158,6 +203,7 @@ export interface ResolvedEngineOptions {
   maxWriteBufferSize: number;
   generateId: EngineServerOptions["generateId"];
   initialPacket: string | Uint8Array | undefined;
+  httpServerTimeouts: Required<HttpServerTimeouts>;
 }
 
 /** Cookie options with the defaults applied. */
@@ -205,6 +251,7 @@ export function resolveOptions(options: EngineServerOptions = {}): ResolvedEngin
     maxWriteBufferSize: bytes(options, "maxWriteBufferSize", DEFAULT_WRITE_BUFFER),
     generateId: options.generateId,
     initialPacket: options.initialPacket,
+    httpServerTimeouts: resolveHttpServerTimeouts(options.httpServerTimeouts),
   };
   if (resolved.allowRequest !== undefined && typeof resolved.allowRequest !== "function") {
     throw new TypeError('"allowRequest" must be a function');
@@ -246,6 +293,35 @@ function bytes<K extends keyof EngineServerOptions>(
     throw new TypeError(`"${key}" must be a non-negative number of bytes`);
   }
   return value;
+}
+
+/**
+ * Fills in the HTTP server timeouts.
+ * @throws TypeError for a value that is not a non-negative integer, or a `headersTimeout` longer
+ * than a non-zero `requestTimeout` (Node refuses that combination).
+ */
+export function resolveHttpServerTimeouts(
+  timeouts: HttpServerTimeouts | undefined,
+): Required<HttpServerTimeouts> {
+  const resolved = { ...DEFAULT_HTTP_SERVER_TIMEOUTS };
+  for (const key of Object.keys(DEFAULT_HTTP_SERVER_TIMEOUTS) as (keyof HttpServerTimeouts)[]) {
+    const value = timeouts?.[key];
+    if (value === undefined) continue;
+    // Node takes whole milliseconds only.
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      throw new TypeError(
+        `"httpServerTimeouts.${key}" must be a non-negative whole number of milliseconds`,
+      );
+    }
+    resolved[key] = value;
+  }
+  // Node's own rule (it would throw at createServer); saying it here names the option.
+  if (resolved.requestTimeout > 0 && resolved.headersTimeout > resolved.requestTimeout) {
+    throw new TypeError(
+      '"httpServerTimeouts.headersTimeout" must not exceed "httpServerTimeouts.requestTimeout"',
+    );
+  }
+  return resolved;
 }
 
 function resolveCookie(cookie: boolean | CookieOptions | undefined): ResolvedCookieOptions | false {

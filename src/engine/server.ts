@@ -46,6 +46,12 @@ import type { Transport } from "./transports/transport.js";
 import { WebSocketTransport } from "./transports/websocket.js";
 import { UpgradeResponse } from "./upgrade-response.js";
 
+/** Why a handshake is refused during `close()` (answered with HTTP 503). */
+const SHUTTING_DOWN: EngineErrorContext = Object.freeze({
+  name: "SERVER_SHUTTING_DOWN",
+  message: "Server shutting down",
+});
+
 /** Argument of the `connection_error` event. */
 export interface EngineConnectionError {
   req: IncomingMessage;
@@ -53,6 +59,18 @@ export interface EngineConnectionError {
   message: string;
   context: EngineErrorContext;
 }
+
+/** Options of {@link EngineServer.close}. */
+export interface EngineCloseOptions {
+  /**
+   * Milliseconds the sessions have to close politely (their buffered packets, then the close
+   * packet, delivered) before those still open are cut (default 5000).
+   */
+  timeout?: number;
+}
+
+/** Default of {@link EngineCloseOptions.timeout}. */
+export const DEFAULT_CLOSE_TIMEOUT = 5000;
 
 /** Events of {@link EngineServer}. */
 export interface EngineServerEventMap {
@@ -106,6 +124,8 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   readonly #upgradeIds = new WeakMap<IncomingMessage, string>();
   /** Headers that middlewares set for a WebSocket handshake. */
   readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
+  /** A `close()` under way: who waits for it, and its deadline. */
+  #closing: { callbacks: (() => void)[]; deadline: NodeJS.Timeout } | null = null;
 
   /** @throws TypeError for invalid options. */
   constructor(options: EngineServerOptions = {}) {
@@ -184,6 +204,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
           else this.#refuseRequest(request, response, EngineErrorCode.BadRequest);
           return;
         }
+        if (this.#closing !== null) {
+          this.#refuseRequest(request, response, EngineErrorCode.BadRequest, SHUTTING_DOWN, 503);
+          return;
+        }
         this.#pollingHandshake(request, response, query);
       });
     });
@@ -196,10 +220,14 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     const ownHead = head.length > 0 ? Buffer.from(head) : head;
     const response = new UpgradeResponse(request, socket);
     this.#upgradeHeaders.set(request, response.headers);
-    const refuse: Verdict = (code = EngineErrorCode.BadRequest, context = {}) => {
+    const refuse = (
+      code: EngineErrorCode = EngineErrorCode.BadRequest,
+      context: EngineErrorContext = {},
+      status?: number,
+    ): void => {
       this.#upgradeHeaders.delete(request);
       this.#emitConnectionError(request, code, context);
-      rejectUpgrade(socket, code, context);
+      rejectUpgrade(socket, code, context, status);
     };
     runMiddlewares(this.#middlewares, request, response as unknown as ServerResponse, (error) => {
       if (error !== undefined) {
@@ -217,22 +245,62 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
           return;
         }
         if (query.sid) this.#upgradeSession(request, socket, ownHead, query, refuse);
+        else if (this.#closing !== null) refuse(EngineErrorCode.BadRequest, SHUTTING_DOWN, 503);
         else this.#websocketHandshake(request, socket, ownHead, query, refuse);
       });
     });
   }
 
   /**
-   * Closes every session ("forced close") and stops accepting WebSocket connections until the
-   * next upgrade request. An attached HTTP server is left running.
+   * Closes every session politely ("forced close"): what is buffered for it is sent, then the
+   * close packet (a polling client gets it with its next GET). Sessions still open after
+   * `options.timeout` ms (default 5000) are cut. Until then new sessions are refused (HTTP 503);
+   * afterwards the server accepts them again, as engine.io's does. An attached HTTP server is
+   * left running.
+   *
+   * @param callback - called once every session is gone (at the latest at the deadline)
+   * @throws TypeError for a timeout that is not a non-negative number.
    */
-  close(): this {
-    for (const client of [...this.clients.values()]) client.close(true);
+  close(options?: EngineCloseOptions | (() => void), callback?: () => void): this {
+    if (typeof options === "function") {
+      callback = options;
+      options = undefined;
+    }
+    const timeout = options?.timeout ?? DEFAULT_CLOSE_TIMEOUT;
+    if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+      throw new TypeError('"timeout" must be a non-negative number of milliseconds');
+    }
+    if (this.#closing === null) {
+      const deadline = setTimeout(() => {
+        // Whatever the clients did not finish in time (no poll came for the close packet, a
+        // WebSocket that never answers its close) ends now.
+        for (const client of [...this.clients.values()]) client._terminate();
+        this.#closed();
+      }, timeout);
+      // A shutdown must not be what keeps the process alive.
+      deadline.unref();
+      this.#closing = { callbacks: [], deadline };
+    }
+    if (callback) this.#closing.callbacks.push(callback);
+    for (const client of [...this.clients.values()]) client.close();
+    if (this.clients.size === 0) this.#closed();
+    return this;
+  }
+
+  /** Ends a `close()`: its callbacks run, and the server takes new sessions again. */
+  #closed(): void {
+    const closing = this.#closing;
+    if (closing === null) return;
+    this.#closing = null;
+    clearTimeout(closing.deadline);
+    // Only now: closing the WebSocket server closes the connections it still has, which would
+    // cut the sessions' own close short (their last packets, the Socket.IO DISCONNECTs among
+    // them). The next upgrade request creates a new one.
     if (this.#websocketServer !== null) {
       this.#websocketServer.close();
       this.#websocketServer = null;
     }
-    return this;
+    for (const callback of closing.callbacks) process.nextTick(callback);
   }
 
   // ---- checks ---------------------------------------------------------------------------
@@ -242,9 +310,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     response: ServerResponse,
     code: EngineErrorCode,
     context: EngineErrorContext = {},
+    status?: number,
   ): void {
     this.#emitConnectionError(request, code, context);
-    respondWithError(response, code, context);
+    respondWithError(response, code, context, status);
   }
 
   #emitConnectionError(
@@ -374,6 +443,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       // 0 is "no limit" for the WebSocket layer.
       maxPayload: Number.isFinite(limit) ? Math.floor(limit) : 0,
       perMessageDeflate: this.opts.perMessageDeflate,
+      // The session bounds what it queues itself (maxWriteBufferSize, "write buffer full"), and
+      // flushes its queue at once when a slow reader drains: the WebSocket layer's own limit
+      // would cut such a session first.
+      maxBufferedAmount: 0,
     });
     server.on("headers", (lines, req) => this.#addUpgradeHeaders(lines, req));
     return server;
@@ -416,7 +489,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     this.clients.set(id, socket);
     socket.once("close", () => {
       if (this.clients.get(id) === socket) this.clients.delete(id);
+      if (this.#closing !== null && this.clients.size === 0) this.#closed();
     });
+    // A handshake that began before close() (an asynchronous generateId) ends with the others.
+    if (this.#closing !== null) process.nextTick(() => socket.close());
     return socket;
   }
 

@@ -23,6 +23,13 @@ const MAX_PENDING_CONNECTS = 64;
 
 const NO_COMPRESS = Object.freeze({ compress: false });
 
+/** The answer to a CONNECT whose namespace name is over `maxNamespaceLength`. */
+const INVALID_LONG_NAMESPACE: OutgoingSocketPacket = Object.freeze({
+  type: SocketPacketType.ConnectError,
+  nsp: "/",
+  data: Object.freeze({ message: "Invalid namespace" }),
+});
+
 /**
  * One Engine.IO connection, shared by the client's sockets of every namespace
  * (`socket.client`). Its `conn` is the Engine.IO socket.
@@ -174,10 +181,30 @@ export class Client<
   }
 
   #onConnect(name: string, auth: Record<string, unknown>): void {
+    const limits = this.server._limits;
+    if (name.length > limits.maxNamespaceLength) {
+      // No application has such names: this is abuse (e.g. a megabyte-long name, which socket.io
+      // echoes back whole). The answer names "/" rather than the namespace, so that its size
+      // does not depend on the input, and the connection goes.
+      this._packet(INVALID_LONG_NAMESPACE, {});
+      this.#close("forced server close");
+      return;
+    }
     if (this.#connecting.has(name)) return;
     if (this.#nsps.has(name) || this.#connecting.size >= MAX_PENDING_CONNECTS) {
       // A second CONNECT for a connected namespace breaks the protocol (socket.io closes too).
       this.#close("forced server close");
+      return;
+    }
+    if (this.#nsps.size + this.#connecting.size >= limits.maxNamespacesPerClient) {
+      this._packet(
+        {
+          type: SocketPacketType.ConnectError,
+          nsp: name,
+          data: { message: "Too many namespaces" },
+        },
+        {},
+      );
       return;
     }
     this.#connect(name, auth);

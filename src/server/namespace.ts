@@ -111,6 +111,8 @@ export class Namespace<
   _ids = 0;
   /** @internal The middlewares. */
   _fns: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
+  /** @internal Connections to this namespace under way (so that it is not removed meanwhile). */
+  _connecting = 0;
 
   /** @internal Namespaces are created by `io.of(name)`. */
   constructor(
@@ -314,6 +316,19 @@ export class Namespace<
    * @returns a promise settled once the attempt is over (accepted, refused or abandoned)
    */
   async _add(
+    client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    auth: Record<string, unknown>,
+    onConnect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Promise<void> {
+    this._connecting++;
+    try {
+      await this.#add(client, auth, onConnect);
+    } finally {
+      this._connecting--;
+    }
+  }
+
+  async #add(
     client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     auth: Record<string, unknown>,
     onConnect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,

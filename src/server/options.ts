@@ -51,6 +51,66 @@ export interface ServerOptions extends EngineServerOptions {
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
   /** Remove dynamic child namespaces once their last socket leaves (default false). */
   cleanupEmptyChildNamespaces?: boolean;
+  /**
+   * Longest namespace name a client may connect to, in characters (default 256; socket.io has no
+   * limit). A CONNECT for a longer name is taken as abuse: the client gets a CONNECT_ERROR
+   * "Invalid namespace" on "/" (the name is not echoed back) and its connection is closed.
+   * Names are sent in every packet of their namespace, so real ones are short: a path or two
+   * identifiers; 256 leaves room for a UUID-based tenant and room pair several times over.
+   */
+  maxNamespaceLength?: number;
+  /**
+   * Namespaces one connection may be in at once, connections under way included (default 100;
+   * socket.io has no limit). Further CONNECTs get a CONNECT_ERROR "Too many namespaces"; the
+   * connection stays.
+   */
+  maxNamespacesPerClient?: number;
+  /**
+   * Child namespaces of `io.of(regex | fn)` that clients' CONNECTs may create, all parents
+   * together (default 10000; socket.io has no limit). When a new name would exceed it, the
+   * oldest client-created child without sockets is removed first (as
+   * `cleanupEmptyChildNamespaces` would); when every one has sockets, the CONNECT is refused
+   * with "Invalid namespace". Children created by the application (`io.of(name)`) are not
+   * counted, nor removed.
+   */
+  maxChildNamespaces?: number;
+}
+
+/** Default of {@link ServerOptions.maxNamespaceLength}. */
+export const DEFAULT_MAX_NAMESPACE_LENGTH = 256;
+/** Default of {@link ServerOptions.maxNamespacesPerClient}. */
+export const DEFAULT_MAX_NAMESPACES_PER_CLIENT = 100;
+/** Default of {@link ServerOptions.maxChildNamespaces}. */
+export const DEFAULT_MAX_CHILD_NAMESPACES = 10_000;
+
+/** The namespace limits, resolved. */
+export interface NamespaceLimits {
+  maxNamespaceLength: number;
+  maxNamespacesPerClient: number;
+  maxChildNamespaces: number;
+}
+
+/**
+ * The namespace limits of `options`, defaults filled in.
+ * @throws TypeError for a limit that is not a non-negative integer (or Infinity).
+ */
+export function resolveNamespaceLimits(options: ServerOptions): NamespaceLimits {
+  const limit = (key: keyof NamespaceLimits, fallback: number): number => {
+    const value = options[key] ?? fallback;
+    if (
+      typeof value !== "number" ||
+      !(Number.isSafeInteger(value) || value === Number.POSITIVE_INFINITY) ||
+      value < 0
+    ) {
+      throw new TypeError(`"${key}" must be a non-negative integer`);
+    }
+    return value;
+  };
+  return {
+    maxNamespaceLength: limit("maxNamespaceLength", DEFAULT_MAX_NAMESPACE_LENGTH),
+    maxNamespacesPerClient: limit("maxNamespacesPerClient", DEFAULT_MAX_NAMESPACES_PER_CLIENT),
+    maxChildNamespaces: limit("maxChildNamespaces", DEFAULT_MAX_CHILD_NAMESPACES),
+  };
 }
 
 /** The server's options as its namespaces and adapters read them. */

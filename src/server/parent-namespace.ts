@@ -84,11 +84,7 @@ export class ParentNamespace<
       const remove = namespace._remove.bind(namespace);
       namespace._remove = (socket) => {
         remove(socket);
-        if (namespace.sockets.size === 0) {
-          void namespace.adapter.close();
-          this.server._nsps.delete(namespace.name);
-          this.children.delete(namespace);
-        }
+        if (namespace.sockets.size === 0) this.server._removeChild(namespace, this);
       };
     }
     this.server._nsps.set(name, namespace);

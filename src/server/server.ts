@@ -3,14 +3,10 @@
  * and the options; forwards the main namespace's API (`io.emit`, `io.to`, `io.on("connection")`).
  */
 import { EventEmitter } from "node:events";
-import {
-  createServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import { EngineServer, type EngineSocket } from "../engine/index.js";
+import { createHttpServer } from "../engine/http-server.js";
+import { DEFAULT_CLOSE_TIMEOUT, EngineServer, type EngineSocket } from "../engine/index.js";
 import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.js";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast-operator.js";
 import { Client } from "./client.js";
@@ -19,7 +15,9 @@ import { Namespace, type NamespaceMiddleware, type ServerReservedEventsMap } fro
 import {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_PATH,
+  type NamespaceLimits,
   type ResolvedServerOptions,
+  resolveNamespaceLimits,
   resolveRecovery,
   type ServerOptions,
 } from "./options.js";
@@ -48,6 +46,24 @@ import {
 /** An HTTP(S) server Socket.IO can attach to. */
 export type AttachableServer = HttpServer | HttpsServer;
 
+/** Options of {@link Server.close}. */
+export interface ServerCloseOptions {
+  /**
+   * Milliseconds the clients have to leave and the HTTP server to close (default 5000). Then the
+   * Engine.IO sessions still open are cut, and so are the HTTP server's connections.
+   */
+  timeout?: number;
+  /**
+   * Whether the clients may reconnect (default true, as with socket.io 4's `close()`): they are
+   * sent the Engine.IO close only, so socket.io-client sees "transport close" and reconnects, to
+   * this server once it is back or to another server of the cluster (restarts, deploys; with
+   * connection state recovery they get their session back). `false` is for a server going away
+   * for good: each client also gets a DISCONNECT for each of its namespaces, reports
+   * "io server disconnect", and does not try to reconnect.
+   */
+  reconnect?: boolean;
+}
+
 /**
  * The Socket.IO server.
  *
@@ -66,6 +82,16 @@ export type AttachableServer = HttpServer | HttpsServer;
  *   socket.on("chat", (text: string) => io.emit("chat", text));
  * });
  * httpServer.listen(3000);
+ *
+ * Abuse: `new Server(port)` creates an HTTP server that closes connections which do not send a
+ * complete request in time (`httpServerTimeouts`); an HTTP server you pass keeps its own settings,
+ * so give it the same ones:
+ * `createServer({ headersTimeout: 5000, requestTimeout: 30000, connectionsCheckingInterval: 1000 })`
+ * (never an inactivity `timeout` below `pingInterval`: long-polling requests wait that long).
+ * Clients are bounded in the namespaces they may use (`maxNamespaceLength`,
+ * `maxNamespacesPerClient`, `maxChildNamespaces`) and in what they may send (`maxHttpBufferSize`).
+ * Rooms are not limited (as in socket.io): only the application joins sockets to rooms, so when
+ * it does so with names a client chose, it should bound them itself.
  */
 export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
@@ -99,6 +125,17 @@ export class Server<
   #serveClient: boolean;
   #path: string;
   #connectTimeout: number;
+  #limits: NamespaceLimits;
+  /** close() was called: connections opened from now on are closed at once. */
+  #closing = false;
+  /**
+   * Child namespaces created by clients' CONNECTs, oldest first, with their parent: what
+   * `maxChildNamespaces` counts, and where room is made for a new one.
+   */
+  readonly #clientChildren = new Map<
+    Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
 
   /** Creates a server, attached to nothing yet (see {@link attach}). */
   constructor(opts?: ServerOptions);
@@ -118,6 +155,7 @@ export class Server<
       connectionStateRecovery: recovery,
       cleanupEmptyChildNamespaces: opts.cleanupEmptyChildNamespaces === true,
     };
+    this.#limits = resolveNamespaceLimits(opts);
     this.#path = opts.path ?? DEFAULT_PATH;
     this.#connectTimeout = opts.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
     this.#serveClient = opts.serveClient !== false;
@@ -132,6 +170,11 @@ export class Server<
    */
   get opts(): ResolvedServerOptions {
     return this.#opts;
+  }
+
+  /** @internal The namespace limits, resolved (`maxNamespaceLength`, ...). */
+  get _limits(): NamespaceLimits {
+    return this.#limits;
   }
 
   /**
@@ -200,7 +243,16 @@ export class Server<
    * Attaches to an HTTP(S) server, or to a new HTTP server listening on port `srv` (which
    * answers 404 to other requests). `opts` are merged into the constructor's.
    *
+   * The HTTP server created for a port closes connections that do not send a complete request in
+   * time (`httpServerTimeouts`: headers within 5 s, a whole request within 30 s), so that idle or
+   * trickling connections (slowloris) do not pile up. A server you pass keeps its own settings:
+   * give it the same ones (see `HttpServerTimeouts`), e.g.
+   * `http.createServer({ headersTimeout: 5000, requestTimeout: 30000, connectionsCheckingInterval: 1000 })`.
+   * Do not set its `timeout` (inactivity) below `pingInterval`: long-polling requests wait that
+   * long for data.
+   *
    * @throws Error when given an Express-style request handler instead of a server.
+   * @throws TypeError for invalid options.
    */
   attach(srv: AttachableServer | number, opts: ServerOptions = {}): this {
     if (typeof srv === "function") {
@@ -208,21 +260,23 @@ export class Server<
         "You are trying to attach socket.io to an express request handler function. Please pass a http.Server instance.",
       );
     }
+    this.#limits = resolveNamespaceLimits({ ...this.#opts, ...opts });
     let server: AttachableServer;
     if (typeof srv === "object") {
       server = srv;
     } else {
       // A port may come as a string too (socket.io accepts "3000").
-      server = createServer((_request, response) => {
+      server = createHttpServer((_request, response) => {
         response.writeHead(404);
         response.end();
-      });
+      }, opts.httpServerTimeouts ?? this.#opts.httpServerTimeouts);
       server.listen(Number(srv));
     }
     Object.assign(this.#opts, opts, {
       connectionStateRecovery: this.#opts.connectionStateRecovery,
       cleanupEmptyChildNamespaces: this.#opts.cleanupEmptyChildNamespaces,
     });
+    this.#closing = false;
     if (opts.path !== undefined) this.#path = opts.path;
     if (this.#engine === undefined) this.bind(new EngineServer(this.#engineOptions()));
     this.#engine!.attach(server, { ...this.#engineOptions(), path: this.#path });
@@ -249,6 +303,11 @@ export class Server<
   bind(engine: EngineServer): this {
     this.#engine = engine;
     engine.on("connection", (conn: EngineSocket) => {
+      // A session the closing engine let through (it began before close()) goes at once.
+      if (this.#closing) {
+        conn.close();
+        return;
+      }
       new Client(this, conn);
     });
     return this;
@@ -334,7 +393,7 @@ export class Server<
           next(i + 1);
           return;
         }
-        fn(parent.createChild(name));
+        fn(this.#createClientChild(parent, name) ?? false);
       };
       try {
         matcher(name, auth, answer);
@@ -347,29 +406,118 @@ export class Server<
   }
 
   /**
-   * Closes the server: every socket disconnects ("server shutting down"), adapters close, the
-   * Engine.IO server closes its sessions, and the attached HTTP server closes.
-   *
-   * @param fn - called once the HTTP server is closed (with its error, if any)
+   * A child namespace for a client's CONNECT, within `maxChildNamespaces`: at the limit, the
+   * oldest client-created child without sockets (nor connections under way) is removed first.
+   * Null when every one is in use.
    */
-  async close(fn?: (err?: Error) => void): Promise<void> {
-    await Promise.allSettled(
-      [...this._nsps.values()].map(async (nsp) => {
-        for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
-        await nsp.adapter.close();
-      }),
+  #createClientChild(
+    parent: ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    name: string,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | null {
+    while (this.#clientChildren.size >= this.#limits.maxChildNamespaces) {
+      let removed = false;
+      for (const [child, childParent] of this.#clientChildren) {
+        if (child.sockets.size === 0 && child._connecting === 0) {
+          this._removeChild(child, childParent);
+          removed = true;
+          break;
+        }
+      }
+      if (!removed) return null;
+    }
+    const child = parent.createChild(name);
+    this.#clientChildren.set(child, parent);
+    return child;
+  }
+
+  /** @internal Removes a child namespace (empty, or being emptied): its adapter closes. */
+  _removeChild(
+    child: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    parent: ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ): void {
+    if (this._nsps.get(child.name) === child) this._nsps.delete(child.name);
+    parent.children.delete(child);
+    this.#clientChildren.delete(child);
+    // A failing adapter close (a cluster adapter's) must not surface as an unhandled rejection.
+    Promise.resolve()
+      .then(() => child.adapter.close())
+      .catch(() => {});
+  }
+
+  /**
+   * Closes the server, gracefully:
+   *
+   * 1. every socket of every namespace leaves with "server shutting down" (its session kept for
+   *    connection state recovery); with `reconnect: false` its client is sent a DISCONNECT first;
+   *    new connections are refused from now on (HTTP 503: clients retry later);
+   * 2. each Engine.IO session is closed politely (what is buffered for it, then the close packet)
+   *    and the adapters close;
+   * 3. once the sessions are gone, the HTTP server attached to closes.
+   *
+   * It resolves when all that is done, or after `timeout` ms (default 5000): then the sessions
+   * still open are cut and so are the HTTP server's remaining connections (its other routes'
+   * included), so that a client that never answers cannot hold the shutdown. socket.io 4's
+   * `close()` drops what is buffered for the clients and waits for the HTTP server without limit.
+   *
+   * @param fn - called once done, with the HTTP server's close error if any (e.g. it was not
+   * listening), as socket.io's
+   * @returns a promise that resolves once done; it rejects (TypeError) only for a timeout that is
+   * not a non-negative number
+   */
+  close(fn?: (err?: Error) => void): Promise<void>;
+  close(options: ServerCloseOptions, fn?: (err?: Error) => void): Promise<void>;
+  async close(
+    options?: ServerCloseOptions | ((err?: Error) => void),
+    fn?: (err?: Error) => void,
+  ): Promise<void> {
+    if (typeof options === "function") {
+      fn = options;
+      options = undefined;
+    }
+    const timeout = options?.timeout ?? DEFAULT_CLOSE_TIMEOUT;
+    if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+      throw new TypeError('"timeout" must be a non-negative number of milliseconds');
+    }
+    const notifyClients = options?.reconnect === false;
+    const deadline = performance.now() + timeout;
+    const remaining = (): number => Math.max(0, deadline - performance.now());
+    this.#closing = true;
+    const namespaces = [...this._nsps.values()];
+    for (const nsp of namespaces) {
+      for (const socket of [...nsp.sockets.values()]) socket._shutdown(notifyClients);
+    }
+    // Started before anything is awaited, so that no CONNECT slips in meanwhile: a closing
+    // session accepts none.
+    const engine = this.#engine;
+    const sessionsGone =
+      engine === undefined
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => engine.close({ timeout }, resolve));
+    await withDeadline(
+      Promise.allSettled(namespaces.map(async (nsp) => nsp.adapter.close())),
+      remaining(),
     );
-    this.#engine?.close();
+    await sessionsGone;
     const httpServer = this.httpServer;
     if (httpServer === undefined) {
       fn?.();
       return;
     }
     await new Promise<void>((resolve) => {
-      httpServer.close((err) => {
+      let settled = false;
+      const done = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
         fn?.(err);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        // Not listening any more; what is still connected (a request that never ends) is cut.
+        (httpServer as HttpServer).closeAllConnections?.();
+        done();
+      }, remaining());
+      httpServer.close((err) => done(err));
     });
   }
 
@@ -492,6 +640,18 @@ export class Server<
   disconnectSockets(close = false): void {
     this.sockets.disconnectSockets(close);
   }
+}
+
+/** Waits for `promise`, at most `ms` milliseconds. */
+async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function isHttpServer(value: object): value is AttachableServer {

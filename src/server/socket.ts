@@ -451,6 +451,16 @@ export class Socket<
     return this;
   }
 
+  /**
+   * @internal The server is closing: the socket leaves with "server shutting down"; with
+   * `notifyClient`, its client is first sent a DISCONNECT, so that it does not reconnect.
+   */
+  _shutdown(notifyClient: boolean): void {
+    if (!this.connected) return;
+    if (notifyClient) this.#packet({ type: SocketPacketType.Disconnect, nsp: this.nsp.name }, {});
+    this._onclose("server shutting down");
+  }
+
   /** @internal The namespace accepted the socket: CONNECT goes out, missed packets follow. */
   _onconnect(): void {
     this.connected = true;

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { io } from "socket.io-client";
 import type { DemoServer } from "../../src/demo/server.js";
@@ -193,6 +194,73 @@ describe("demo server stop()", () => {
     await assert.rejects(fetch(server.url));
     // A second call is the same stop.
     await server.stop();
+  });
+});
+
+describe("demo server under idle and trickling connections", () => {
+  it("its HTTP server has the timeouts (headers 5 s, request 30 s, keep-alive 5 s)", async () => {
+    const server = await startTestServer(new ManualClock());
+    try {
+      assert.equal(server.httpServer.headersTimeout, 5000);
+      assert.equal(server.httpServer.requestTimeout, 30_000);
+      assert.equal(server.httpServer.keepAliveTimeout, 5000);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("closes a connection that sends nothing and one trickling its headers", async () => {
+    const server = await startTestServer(new ManualClock(), {
+      httpServerTimeouts: { headersTimeout: 300, requestTimeout: 600 },
+    });
+    try {
+      const cut = (text: string): Promise<number> => {
+        const socket = connect(server.port, "127.0.0.1");
+        socket.on("error", () => {});
+        // Reading, so that the server's close is seen.
+        socket.resume();
+        const start = performance.now();
+        let i = 0;
+        const timer = setInterval(() => text && socket.write(text[i++ % text.length]), 50);
+        return withTimeout(
+          new Promise<number>((resolve) =>
+            socket.once("close", () => resolve(performance.now() - start)),
+          ),
+          5000,
+          "the connection being cut",
+        ).finally(() => {
+          clearInterval(timer);
+          socket.destroy();
+        });
+      };
+      const [silent, trickling] = await Promise.all([
+        cut(""),
+        cut(`GET /dashboard HTTP/1.1\r\nHost: x\r\nX-Padding: ${"p".repeat(100)}`),
+      ]);
+      assert.ok(silent < 1500, `silent: cut after ${silent} ms`);
+      assert.ok(trickling < 1500, `trickling: cut after ${trickling} ms`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("stop() settles within its grace period when a client never answers", async () => {
+    const server = await startTestServer(new ManualClock());
+    // A polling session that never polls again, and a half-sent request.
+    const handshake = await fetch(`${server.url}socket.io/?EIO=4&transport=polling`, {
+      headers: { origin: server.url.slice(0, -1) },
+    });
+    assert.equal(handshake.status, 200);
+    const stuck = connect(server.port, "127.0.0.1");
+    stuck.on("error", () => {});
+    stuck.write("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n");
+    const started = performance.now();
+    await withTimeout(server.stop(), 5000, "stop()");
+    const ms = performance.now() - started;
+    // The fixture's grace period is 1000 ms.
+    assert.ok(ms < 2000, `stop() took ${ms} ms`);
+    assert.equal(server.httpServer.listening, false);
+    stuck.destroy();
   });
 });
 

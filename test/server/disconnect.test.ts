@@ -150,7 +150,7 @@ describe("disconnect reasons", () => {
     assert.equal((await clientSide)[0], "transport close");
   });
 
-  it('"server shutting down" on io.close(); the client sees the transport close', async () => {
+  it('"server shutting down" on io.close(); the client sees the transport close (and reconnects)', async () => {
     const server = await setUp();
     const connection = waitFor<[Socket]>(server.io, "connection");
     const client = await server.connect("/", { transports: ["websocket"] });
@@ -160,6 +160,18 @@ describe("disconnect reasons", () => {
     await server.io.close();
     assert.equal((await serverSide)[0], "server shutting down");
     assert.equal((await clientSide)[0], "transport close");
+  });
+
+  it('io.close({ reconnect: false }): the client is told, "io server disconnect"', async () => {
+    const server = await setUp();
+    const connection = waitFor<[Socket]>(server.io, "connection");
+    const client = await server.connect("/", { transports: ["websocket"] });
+    const [socket] = await connection;
+    const serverSide = waitFor(socket, "disconnect");
+    const clientSide = waitFor(client, "disconnect");
+    await server.io.close({ reconnect: false });
+    assert.equal((await serverSide)[0], "server shutting down");
+    assert.equal((await clientSide)[0], "io server disconnect");
   });
 
   it('"transport error" when the WebSocket breaks its protocol', async () => {

@@ -16,6 +16,7 @@ import {
 import { decodePayload, PAYLOAD_SEPARATOR } from "../../protocol/engine/payload.js";
 import { decodePayloadV3, encodePayloadV3 } from "../../protocol/engine/v3-payload.js";
 import { EngineErrorCode, respondWithError } from "../errors.js";
+import { answerWithoutBody } from "../http-answer.js";
 import { compressBody, negotiateEncoding } from "../http-compression.js";
 import type { ResolvedHttpCompression } from "../options.js";
 import type { OutgoingPacket } from "./transport.js";
@@ -125,7 +126,7 @@ export class PollingTransport extends Transport {
     const limit = this.#settings.maxHttpBufferSize;
     const declared = Number(request.headers["content-length"]);
     if (declared > limit) {
-      this.#tooLarge(response);
+      this.#tooLarge(request, response);
       return;
     }
     this.#dataRequest = request;
@@ -142,7 +143,7 @@ export class PollingTransport extends Transport {
       total += chunk.length;
       if (total > limit) {
         finish();
-        this.#tooLarge(response);
+        this.#tooLarge(request, response);
         return;
       }
       chunks.push(chunk);
@@ -161,12 +162,13 @@ export class PollingTransport extends Transport {
     });
   }
 
-  /** Answers 413, drops the connection (the rest of the body is not read) and ends the session. */
-  #tooLarge(response: ServerResponse): void {
-    if (!response.headersSent) {
-      response.writeHead(413, { Connection: "close", "Content-Length": 0 });
-      response.end();
-    }
+  /**
+   * Answers 413 and ends the session. The rest of the body is never parsed nor kept; the
+   * connection closes once the client has read the answer (see http-answer.ts for why it is not
+   * cut at once).
+   */
+  #tooLarge(request: IncomingMessage, response: ServerResponse): void {
+    answerWithoutBody(request, response, 413, {}, "");
     this.onError("payload too large");
   }
 
