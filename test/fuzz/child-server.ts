@@ -1,0 +1,70 @@
+/**
+ * A server fixture in a child process, for the end-to-end fuzz suites: a crash or an uncaught
+ * exception there shows as an exit or as output on stderr, which the suites assert against
+ * after every case. The fixture prints `{"port":N}` once listening and stops on SIGTERM.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { withTimeout } from "../helpers/timing.js";
+
+export interface ChildServer {
+  child: ChildProcess;
+  port: number;
+  /** Asserts the process still runs and printed nothing on stderr. */
+  assertAliveAndSilent(context: string): void;
+  /** SIGTERM, then SIGKILL if it lingers. */
+  stop(): Promise<void>;
+}
+
+/** Starts `fixture` (a .ts file run through tsx) and waits for its port. */
+export async function startChildServer(fixture: string): Promise<ChildServer> {
+  // Not a test process itself: without the runner's marker it runs as a plain script.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const child = spawn(process.execPath, ["--import", "tsx", fixture], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const stop = async () => {
+    if (!alive()) return;
+    child.kill("SIGTERM");
+    await withTimeout(exited, 10000, "the server process to stop").catch(() =>
+      child.kill("SIGKILL"),
+    );
+  };
+  try {
+    const firstLine = await withTimeout(
+      new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout?.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("\n")) resolve(out.split("\n")[0]);
+        });
+        child.once("exit", (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
+      }),
+      30000,
+      "the server process to listen",
+    );
+    const { port } = JSON.parse(firstLine) as { port: number };
+    return {
+      child,
+      port,
+      assertAliveAndSilent: (context) => {
+        assert.ok(
+          alive(),
+          `${context}: the server process exited (${child.exitCode ?? child.signalCode}): ${stderr}`,
+        );
+        assert.equal(stderr, "", `${context}: the server process printed to stderr`);
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
