@@ -2,7 +2,9 @@
 /**
  * The `duplexio` command. Each subcommand lives in its own module; this file only dispatches.
  */
+import { readFileSync } from "node:fs";
 import { CliError } from "./errors.js";
+import { closestMatch, didYouMean } from "./suggest.js";
 
 const USAGE = `Usage: duplexio <command> [options]
 
@@ -12,7 +14,18 @@ Commands:
   echo      A WebSocket echo server (text stays text, binary stays binary)
   connect   An interactive WebSocket or Socket.IO client (lines typed are sent)
 
-Run "duplexio <command> --help" for a command's options.`;
+Run "duplexio <command> --help" for a command's options, "duplexio --version" for the version.`;
+
+/**
+ * The version in the package's package.json: two levels up from this file both in the sources
+ * (src/cli/main.ts) and in the build (dist/cli/main.js).
+ */
+function packageVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  const { version } = JSON.parse(readFileSync(file, "utf8")) as { version?: unknown };
+  if (typeof version !== "string") throw new CliError("package.json has no version", 1);
+  return version;
+}
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -31,9 +44,22 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (name === "--version" || name === "-v" || name === "version") {
+    console.log(packageVersion());
+    return;
+  }
   if (name === undefined) throw new CliError(`missing <command>\n\n${USAGE}`);
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
-  if (!load) throw new CliError(`unknown command "${name}"\n\n${USAGE}`);
+  if (!load) {
+    if (name.startsWith("-")) {
+      throw new CliError(
+        `unknown option ${name}${didYouMean(name, ["--help", "--version"])}\n\n${USAGE}`,
+      );
+    }
+    const match = closestMatch(name, [...Object.keys(commands), "help", "version"]);
+    const hint = match === undefined ? "" : `: did you mean "${match}"?`;
+    throw new CliError(`unknown command "${name}"${hint}\n\n${USAGE}`);
+  }
   const command = await load();
   await command(rest);
 }

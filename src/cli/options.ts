@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { CliError } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 
 type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
@@ -28,18 +29,26 @@ export function parseCommandOptions(
       allowPositionals: true,
     });
   } catch (error) {
-    throw usageError(describeParseError(error), usage);
+    const flags = [...Object.keys(options), "help"].map((name) => `--${name}`);
+    throw usageError(describeParseError(error, flags), usage);
   }
   if (parsed.positionals.length > maxPositionals && parsed.values.help !== true)
     throw usageError(`unexpected argument "${parsed.positionals[maxPositionals]}"`, usage);
   return parsed;
 }
 
-/** node:util's parseArgs messages, shortened to what the user needs to read. */
-function describeParseError(error: unknown): string {
+/**
+ * node:util's parseArgs messages, shortened to what the user needs to read; an unknown flag gets
+ * the known one it most likely meant (`unknown option --protcol: did you mean --protocol?`).
+ */
+function describeParseError(error: unknown, flags: readonly string[]): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = /^Unknown option '([^']+)'/.exec(message);
-  if (unknown) return `unknown option ${unknown[1]}`;
+  if (unknown) {
+    // "--flag=value" is reported whole; only the name is compared.
+    const name = unknown[1].split("=", 1)[0];
+    return `unknown option ${unknown[1]}${name.startsWith("--") ? didYouMean(name, flags) : ""}`;
+  }
   const missing = /^Option '(-\S+)(?:, (--\S+))? <value>' argument missing/.exec(message);
   if (missing) return `${missing[2] ?? missing[1]} needs a value`;
   return message;

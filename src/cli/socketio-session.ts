@@ -1,5 +1,10 @@
 import { type ConnectError, io, type Socket } from "../client/node.js";
-import { describeConnectFailure, findErrorCode } from "./connect-errors.js";
+import {
+  describeConnectFailure,
+  describeNotSocketIo,
+  findErrorCode,
+  NOT_SOCKET_IO,
+} from "./connect-errors.js";
 import type { ConnectOptions } from "./connect-options.js";
 import { parseEmitCommand } from "./emit-command.js";
 import { CliError } from "./errors.js";
@@ -25,10 +30,20 @@ function showEvent(name: string, args: readonly unknown[], options: ConnectOptio
   return values === "" ? showEventName(name) : `${showEventName(name)} ${values}`;
 }
 
-/** One line for a `connect_error`: the server's refusal (with its data), or the network's. */
+/**
+ * One line for a `connect_error`: the server's refusal (its middleware's error and data), an
+ * HTTP answer that is no Socket.IO server's (a 404: wrong --path or no Socket.IO server), or the
+ * network's failure.
+ */
 function describeConnectError(url: string, error: ConnectError): string {
   const fromServer = findErrorCode(error) === undefined && "data" in error;
-  if (!fromServer) return describeConnectFailure(url, error);
+  if (!fromServer) {
+    const answer = describeNotSocketIo(error);
+    if (answer !== undefined) return answer;
+    // Socket.IO servers hang up on WebSocket handshakes for other paths.
+    const reset = findErrorCode(error) === "ECONNRESET" ? ` (${NOT_SOCKET_IO})` : "";
+    return `${describeConnectFailure(url, error)}${reset}`;
+  }
   const data = error.data === undefined ? "" : ` ${formatJsonValues([error.data], "hex")}`;
   return `the server refused the connection: ${error.message}${data}`;
 }
@@ -94,9 +109,9 @@ export function openSocketIoSession(
       "*",
       `connected to ${options.url} (namespace ${socket.nsp}, socket id ${socket.id}, transport ${transport})`,
     );
-    manager.engine?.on("upgrade", (name) => {
+    manager.engine?.on("upgrade", (transport) => {
       // An upgrade under way when disconnecting still completes: not news any more.
-      if (socket.connected) print("*", `transport upgraded to ${name}`);
+      if (socket.connected) print("*", `transport upgraded to ${transport.name}`);
     });
     opened.resolve();
   });

@@ -1,5 +1,11 @@
 import { type RawData, WebSocket } from "../websocket/index.js";
-import { describeConnectFailure, describeUnexpectedResponse } from "./connect-errors.js";
+import {
+  describeConnectFailure,
+  describeUnexpectedResponse,
+  findErrorCode,
+  findSocketIoPath,
+  responseReason,
+} from "./connect-errors.js";
 import type { ConnectOptions } from "./connect-options.js";
 import { CliError } from "./errors.js";
 import { formatBinary, parseHex } from "./format.js";
@@ -15,6 +21,23 @@ const HELP = [
 
 /** Close codes a peer uses when all went well: 1000 normal, 1001 going away, 1005 none given. */
 const NORMAL_CLOSE_CODES = new Set([1000, 1001, 1005]);
+
+/** Bytes of a refused handshake's body read for the server's reason. */
+const MAX_REASON_BYTES = 4096;
+
+/**
+ * `; a Socket.IO server answers at /socket.io/: try "duplexio connect --socketio http://host/"`
+ * when a Socket.IO server answers at the URL's path (or /socket.io/), else "". Socket.IO servers
+ * refuse a plain WebSocket (HTTP 400 "Transport unknown") or hang up on it (other paths).
+ */
+async function socketIoHint(url: string): Promise<string> {
+  const path = await findSocketIoPath(url);
+  if (path === null) return "";
+  const target = new URL(url);
+  const origin = `${target.protocol === "wss:" || target.protocol === "https:" ? "https" : "http"}://${target.host}/`;
+  const pathFlag = path === "/socket.io/" ? "" : ` --path ${path}`;
+  return `; a Socket.IO server answers at ${path}: try "duplexio connect --socketio ${origin}${pathFlag}"`;
+}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -63,19 +86,40 @@ export function openWebSocketSession(
     };
   }
 
+  /** Whether the server answered the handshake or hung up on it (not a network failure). */
+  let answered = false;
   ws.on("unexpected-response", (request, response) => {
+    answered = true;
     const location = response.headers.location;
-    failure = describeUnexpectedResponse(
-      response.statusCode ?? 0,
-      response.statusMessage,
-      typeof location === "string" ? location : undefined,
-    );
-    response.resume();
-    request.destroy();
+    const describe = (reason?: string): string =>
+      describeUnexpectedResponse(
+        response.statusCode ?? 0,
+        response.statusMessage,
+        typeof location === "string" ? location : undefined,
+        reason,
+      );
+    failure = describe();
+    // A short body may say why (Engine.IO: "Transport unknown"); the exchange ends once it is
+    // read (or cut at MAX_REASON_BYTES), and the handshake timeout bounds the wait.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= MAX_REASON_BYTES) request.destroy();
+    });
+    response.on("end", () => {
+      failure = describe(responseReason(Buffer.concat(chunks).toString("utf8")));
+      request.destroy();
+    });
+    // Cut short (by us, or the server): the status alone says enough.
+    response.on("error", () => {});
   });
   let isOpen = false;
   ws.on("error", (error) => {
     if (!isOpen && failure === null && !closingByUs) {
+      // A server hanging up on the handshake (a Socket.IO server does, on other paths) answered.
+      if (findErrorCode(error) === "ECONNRESET") answered = true;
       failure = /handshake has timed out/i.test(error.message)
         ? `cannot connect to ${options.url}: no handshake answer within ${options.timeoutMs} ms`
         : describeConnectFailure(options.url, error);
@@ -97,8 +141,11 @@ export function openWebSocketSession(
   ws.on("pong", (data) => print("<", `pong${data.length > 0 ? ` ${data.toString()}` : ""}`));
   ws.on("close", (code, reason) => {
     if (!isOpen) {
+      const message = failure ?? `cannot connect to ${options.url}: connection closed`;
       if (closingByUs) fail("interrupted while connecting", 130);
-      else fail(failure ?? `cannot connect to ${options.url}: connection closed`);
+      else if (!answered) fail(message);
+      // A server that refused: maybe a Socket.IO server, which needs --socketio.
+      else socketIoHint(options.url).then((hint) => fail(`${message}${hint}`));
       return;
     }
     const text = reason.length > 0 ? ` ${reason.toString()}` : "";

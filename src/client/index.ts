@@ -17,8 +17,25 @@ export type { EngineClient } from "./engine/engine-client.js";
 export type {
   EngineClientOptions,
   EngineTimers,
+  NodeConnectionOptions,
+  PerMessageDeflateSettings,
+  PerTransportOptions,
+  TlsMaterial,
   TransportName,
 } from "./engine/options.js";
+// socket.io-client 4.8's transport exports, for `transports: [Fetch, WebSocket]`: duplexio has one
+// implementation of each transport (polling over fetch, or node:http in Node), so the polling
+// names are one class, and so are the WebSocket names. (No WebTransport: not implemented.)
+export {
+  PollingTransport as Fetch,
+  PollingTransport as NodeXHR,
+  PollingTransport as XHR,
+} from "./engine/polling.js";
+export { type RefusalDetails, TransportError } from "./engine/transport.js";
+export {
+  WebSocketTransport as NodeWebSocket,
+  WebSocketTransport as WebSocket,
+} from "./engine/websocket-transport.js";
 export { type IoOptions, type Lookup, protocol } from "./lookup.js";
 export {
   type ClientPacket,
@@ -26,6 +43,7 @@ export {
   type ManagerOptions,
   type ManagerReservedEvents,
   type QueryValue,
+  type TransportClass,
 } from "./manager.js";
 export {
   type AnyListener,

@@ -17,6 +17,7 @@ import {
   DEFAULT_ENGINE_OPTIONS,
   type EngineClientOptions,
   type EngineTimers,
+  type TransportName,
 } from "./engine/options.js";
 import { clientPlatform } from "./platform.js";
 import { type DisconnectDescription, Socket, type SocketOptions } from "./socket.js";
@@ -29,11 +30,24 @@ import { type LocationLike, type ParsedUrl, pageLocation, parseUrl } from "./url
 export type QueryValue = string | number | boolean;
 
 /**
- * Options of a Manager (and of `io()`, with the {@link SocketOptions}). Every Engine.IO client
- * option applies too (`path`, `transports`, `upgrade`, `extraHeaders`, `withCredentials`,
- * `WebSocket`, ...).
+ * A transport class, as socket.io-client 4.8 accepts them in `transports` (`[Fetch, WebSocket]`):
+ * duplexio's `Fetch`, `XHR`, `NodeXHR`, `WebSocket` and `NodeWebSocket` exports. Only its name
+ * counts (`Class.prototype.name`): duplexio has one implementation per transport.
  */
-export interface ManagerOptions extends Partial<Omit<EngineClientOptions, "query" | "timeoutMs">> {
+export type TransportClass = abstract new (...args: never[]) => { readonly name: TransportName };
+
+/**
+ * Options of a Manager (and of `io()`, with the {@link SocketOptions}). Every Engine.IO client
+ * option applies too (`path`, `transports`, `upgrade`, `extraHeaders`, `transportOptions`,
+ * `withCredentials`, `requestTimeout`, `tryAllTransports`, the Node TLS options, `WebSocket`, ...).
+ */
+export interface ManagerOptions
+  extends Partial<Omit<EngineClientOptions, "query" | "timeoutMs" | "transports">> {
+  /**
+   * Transports in order of preference, by name or by class (`[Fetch, WebSocket]`); the first
+   * opens the session. Default `["polling", "websocket"]`.
+   */
+  transports?: (TransportName | TransportClass)[];
   /** A new Manager (and connection) even when one to the same server exists. Default false. */
   forceNew?: boolean;
   /** Set to false to get a new Manager, as `forceNew` does. Default true. */
@@ -102,6 +116,12 @@ export interface ClientPacket extends OutgoingSocketPacket {
 /** `reason` as an Error (thrown values need not be Errors). */
 function toError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/** Transport names from a `transports` list of names and classes. */
+function transportNames(list: ManagerOptions["transports"]): TransportName[] {
+  if (list === undefined) return [...DEFAULT_ENGINE_OPTIONS.transports];
+  return list.map((item) => (typeof item === "function" ? item.prototype.name : item));
 }
 
 function normalizeQuery(query: ManagerOptions["query"]): Record<string, string> {
@@ -297,8 +317,10 @@ export class Manager<
     const onEngineError = (err: Error): void => onError(err);
     // An engine may also close before opening without an `error` (a "parse error" from a server
     // that is not Engine.IO): that is a failed attempt too, or the Manager would wait forever.
-    const onEngineClose = (reason: string): void =>
-      onError(new Error(`connection closed while opening: ${reason}`));
+    const onEngineClose = (reason: string, description?: unknown): void => {
+      const detail = description instanceof Error ? ` (${description.message})` : "";
+      onError(new Error(`connection closed while opening: ${reason}${detail}`));
+    };
     engine.on("open", onOpen);
     engine.on("error", onEngineError);
     engine.on("close", onEngineClose);
@@ -438,7 +460,7 @@ export class Manager<
       ...options,
       path: options.path ?? DEFAULT_ENGINE_OPTIONS.path,
       query: this.#query,
-      transports: options.transports ?? [...DEFAULT_ENGINE_OPTIONS.transports],
+      transports: transportNames(options.transports),
       upgrade: options.upgrade ?? DEFAULT_ENGINE_OPTIONS.upgrade,
       rememberUpgrade: options.rememberUpgrade ?? DEFAULT_ENGINE_OPTIONS.rememberUpgrade,
       withCredentials: options.withCredentials ?? DEFAULT_ENGINE_OPTIONS.withCredentials,

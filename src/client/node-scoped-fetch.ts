@@ -3,17 +3,49 @@
  * transport with connections of its own. Node's global fetch shares one keep-alive pool per
  * process, so after a ping timeout the reconnection's handshake could go out on a kept-alive
  * connection to the path that just died and wait for the whole handshake timeout. Here each
- * transport has its own agents, destroyed when the transport is done.
+ * transport has its own agents, destroyed when the transport is done, unless the options give an
+ * `agent` (the caller's: used, never destroyed). The TLS options (`ca`, `cert`, `key`, `pfx`,
+ * `passphrase`, `ciphers`, `rejectUnauthorized`) go to every https request.
  * @module
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import {
+  type Agent,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { FetchLike, FetchResponseLike, ScopedFetch } from "./engine/options.js";
+import type {
+  FetchLike,
+  FetchResponseLike,
+  NodeConnectionOptions,
+  ScopedFetch,
+} from "./engine/options.js";
 
-/** Creates the fetch and its `close()`, which destroys every connection it opened. */
-export function createScopedFetch(): ScopedFetch {
-  const httpAgent = new HttpAgent({ keepAlive: true });
-  const httpsAgent = new HttpsAgent({ keepAlive: true });
+/** The TLS options passed to `https.request` (socket.io-client's set). */
+const TLS_OPTIONS = [
+  "ca",
+  "cert",
+  "key",
+  "pfx",
+  "passphrase",
+  "ciphers",
+  "rejectUnauthorized",
+] as const satisfies readonly (keyof NodeConnectionOptions)[];
+
+/**
+ * Creates the fetch and its `close()`, which destroys every connection it opened (its own agents;
+ * a given `agent` is left alone).
+ */
+export function createScopedFetch(connection: NodeConnectionOptions = {}): ScopedFetch {
+  const given = connection.agent;
+  const ownHttp = given ? undefined : new HttpAgent({ keepAlive: true });
+  const ownHttps = given ? undefined : new HttpsAgent({ keepAlive: true });
+  const tls: Record<string, unknown> = {};
+  for (const name of TLS_OPTIONS) {
+    if (connection[name] !== undefined) tls[name] = connection[name];
+  }
   const fetch: FetchLike = (url, init) =>
     new Promise((resolve, reject) => {
       const signal = init.signal;
@@ -23,11 +55,12 @@ export function createScopedFetch(): ScopedFetch {
       }
       const target = new URL(url);
       const secure = target.protocol === "https:";
-      const request = (secure ? httpsRequest : httpRequest)(
-        target,
-        { method: init.method, headers: init.headers, agent: secure ? httpsAgent : httpAgent },
-        (response) => resolve(toResponse(response)),
-      );
+      const agent = (given || (secure ? ownHttps : ownHttp)) as Agent;
+      const options: RequestOptions = { method: init.method, headers: init.headers, agent };
+      const request = secure
+        ? httpsRequest(target, { ...tls, ...options })
+        : httpRequest(target, options);
+      request.on("response", (response) => resolve(toResponse(response)));
       const onAbort = (): void => {
         request.destroy(abortError());
       };
@@ -39,27 +72,44 @@ export function createScopedFetch(): ScopedFetch {
   return {
     fetch,
     close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      ownHttp?.destroy();
+      ownHttps?.destroy();
     },
   };
 }
 
+/**
+ * Bytes of an error response's body kept (the transport only looks for a short reason in it): a
+ * server answering an error with an endless body cannot fill the memory.
+ */
+const MAX_ERROR_BODY = 4096;
+
 /** The response as the polling transport reads it; the body is collected from the start. */
 function toResponse(response: IncomingMessage): FetchResponseLike {
   const status = response.statusCode ?? 0;
+  const ok = status >= 200 && status < 300;
   const body = new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
-    response.on("data", (chunk: Buffer) => chunks.push(chunk));
-    response.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    let size = 0;
+    const done = (): void => resolve(Buffer.concat(chunks).toString("utf8"));
+    response.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (!ok && size >= MAX_ERROR_BODY) {
+        done();
+        response.destroy();
+      }
+    });
+    response.on("end", done);
     response.on("error", reject);
     response.on("aborted", () => reject(new Error("the response was cut short")));
   });
   // A body nobody reads must not become an unhandled rejection.
   body.catch(() => undefined);
   return {
-    ok: status >= 200 && status < 300,
+    ok,
     status,
+    statusText: response.statusMessage ?? "",
     text: () => body,
     body: {
       cancel: async () => {

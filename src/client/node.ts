@@ -1,16 +1,19 @@
 /**
  * `duplexio/client` in Node: the same API as the browser entry point, with duplexio's own
- * WebSocket client (Node 20 has no global WebSocket; `extraHeaders` reach its handshake) and
- * received binary values as Buffers, as socket.io-client gives them in Node.
+ * WebSocket client (Node 20 has no global WebSocket; `extraHeaders`, the TLS options, `agent` and
+ * `perMessageDeflate` reach its handshake, and a refused handshake is reported with its HTTP
+ * status and the server's reason), polling over `node:http`/`node:https` with connections of its
+ * own per transport (the TLS options and `agent` apply there too), and received binary values as
+ * Buffers, as socket.io-client gives them in Node.
  * @module
  */
 import { Buffer } from "node:buffer";
-import { WebSocket } from "../websocket/index.js";
 import { createScopedFetch } from "./node-scoped-fetch.js";
+import { ClientWebSocket } from "./node-websocket.js";
 import { setClientPlatform } from "./platform.js";
 
 setClientPlatform({
-  WebSocket,
+  WebSocket: ClientWebSocket,
   // A view on the received bytes, not a copy.
   convertBinary: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   scopedFetch: createScopedFetch,

@@ -164,6 +164,16 @@ describe("duplexio connect --socketio", () => {
     ]);
   });
 
+  test("the upgrade from polling is printed with the transport's name", async () => {
+    const cli = new CliProcess(["connect", "--socketio", url]);
+    running.push(cli);
+    await cli.waitForOutput(/\* connected to .*transport polling\)/);
+    const [, name] = await cli.waitForOutput(/\* transport upgraded to (.+)\n/);
+    assert.equal(name, "websocket");
+    cli.child.stdin.end();
+    assert.equal((await cli.waitForExit()).code, 0);
+  });
+
   test("a disconnect by the server is printed; exit 0", async () => {
     const cli = new CliProcess(["connect", "--socketio", url, "--transport", "websocket"]);
     running.push(cli);

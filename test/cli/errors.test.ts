@@ -125,12 +125,19 @@ describe("runtime failures: one line, exit 1", () => {
     assert.equal(result.stderr, "duplexio: server did not upgrade: HTTP 200 OK\n");
   });
 
-  test("connect --socketio to a plain HTTP server: cannot connect, exit 1 (not a silent exit 0)", async () => {
+  test("connect --socketio to a plain HTTP server: it says so, with the status, exit 1", async () => {
     const server = createServer((_request, response) => response.end("<h1>hello</h1>"));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     cleanup.push(() => server.close());
     const { port } = server.address() as AddressInfo;
-    for (const transport of ["polling", "websocket"]) {
+    const endpoint = `http://127.0.0.1:${port}/socket.io/`;
+    const expected = {
+      // Its page is no Engine.IO handshake...
+      polling: `duplexio: ${endpoint} answered 200 OK with something other than Engine.IO: is this a Socket.IO server? check --path\n`,
+      // ... and it answers the WebSocket handshake without switching protocols.
+      websocket: `duplexio: ${endpoint} answered 200 OK: is this a Socket.IO server? check --path\n`,
+    };
+    for (const transport of ["polling", "websocket"] as const) {
       const result = await runCli([
         "connect",
         "--socketio",
@@ -139,10 +146,7 @@ describe("runtime failures: one line, exit 1", () => {
         transport,
       ]);
       assert.equal(result.code, 1, `${transport}: ${result.stderr}`);
-      assert.match(
-        result.stderr,
-        /^duplexio: cannot connect to http:\/\/127\.0\.0\.1:\d+\/: .+\n$/,
-      );
+      assert.equal(result.stderr, expected[transport]);
     }
   });
 

@@ -21,6 +21,8 @@ import {
   EngineUrls,
   type FetchLike,
   GLOBAL_TIMERS,
+  type NodeConnectionOptions,
+  type PerTransportOptions,
   parseEngineUri,
   type TimerHandle,
   type TransportName,
@@ -28,7 +30,7 @@ import {
 import { PollingTransport } from "./polling.js";
 import { type SendBatch, SendBuffer } from "./send-buffer.js";
 import type { Transport, TransportCloseDetails, TransportEvents } from "./transport.js";
-import type { WebSocketConstructorLike } from "./websocket-like.js";
+import type { WebSocketConnectOptions, WebSocketConstructorLike } from "./websocket-like.js";
 import { WebSocketTransport } from "./websocket-transport.js";
 
 /** Why a connection closed (socket.io-client's engine reasons). */
@@ -120,6 +122,12 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
   #upgrading = false;
   #handshake: EngineHandshake | null = null;
   #upgrades: TransportName[] = [];
+  /**
+   * The transports still worth trying, in order of preference: `transports`, less those that
+   * failed before the handshake with `tryAllTransports` (as engine.io-client, no upgrade is
+   * attempted to those afterwards).
+   */
+  #candidates: TransportName[] = [];
   #maxPayload: number | undefined;
   /** The batch the transport is writing; its callbacks run on `drain`. */
   #inFlight: SendBatch | null = null;
@@ -265,11 +273,15 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       return;
     }
     const { transports, rememberUpgrade } = this.#options;
+    // Unknown names (socket.io-client's "webtransport") are skipped, as unavailable transports.
+    this.#candidates = transports.filter(
+      (t, i) => (t === "polling" || t === "websocket") && transports.indexOf(t) === i,
+    );
     let name: TransportName | undefined;
-    if (rememberUpgrade && priorWebsocketSuccess && transports.includes("websocket")) {
+    if (rememberUpgrade && priorWebsocketSuccess && this.#candidates.includes("websocket")) {
       name = "websocket";
     } else {
-      name = transports.find((t) => t === "polling" || t === "websocket");
+      name = this.#candidates[0];
     }
     if (name === undefined) {
       this.#failSoon(new Error("No transports available"));
@@ -304,22 +316,37 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     queueMicrotask(() => this.#onError(error));
   }
 
+  /** The options of transport `name`: the top-level ones with its `transportOptions` on top. */
+  #settingsFor(name: TransportName): EngineClientOptions & PerTransportOptions {
+    const overrides = this.#options.transportOptions?.[name];
+    return overrides === undefined
+      ? this.#options
+      : { ...this.#options, ...withoutUndefined(overrides) };
+  }
+
   #createTransport(name: TransportName): Transport | null {
     const urls = this.#urls!;
     let transport: Transport | undefined;
     const handlers = this.#eventsFor(() => transport!);
-    const { extraHeaders } = this.#options;
+    const settings = this.#settingsFor(name);
+    const { extraHeaders, timestampRequests } = settings;
+    const stampParam = settings.timestampParam ?? "t";
+    const connection = connectionOptions(settings);
     if (name === "polling") {
-      const scope = this.#options.scopedFetch?.();
+      const scope = settings.scopedFetch?.(connection ?? {});
       const fetch = scope?.fetch ?? this.#fetch;
       if (fetch === undefined) return null;
+      // Polling URLs always carry the cache buster unless told not to (engine.io-client's rule).
+      const stamp = timestampRequests === false ? null : stampParam;
       transport = new PollingTransport(
         {
-          url: () => urls.polling(this.#id),
+          url: () => urls.polling(this.#id, stamp),
+          endpoint: urls.endpoint(false),
           fetch,
           release: scope === undefined ? undefined : () => scope.close(),
           extraHeaders,
-          withCredentials: this.#options.withCredentials,
+          withCredentials: settings.withCredentials,
+          requestTimeout: settings.requestTimeout,
           timers: this.#timers,
         },
         handlers,
@@ -327,12 +354,18 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     } else {
       const WebSocket = this.#WebSocket;
       if (WebSocket === undefined) return null;
+      let options: WebSocketConnectOptions | undefined = connection;
+      if (extraHeaders !== undefined) options = { ...options, headers: extraHeaders };
+      if (settings.perMessageDeflate !== undefined) {
+        options = { ...options, perMessageDeflate: settings.perMessageDeflate };
+      }
       transport = new WebSocketTransport(
         {
-          url: urls.websocket(this.#id),
+          url: urls.websocket(this.#id, timestampRequests === true ? stampParam : null),
+          endpoint: urls.endpoint(true),
           WebSocket,
-          protocols: this.#options.protocols,
-          extraHeaders,
+          protocols: settings.protocols,
+          options,
         },
         handlers,
       );
@@ -375,7 +408,7 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       },
       error: (error) => {
         if (isMain()) {
-          this.#onError(error);
+          if (!this.#tryNextTransport()) this.#onError(error);
           return;
         }
         const current = probe();
@@ -443,10 +476,9 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     this.#handshake = handshake;
     this.#id = handshake.sid;
     this.#maxPayload = handshake.maxPayload;
-    const transports = this.#options.transports;
     this.#upgrades = handshake.upgrades.filter(
       (name): name is TransportName =>
-        name === "websocket" && transports.includes(name) && this.#WebSocket !== undefined,
+        name === "websocket" && this.#candidates.includes(name) && this.#WebSocket !== undefined,
     );
     if (this.#openTimer !== undefined) {
       this.#timers.clearTimeout(this.#openTimer);
@@ -630,6 +662,32 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     if (this.#pendingClose === "upgrade") this.#finishPendingClose();
   }
 
+  /**
+   * With `tryAllTransports`, a transport that failed before the handshake gives way to the next
+   * candidate (engine.io-client's rule: only while opening, no `error` for the failed one). The
+   * handshake timeout keeps running: it bounds all the attempts together.
+   */
+  #tryNextTransport(): boolean {
+    const failed = this.#transport;
+    if (
+      !this.#options.tryAllTransports ||
+      this.readyState !== "opening" ||
+      this.#handshake !== null ||
+      failed === null
+    ) {
+      return false;
+    }
+    this.#candidates = this.#candidates.filter((name) => name !== failed.name);
+    const name = this.#candidates[0];
+    if (name === undefined) return false;
+    const next = this.#createTransport(name);
+    if (next === null) return false;
+    failed.discard();
+    this.#transport = next;
+    next.open();
+    return true;
+  }
+
   // ---- closing -------------------------------------------------------------------------------
 
   #onError(error: Error): void {
@@ -717,6 +775,30 @@ function toArrayBuffer(view: Uint8Array): ArrayBuffer {
     return buffer;
   }
   return view.slice().buffer as ArrayBuffer;
+}
+
+/** Names of the Node connection options, passed to the polling fetch and the WebSocket. */
+const CONNECTION_OPTIONS = [
+  "agent",
+  "ca",
+  "cert",
+  "key",
+  "pfx",
+  "passphrase",
+  "ciphers",
+  "rejectUnauthorized",
+] as const satisfies readonly (keyof NodeConnectionOptions)[];
+
+/** The Node connection options that are set (`agent: false` is the default: left out), or undefined. */
+function connectionOptions(settings: NodeConnectionOptions): NodeConnectionOptions | undefined {
+  let picked: Record<string, unknown> | undefined;
+  for (const name of CONNECTION_OPTIONS) {
+    const value = settings[name];
+    if (value === undefined || (name === "agent" && value === false)) continue;
+    picked ??= {};
+    picked[name] = value;
+  }
+  return picked as NodeConnectionOptions | undefined;
 }
 
 /** A copy of `options` without its undefined fields, so they do not hide the defaults. */

@@ -26,6 +26,8 @@ export interface EngineTimers {
 export interface FetchResponseLike {
   readonly ok: boolean;
   readonly status: number;
+  /** The status line's text ("Not Found"), for error messages. */
+  readonly statusText?: string;
   text(): Promise<string>;
   readonly body?: { cancel(): Promise<void> } | null;
 }
@@ -51,8 +53,63 @@ export interface ScopedFetch {
   close(): void;
 }
 
+/** Certificates, keys and CAs as Node's `tls` takes them: PEM text, DER bytes, or a list. */
+export type TlsMaterial = string | Uint8Array | readonly (string | Uint8Array | object)[];
+
+/**
+ * Node connection options (socket.io-client's names), for polling requests and the WebSocket
+ * handshake. Browsers have no say in these: there they are accepted and ignored.
+ */
+export interface NodeConnectionOptions {
+  /**
+   * The `http.Agent` or `https.Agent` for polling requests and the WebSocket handshake (Node).
+   * Default false: each polling transport gets keep-alive agents of its own, closed with it, and
+   * the WebSocket a connection of its own. The agent is the caller's: it is never destroyed.
+   */
+  agent?: object | false;
+  /** CA certificates to trust instead of Node's default list (pinning a private CA). */
+  ca?: TlsMaterial;
+  /** Client certificate chain, for servers asking for one (`requestCert`). */
+  cert?: TlsMaterial;
+  /** Private key of `cert`. */
+  key?: TlsMaterial;
+  /** PKCS#12 bundle of the client's key and certificate (instead of `key` and `cert`). */
+  pfx?: TlsMaterial;
+  /** Passphrase of `key` or `pfx`. */
+  passphrase?: string;
+  /** OpenSSL cipher list to offer. */
+  ciphers?: string;
+  /**
+   * Whether to refuse a server whose certificate does not verify against the CAs (Node's list, or
+   * `ca`). Default true; false accepts any certificate (tests, never production).
+   */
+  rejectUnauthorized?: boolean;
+}
+
+/** permessage-deflate settings of the Node WebSocket transport (`threshold`: smaller messages go uncompressed). */
+export interface PerMessageDeflateSettings {
+  /** Bytes; smaller messages are sent uncompressed. Default 1024. */
+  threshold?: number;
+  /** Any other option of the WebSocket implementation (duplexio's, or `ws`). */
+  [option: string]: unknown;
+}
+
+/**
+ * Options one transport may override (`transportOptions.polling`, `transportOptions.websocket`),
+ * as in socket.io-client: they replace the top-level value for that transport only.
+ */
+export interface PerTransportOptions extends NodeConnectionOptions {
+  extraHeaders?: Record<string, string>;
+  withCredentials?: boolean;
+  requestTimeout?: number;
+  timestampRequests?: boolean;
+  timestampParam?: string;
+  perMessageDeflate?: boolean | PerMessageDeflateSettings;
+  protocols?: string | string[];
+}
+
 /** Options of {@link EngineClient}. Every field has a default; see {@link DEFAULT_ENGINE_OPTIONS}. */
-export interface EngineClientOptions {
+export interface EngineClientOptions extends NodeConnectionOptions {
   /** Engine.IO path on the server. Default "/socket.io" ("/socket.io/" with the trailing slash). */
   path: string;
   /** Extra query parameters of every request (after those of the URI, which they override). */
@@ -71,6 +128,38 @@ export interface EngineClientOptions {
    * where the WebSocket constructor takes options (Node; browsers cannot set them).
    */
   extraHeaders?: Record<string, string>;
+  /**
+   * Per-transport overrides of the transport options (`extraHeaders`, `withCredentials`,
+   * `requestTimeout`, `timestampRequests`, `timestampParam`, `perMessageDeflate`, `protocols`
+   * and the Node connection options), socket.io-client's shape:
+   * `{ polling: { extraHeaders: { ... } }, websocket: { ... } }`. Default none.
+   */
+  transportOptions?: Partial<Record<TransportName, PerTransportOptions>>;
+  /**
+   * Milliseconds a polling request (the long-polling GET included: keep it above the server's
+   * pingInterval) may take before the transport fails with "fetch read error" / "fetch write
+   * error" naming the timeout. 0 or undefined (the default): no limit.
+   */
+  requestTimeout?: number;
+  /**
+   * Whether request URLs carry a cache-busting parameter (`timestampParam`). Default: polling
+   * requests do (unless this is false), the WebSocket URL does only when this is true.
+   */
+  timestampRequests?: boolean;
+  /** Name of the cache-busting query parameter. Default "t". */
+  timestampParam?: string;
+  /**
+   * Whether a transport that fails before the handshake makes the client try the next one in
+   * `transports` (e.g. WebSocket refused by a proxy: go on with polling) instead of failing the
+   * attempt. Default false.
+   */
+  tryAllTransports?: boolean;
+  /**
+   * permessage-deflate for the WebSocket transport where the implementation supports it (Node):
+   * true or settings offer it, false does not. Default: the implementation's (duplexio's Node
+   * client offers it, threshold 1024 bytes, as socket.io-client does). Browsers decide themselves.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateSettings;
   /** Whether cross-origin polling requests carry cookies (fetch `credentials: "include"`). */
   withCredentials: boolean;
   /**
@@ -103,12 +192,13 @@ export interface EngineClientOptions {
   fetch?: FetchLike;
   /**
    * Creates a fetch with connections of its own for each polling transport (takes precedence over
-   * `fetch`). With a shared connection pool, the handshake of a new connection can be sent on a
-   * kept-alive connection of the one that just died (a silently dropped network path) and stall
-   * until the handshake timeout; Node's entry point uses this to give each transport its own HTTP
-   * agent. Browsers manage their pools themselves.
+   * `fetch`), given the transport's Node connection options (agent, TLS). With a shared
+   * connection pool, the handshake of a new connection can be sent on a kept-alive connection of
+   * the one that just died (a silently dropped network path) and stall until the handshake
+   * timeout; Node's entry point uses this to give each transport its own HTTP agent. Browsers
+   * manage their pools themselves.
    */
-  scopedFetch?: () => ScopedFetch;
+  scopedFetch?: (connection: NodeConnectionOptions) => ScopedFetch;
   /** Timers and clock. Default the global ones. */
   timers?: EngineTimers;
 }
@@ -188,15 +278,19 @@ export function parseEngineUri(
 }
 
 /** Query parameter names the client sets itself; user parameters of the same name are left out. */
-const RESERVED_PARAMS = new Set(["EIO", "transport", "sid", "t"]);
+const RESERVED_PARAMS = new Set(["EIO", "transport", "sid"]);
 
 /**
  * Builds request URLs. The part that never changes (scheme-less authority, path, user query,
- * `EIO=4`) is computed once; each request adds the transport, the session id and, for polling,
- * a cache buster.
+ * `EIO=4`) is computed once; each request adds the transport, the session id and, when asked
+ * (polling by default), a cache buster that replaces a user parameter of the same name.
  */
 export class EngineUrls {
   readonly #secure: boolean;
+  /** `//host/path/` */
+  readonly #base: string;
+  /** The user's query: each key with its encoded `key=value&`. */
+  readonly #params: [key: string, pair: string][] = [];
   /** `//host/path/?user=query&EIO=4` */
   readonly #fixed: string;
   readonly #bustPrefix: string;
@@ -207,27 +301,51 @@ export class EngineUrls {
     const normalizedPath =
       (path.startsWith("/") ? path : `/${path}`).replace(/\/+$/, "") +
       (addTrailingSlash ? "/" : "");
-    let search = "";
+    this.#base = `//${target.host}${normalizedPath}`;
     for (const [key, value] of Object.entries(query)) {
       if (RESERVED_PARAMS.has(key) || value === undefined || value === null) continue;
-      search += `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}&`;
+      this.#params.push([key, `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}&`]);
     }
-    this.#fixed = `//${target.host}${normalizedPath}?${search}EIO=4`;
+    this.#fixed = this.#fixedWithout(null);
     // Distinct between clients (time) and between requests (counter): enough to defeat caches.
     this.#bustPrefix = Date.now().toString(36);
   }
 
-  /** The URL of a polling request: `http(s)://...&transport=polling[&sid=...]&t=...`. */
-  polling(sid: string | null): string {
-    const scheme = this.#secure ? "https:" : "http:";
-    const session = sid === null ? "" : `&sid=${encodeURIComponent(sid)}`;
-    return `${scheme}${this.#fixed}&transport=polling${session}&t=${this.#bustPrefix}${(this.#bustCounter++).toString(36)}`;
+  /** Where requests go, without the query (`http://host/socket.io/`), for error messages. */
+  endpoint(websocket: boolean): string {
+    const scheme = websocket ? (this.#secure ? "wss:" : "ws:") : this.#secure ? "https:" : "http:";
+    return `${scheme}${this.#base}`;
   }
 
-  /** The URL of the WebSocket: `ws(s)://...&transport=websocket[&sid=...]`. */
-  websocket(sid: string | null): string {
-    const scheme = this.#secure ? "wss:" : "ws:";
-    const session = sid === null ? "" : `&sid=${encodeURIComponent(sid)}`;
-    return `${scheme}${this.#fixed}&transport=websocket${session}`;
+  /**
+   * The URL of a polling request: `http(s)://...&transport=polling[&sid=...]&t=...`.
+   * @param stamp the cache buster's parameter name, or null for none
+   */
+  polling(sid: string | null, stamp: string | null = "t"): string {
+    return this.#url(this.#secure ? "https:" : "http:", "polling", sid, stamp);
+  }
+
+  /**
+   * The URL of the WebSocket: `ws(s)://...&transport=websocket[&sid=...]`.
+   * @param stamp the cache buster's parameter name, or null for none (the default)
+   */
+  websocket(sid: string | null, stamp: string | null = null): string {
+    return this.#url(this.#secure ? "wss:" : "ws:", "websocket", sid, stamp);
+  }
+
+  #url(scheme: string, transport: string, sid: string | null, stamp: string | null): string {
+    const shadowed = stamp !== null && this.#params.some(([key]) => key === stamp);
+    let url = `${scheme}${shadowed ? this.#fixedWithout(stamp) : this.#fixed}&transport=${transport}`;
+    if (sid !== null) url += `&sid=${encodeURIComponent(sid)}`;
+    if (stamp !== null) {
+      url += `&${encodeURIComponent(stamp)}=${this.#bustPrefix}${(this.#bustCounter++).toString(36)}`;
+    }
+    return url;
+  }
+
+  #fixedWithout(skipped: string | null): string {
+    let search = "";
+    for (const [key, pair] of this.#params) if (key !== skipped) search += pair;
+    return `${this.#base}?${search}EIO=4`;
   }
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { NodeConnectionOptions, PerMessageDeflateSettings } from "./options.js";
+
 /** The message event: `data` is a string for text and, with `binaryType` "arraybuffer", an ArrayBuffer. */
 export interface WebSocketMessageEventLike {
   readonly data: unknown;
@@ -38,6 +40,15 @@ export interface WebSocketLike {
 /** Options of Node WebSocket clients (duplexio's and `ws`): the handshake's extra headers. */
 export interface WebSocketClientOptionsLike {
   headers?: Record<string, string>;
+}
+
+/**
+ * What the client passes as the constructor's third argument: the headers, and the Node
+ * connection and permessage-deflate options, which duplexio's Node client and `ws` both take
+ * under these names (browsers take no third argument and ignore it).
+ */
+export interface WebSocketConnectOptions extends WebSocketClientOptionsLike, NodeConnectionOptions {
+  perMessageDeflate?: boolean | PerMessageDeflateSettings;
 }
 
 /**

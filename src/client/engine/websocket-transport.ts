@@ -6,12 +6,16 @@
 
 import { decodePacket, type EnginePacket, encodePacket } from "../../protocol/engine/index.js";
 import {
+  describeCause,
+  describeRefusal,
+  type RefusalDetails,
   type Transport,
   type TransportCloseDetails,
   TransportError,
   type TransportEvents,
 } from "./transport.js";
 import type {
+  WebSocketClientOptionsLike,
   WebSocketCloseEventLike,
   WebSocketConstructorLike,
   WebSocketLike,
@@ -21,16 +25,29 @@ import type {
 /** Settings of a {@link WebSocketTransport}. */
 export interface WebSocketSettings {
   url: string;
+  /** The URL without its query (`ws://host/socket.io/`), for error messages. */
+  endpoint: string;
   WebSocket: WebSocketConstructorLike;
   protocols: string | string[] | undefined;
-  extraHeaders: Record<string, string> | undefined;
+  /**
+   * The constructor's third argument (headers, TLS, agent, permessage-deflate), for Node
+   * implementations; undefined passes none (browsers take no options).
+   */
+  options: WebSocketClientOptionsLike | undefined;
 }
 
 type WebSocketState = "idle" | "opening" | "open" | "closed";
 
-/** The WebSocket transport. `send` hands packets to the WebSocket at once: it is always writable when open. */
+/**
+ * The WebSocket transport. `send` hands packets to the WebSocket at once: it is always writable
+ * when open. Exported by the client as `WebSocket` and `NodeWebSocket` too, socket.io-client's
+ * names, for `transports: [Fetch, WebSocket]`.
+ */
 export class WebSocketTransport implements Transport {
-  readonly name = "websocket";
+  /** "websocket" (on the prototype too: `transports` lists may name the transport by its class). */
+  get name(): "websocket" {
+    return "websocket";
+  }
   #state: WebSocketState = "idle";
   #socket: WebSocketLike | null = null;
   readonly #settings: WebSocketSettings;
@@ -48,15 +65,15 @@ export class WebSocketTransport implements Transport {
   open(): void {
     if (this.#state !== "idle") return;
     this.#state = "opening";
-    const { url, WebSocket, protocols, extraHeaders } = this.#settings;
+    const { url, WebSocket, protocols, options } = this.#settings;
     let socket: WebSocketLike;
     try {
       socket =
-        extraHeaders === undefined
+        options === undefined
           ? protocols === undefined
             ? new WebSocket(url)
             : new WebSocket(url, protocols)
-          : new WebSocket(url, protocols, { headers: extraHeaders });
+          : new WebSocket(url, protocols, options);
     } catch (error) {
       // Invalid URL or subprotocols: reported like any failure, after the caller has returned.
       queueMicrotask(() => this.#fail("websocket error", error));
@@ -143,10 +160,33 @@ export class WebSocketTransport implements Transport {
     this.#events.close(details);
   };
 
-  #fail(message: string, description: unknown): void {
+  /**
+   * Fails with what the implementation told: browsers say nothing ("websocket error"); Node
+   * implementations give the error (`event.error`), which for a refused handshake may carry the
+   * HTTP status and the server's reason (duplexio's Node entry point reads them).
+   */
+  #fail(base: string, description: unknown): void {
     if (this.#state === "closed") return;
     this.#release();
-    this.#events.error(new TransportError(message, description));
+    const { endpoint } = this.#settings;
+    const cause = (description as { error?: unknown } | null)?.error ?? description;
+    const status = (cause as { statusCode?: unknown } | null)?.statusCode;
+    let message = base;
+    let refusal: RefusalDetails | undefined;
+    if (typeof status === "number") {
+      const { statusMessage, reason } = cause as { statusMessage?: unknown; reason?: unknown };
+      refusal = {
+        status,
+        url: endpoint,
+        reason: typeof reason === "string" ? reason : undefined,
+      };
+      const text = typeof statusMessage === "string" ? statusMessage : undefined;
+      message = `${base}: ${describeRefusal(refusal, text)}`;
+    } else {
+      const detail = describeCause(cause);
+      if (detail !== undefined) message = `${base}: ${detail} (${endpoint})`;
+    }
+    this.#events.error(new TransportError(message, description, undefined, refusal));
   }
 
   /** Marks the transport closed and closes the socket, ignoring anything it reports afterwards. */

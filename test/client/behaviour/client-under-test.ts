@@ -21,3 +21,11 @@ export type {
 export const io: typeof duplexio.io = clientIsOfficial
   ? (officialIo as unknown as typeof duplexio.io)
   : duplexio.io;
+
+/**
+ * The transport classes of the client under test (socket.io-client 4.8's export names), for
+ * `transports: [Fetch, WebSocket]`.
+ */
+export const transportClasses = clientIsOfficial
+  ? ((await import("socket.io-client")) as unknown as typeof duplexio)
+  : duplexio;

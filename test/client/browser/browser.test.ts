@@ -258,6 +258,54 @@ describeAgainstEachServer("client bundle in Chromium", (kind) => {
     assert.deepEqual([...seen].sort(), ["connect", "upgradeError"]);
   });
 
+  it("Node-only options are accepted and ignored; extraHeaders, transportOptions and timestamps apply", async () => {
+    const page = await open();
+    const connection = new Promise<ServerSocket>((resolve) =>
+      page.io.once("connection", (socket: ServerSocket) => {
+        socket.on("echo", (...args: unknown[]) => (args.pop() as Ack)(...args));
+        resolve(socket);
+      }),
+    );
+    // What socket.io-client users pass from code shared with Node.
+    await connectInPage({
+      reconnection: false,
+      ca: "-----BEGIN CERTIFICATE-----",
+      cert: "-----BEGIN CERTIFICATE-----",
+      key: "-----BEGIN PRIVATE KEY-----",
+      passphrase: "secret",
+      ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256",
+      rejectUnauthorized: false,
+      agent: false,
+      perMessageDeflate: { threshold: 1024 },
+      extraHeaders: { "x-everywhere": "top" },
+      transportOptions: { polling: { extraHeaders: { "x-polling": "p" } } },
+      requestTimeout: 60000,
+      timestampRequests: true,
+      timestampParam: "cachebust",
+    });
+    const socket = await withTimeout(connection, 5000, "the connection");
+    // The handshake went over polling: its headers are polling's, its URL stamped as asked.
+    assert.equal(socket.handshake.headers["x-polling"], "p");
+    assert.equal(socket.handshake.headers["x-everywhere"], undefined);
+    assert.ok(socket.handshake.query.cachebust, JSON.stringify(socket.handshake.query));
+    assert.equal(socket.handshake.query.t, undefined);
+    await browser.page.waitForFunction(
+      () => {
+        const engine = (window as unknown as PageGlobals).socket.io.engine as unknown as {
+          transport?: { name?: string };
+        };
+        return engine.transport?.name === "websocket";
+      },
+      null,
+      { timeout: 10000 },
+    );
+    const reply = await inPage(
+      () => (window as unknown as PageGlobals).socket.emitWithAck("echo", "ignored"),
+      null,
+    );
+    assert.equal(reply, "ignored");
+  });
+
   it('uses polling when the server offers no upgrade (transports ["polling"])', async () => {
     const page = await open({ options: { transports: ["polling"] } });
     page.io.on("connection", (socket: ServerSocket) => {

@@ -110,7 +110,7 @@ describe("engine client faults: parse errors", () => {
 describe("engine client faults: transport errors", () => {
   it("an HTTP error on the handshake: error (TransportError, status) then 'transport error'", async () => {
     const server = await fakeEngine({
-      handshake: '{"code":3,"message":"Bad request"}',
+      handshake: '{"code":2,"message":"Bad handshake method"}',
       handshakeStatus: 400,
     });
     try {
@@ -118,8 +118,15 @@ describe("engine client faults: transport errors", () => {
       const closed = await closeOf(client);
       assert.equal(closed.reason, "transport error");
       assert.ok(closed.error instanceof TransportError);
-      assert.equal(closed.error.message, "fetch read error");
+      // engine.io-client's words first, then the status, the endpoint and the server's reason.
+      assert.equal(
+        closed.error.message,
+        `fetch read error: ${server.url}/socket.io/ answered HTTP 400 Bad Request: Bad handshake method`,
+      );
       assert.equal(closed.error.description, 400);
+      assert.equal(closed.error.status, 400);
+      assert.equal(closed.error.url, `${server.url}/socket.io/`);
+      assert.equal(closed.error.reason, "Bad handshake method");
       assert.equal(closed.description, closed.error);
       assert.equal(client.readyState, "closed");
     } finally {
@@ -139,7 +146,10 @@ describe("engine client faults: transport errors", () => {
       client.send("x");
       const closed = await closeOf(client);
       assert.equal(closed.reason, "transport error");
-      assert.equal(closed.error?.message, "fetch write error");
+      assert.equal(
+        closed.error?.message,
+        `fetch write error: ${server.url}/socket.io/ answered HTTP 500 Internal Server Error: nope`,
+      );
       assert.equal((closed.error as TransportError).description, 500);
     } finally {
       await server.close();

@@ -30,15 +30,27 @@ describe("engine client request URLs", () => {
       t: "mine",
     });
     const first = urls.polling(null);
+    // The cache buster replaces the user's parameter of the same name.
     assert.match(
       first,
       /^http:\/\/127\.0\.0\.1:3000\/socket\.io\/\?token=a%20b%26c&EIO=4&transport=polling&t=[0-9a-z]+$/,
     );
     assert.notEqual(urls.polling(null), first, "a new cache buster each time");
+    // Unstamped (the WebSocket's default), the user's t stays.
     assert.equal(
       urls.websocket("s/d"),
-      "ws://127.0.0.1:3000/socket.io/?token=a%20b%26c&EIO=4&transport=websocket&sid=s%2Fd",
+      "ws://127.0.0.1:3000/socket.io/?token=a%20b%26c&t=mine&EIO=4&transport=websocket&sid=s%2Fd",
     );
+    assert.equal(
+      urls.polling("x", null),
+      "http://127.0.0.1:3000/socket.io/?token=a%20b%26c&t=mine&EIO=4&transport=polling&sid=x",
+    );
+    assert.match(
+      urls.websocket(null, "ts"),
+      /^ws:\/\/127\.0\.0\.1:3000\/socket\.io\/\?token=a%20b%26c&t=mine&EIO=4&transport=websocket&ts=[0-9a-z]+$/,
+    );
+    assert.equal(urls.endpoint(false), "http://127.0.0.1:3000/socket.io/");
+    assert.equal(urls.endpoint(true), "ws://127.0.0.1:3000/socket.io/");
     const secure = new EngineUrls({ secure: true, host: "[::1]" }, "custom//", false, {});
     assert.match(
       secure.polling("x"),
