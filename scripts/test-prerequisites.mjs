@@ -28,6 +28,8 @@ const PREREQUISITES = [
   // Real Redis servers and clusters (test/helpers/redis.ts); redis-cli creates the clusters.
   { package: "redis-server", program: "/usr/bin/redis-server" },
   { package: "redis-tools", program: "/usr/bin/redis-cli" },
+  // Certificates for the TLS tests (test/client/node/tls-certs.ts).
+  { package: "openssl", program: "/usr/bin/openssl" },
 ];
 
 const PYTHON = "/usr/bin/python3";
