@@ -3,6 +3,7 @@
 // few seconds; then a chart, the samples (JSON and CSV) and a verdict: is the second half flat
 // (RSS, active handles), was every ack answered, was there no error, did the server let go of
 // everything once the clients left? Then the fuzz tests at a larger scale. See README.md.
+import { randomInt } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -35,6 +36,7 @@ build: run \`npx tsc -p tsconfig.build.json\` first (npm run soak does).
   --connects-per-second N  new connections per second at most                 [25]
   --fuzz-runs N          DUPLEXIO_FUZZ_RUNS for the fuzz tests; 0 skips them  [20]
   --fuzz-timeout M       minutes before the fuzz run is killed                [30]
+  --fuzz-seed N          DUPLEXIO_FUZZ_SEED (replays a campaign)  [a fresh one each run]
   verdict margins, on the second half of the run:
   --rss-slope MIB        |linear fit slope| of RSS, MiB per minute, at most   [2]
   --rss-range PCT        (max - min) / mean of RSS, percent, at most          [20]
@@ -59,6 +61,7 @@ function parseOptions(argv) {
       "connects-per-second": { type: "string", default: "25" },
       "fuzz-runs": { type: "string", default: "20" },
       "fuzz-timeout": { type: "string", default: "30" },
+      "fuzz-seed": { type: "string" },
       "rss-slope": { type: "string", default: "2" },
       "rss-range": { type: "string", default: "20" },
       "handle-slope": { type: "string", default: "3" },
@@ -91,6 +94,11 @@ function parseOptions(argv) {
     connectsPerSecond: num("connects-per-second", 1, 1000, true),
     fuzzRuns: num("fuzz-runs", 0, 10_000),
     fuzzTimeoutMinutes: num("fuzz-timeout", 1, 24 * 60),
+    // npm test always runs the fixed seed; a campaign with another one explores other inputs.
+    fuzzSeed:
+      values["fuzz-seed"] === undefined
+        ? randomInt(1, 2 ** 31 - 1)
+        : num("fuzz-seed", 1, 2 ** 31 - 1, true),
     margins: {
       rssSlopeMiBPerMin: num("rss-slope", 0, 1e6),
       rssRangePercent: num("rss-range", 0, 1e6),
@@ -157,14 +165,18 @@ async function runFuzz(options) {
     return { skipped: "no test files" };
   }
   console.log(
-    `\nfuzz: DUPLEXIO_FUZZ_RUNS=${options.fuzzRuns} node --import tsx --test ${files.join(" ")}`,
+    `\nfuzz: DUPLEXIO_FUZZ_SEED=${options.fuzzSeed} DUPLEXIO_FUZZ_RUNS=${options.fuzzRuns} node --import tsx --test ${files.join(" ")}`,
   );
   const result = await runCommand(
     process.execPath,
     ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=3600000", ...files],
     {
       cwd: ROOT,
-      env: { ...process.env, DUPLEXIO_FUZZ_RUNS: String(options.fuzzRuns) },
+      env: {
+        ...process.env,
+        DUPLEXIO_FUZZ_RUNS: String(options.fuzzRuns),
+        DUPLEXIO_FUZZ_SEED: String(options.fuzzSeed),
+      },
       timeoutMs: options.fuzzTimeoutMinutes * 60_000,
     },
   );
@@ -172,7 +184,7 @@ async function runFuzz(options) {
   console.log(
     `fuzz: ${passed ? "PASSED" : result.timedOut ? `KILLED after ${options.fuzzTimeoutMinutes} min` : `FAILED (exit ${result.code ?? result.signal ?? result.error})`} in ${(result.ms / 1000).toFixed(0)} s`,
   );
-  return { runs: options.fuzzRuns, files, passed, ...result };
+  return { runs: options.fuzzRuns, seed: options.fuzzSeed, files, passed, ...result };
 }
 
 function chartOf(samples, options, v, title) {
