@@ -62,16 +62,19 @@ function iifeEntry(entry) {
   ].join("\n");
 }
 
-/** Minified and gzipped byte counts of `file`, measured the same way for every bundle. */
+/**
+ * Minified and gzipped byte counts of `file`, measured the same way for every bundle: gzip at
+ * level 9 (`gzip -9`), the level the size targets and socket.io-client's published sizes use.
+ */
 export function measure(file) {
   const bytes = readFileSync(file);
-  return { minified: bytes.length, gzipped: gzipSync(bytes).length };
+  return { minified: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
 }
 
 /** One printed size line. */
 export function sizeLine(label, { minified, gzipped }) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
-  return `${label}  ${minified} B min (${kb(minified)}), ${gzipped} B gzip (${kb(gzipped)})`;
+  return `${label}  ${minified} B min (${kb(minified)}), ${gzipped} B gzip -9 (${kb(gzipped)})`;
 }
 
 /**
@@ -126,15 +129,21 @@ export async function buildClientBundles(options = {}) {
   return results;
 }
 
-/** socket.io-client's own minified bundle, for the size comparison (when installed). */
-function referenceBundle() {
+/**
+ * socket.io-client's own minified bundles (ESM and classic script), for the size comparison:
+ * those installed.
+ */
+function referenceBundles() {
+  let dist;
   try {
     const require = createRequire(import.meta.url);
-    const pkg = require.resolve("socket.io-client/package.json");
-    return join(dirname(pkg), "dist", "socket.io.min.js");
+    dist = join(dirname(require.resolve("socket.io-client/package.json")), "dist");
   } catch {
-    return undefined;
+    return [];
   }
+  return ["socket.io.esm.min.js", "socket.io.min.js"]
+    .map((name) => ({ label: `socket.io-client/dist/${name}`, file: join(dist, name) }))
+    .filter((reference) => existsSync(reference.file));
 }
 
 /** `--entry=` and `--outdir=` from the command line. */
@@ -152,11 +161,8 @@ function commandLineOptions(args) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     await buildClientBundles(commandLineOptions(process.argv.slice(2)));
-    const reference = referenceBundle();
-    if (reference && existsSync(reference)) {
-      console.log(
-        sizeLine("(reference) socket.io-client/dist/socket.io.min.js", measure(reference)),
-      );
+    for (const reference of referenceBundles()) {
+      console.log(sizeLine(`(reference) ${reference.label}`, measure(reference.file)));
     }
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
