@@ -53,6 +53,26 @@ const noNodeBuiltins = {
   },
 };
 
+/**
+ * Modules replaced in the browser bundles by a browser implementation of the same contract:
+ * `src/protocol/base64.ts` by `src/client/browser/base64.ts` (atob/btoa instead of tables and
+ * loops; test/client/browser-base64.test.ts checks they agree).
+ */
+const BROWSER_REPLACEMENTS = new Map([
+  [join(root, "src", "protocol", "base64.ts"), join(root, "src", "client", "browser", "base64.ts")],
+]);
+
+const browserReplacements = {
+  name: "browser-replacements",
+  setup(builder) {
+    builder.onResolve({ filter: /base64\.js$/ }, (args) => {
+      const resolved = resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+      const replacement = BROWSER_REPLACEMENTS.get(resolved);
+      return replacement === undefined ? undefined : { path: replacement };
+    });
+  },
+};
+
 /** The classic-script entry: the `io` function carries the rest of the API, as in socket.io-client. */
 function iifeEntry(entry) {
   const specifier = JSON.stringify(pathToFileURL(entry).pathname);
@@ -98,7 +118,7 @@ export async function buildClientBundles(options = {}) {
     target: "es2022",
     legalComments: "none",
     logLevel: "silent",
-    plugins: [noNodeBuiltins],
+    plugins: [noNodeBuiltins, browserReplacements],
     absWorkingDir: root,
   };
   const outputs = [

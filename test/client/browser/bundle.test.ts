@@ -89,7 +89,7 @@ describe("scripts/build-client.mjs", () => {
     }
   });
 
-  it("the command line builds too, with the reference size line", () => {
+  it("the command line builds too, with socket.io-client's two reference size lines", () => {
     const outdir = join(scratch, "cli");
     const run = spawnSync(process.execPath, [script, `--outdir=${outdir}`], {
       cwd: root,
@@ -98,11 +98,15 @@ describe("scripts/build-client.mjs", () => {
     });
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.trim().split("\n");
-    assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /duplexio\.esm\.min\.js {2}\d+ B min/);
-    assert.match(lines[1]!, /duplexio\.min\.js {2}\d+ B min/);
+    assert.equal(lines.length, 4);
+    assert.match(lines[0]!, /duplexio\.esm\.min\.js {2}\d+ B min .*, \d+ B gzip -9 /);
+    assert.match(lines[1]!, /duplexio\.min\.js {2}\d+ B min .*, \d+ B gzip -9 /);
     assert.match(
       lines[2]!,
+      /^\(reference\) socket\.io-client\/dist\/socket\.io\.esm\.min\.js {2}\d+ B min/,
+    );
+    assert.match(
+      lines[3]!,
       /^\(reference\) socket\.io-client\/dist\/socket\.io\.min\.js {2}\d+ B min/,
     );
   });
