@@ -3,8 +3,10 @@
 //   dist/client/duplexio.min.js      classic script defining the global `io` (a function with
 //                                    io.Manager, io.Socket, io.connect, io.io and io.protocol, as
 //                                    socket.io-client's dist/socket.io.min.js defines it)
-// both minified for browsers (ES2020), with source maps, and prints their minified and gzipped
-// sizes. Nothing in the browser bundle may import a Node built-in: such an import fails the build
+// both minified for browsers (ES2022), with source maps, and prints their minified and gzipped
+// sizes. esbuild bundles and minifies; terser then compresses again (a second pass of its own
+// compressor and its renaming, about 3.5% fewer gzipped bytes), the source map following through
+// both. Nothing in the browser bundle may import a Node built-in: such an import fails the build
 // with the importing file named, instead of leaving a bundle that breaks in the browser.
 //
 //   node scripts/build-client.mjs            (part of `npm run build`; also `npm run build:client`)
@@ -12,12 +14,13 @@
 //
 // Tests import buildClientBundles() to build into a temporary directory.
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { builtinModules, createRequire } from "node:module";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { minify } from "terser";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -111,7 +114,8 @@ export async function buildClientBundles(options = {}) {
   const common = {
     bundle: true,
     minify: true,
-    sourcemap: true,
+    sourcemap: "external",
+    write: false,
     platform: "browser",
     // ES2022 keeps class fields and #private members native (es2020 rewrites them as WeakMaps,
     // 6% larger); every browser since 2021 runs it (Chrome 84, Firefox 90, Safari 15).
@@ -131,8 +135,14 @@ export async function buildClientBundles(options = {}) {
   ];
   const results = [];
   for (const { format, file, entryPoints, stdin } of outputs) {
+    let bundled;
     try {
-      await build({ ...common, format, outfile: file, ...(stdin ? { stdin } : { entryPoints }) });
+      bundled = await build({
+        ...common,
+        format,
+        outfile: file,
+        ...(stdin ? { stdin } : { entryPoints }),
+      });
     } catch (error) {
       const messages = (error.errors ?? []).map((e) => {
         const at = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : "";
@@ -142,11 +152,37 @@ export async function buildClientBundles(options = {}) {
         `building the ${format} client bundle failed:\n${messages.join("\n") || error.message}`,
       );
     }
+    await writeMinified(file, format, bundled.outputFiles);
     const size = measure(file);
     log(sizeLine(relative(root, file), size));
     results.push({ format, file, ...size });
   }
   return results;
+}
+
+/** terser's settings: safe transformations only (no `unsafe*` options), two compressor passes. */
+const TERSER_OPTIONS = { ecma: 2020, compress: { passes: 2 }, mangle: true };
+
+/**
+ * Runs esbuild's output through terser and writes the code and its source map (mapping to the
+ * TypeScript sources through esbuild's map).
+ */
+async function writeMinified(file, format, outputFiles) {
+  const code = outputFiles.find((output) => output.path.endsWith(".js"))?.text;
+  const map = outputFiles.find((output) => output.path.endsWith(".js.map"))?.text;
+  if (code === undefined || map === undefined) throw new Error(`esbuild wrote no ${format} bundle`);
+  const mapName = `${basename(file)}.map`;
+  const result = await minify(code, {
+    ...TERSER_OPTIONS,
+    module: format === "esm",
+    sourceMap: { content: map, url: mapName },
+    format: { comments: false },
+  });
+  if (result.code === undefined || typeof result.map !== "string") {
+    throw new Error(`terser produced no ${format} bundle`);
+  }
+  await writeFile(file, `${result.code}\n`);
+  await writeFile(join(dirname(file), mapName), result.map);
 }
 
 /**
