@@ -59,16 +59,21 @@ const noNodeBuiltins = {
 /**
  * Modules replaced in the browser bundles by a browser implementation of the same contract:
  * `src/protocol/base64.ts` by `src/client/browser/base64.ts` (atob/btoa instead of tables and
- * loops; test/client/browser-base64.test.ts checks they agree).
+ * loops; test/client/browser-base64.test.ts checks they agree), and the Node connection options
+ * of the transports (TLS, agent, WebSocket headers and compression: browsers take none) by
+ * `src/client/browser/connection-options.ts`.
  */
-const BROWSER_REPLACEMENTS = new Map([
-  [join(root, "src", "protocol", "base64.ts"), join(root, "src", "client", "browser", "base64.ts")],
-]);
+const BROWSER_REPLACEMENTS = new Map(
+  [
+    ["src/protocol/base64.ts", "src/client/browser/base64.ts"],
+    ["src/client/engine/connection-options.ts", "src/client/browser/connection-options.ts"],
+  ].map(([replaced, replacement]) => [join(root, replaced), join(root, replacement)]),
+);
 
 const browserReplacements = {
   name: "browser-replacements",
   setup(builder) {
-    builder.onResolve({ filter: /base64\.js$/ }, (args) => {
+    builder.onResolve({ filter: /\.js$/ }, (args) => {
       const resolved = resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
       const replacement = BROWSER_REPLACEMENTS.get(resolved);
       return replacement === undefined ? undefined : { path: replacement };
