@@ -61,12 +61,14 @@ const noNodeBuiltins = {
  * `src/protocol/base64.ts` by `src/client/browser/base64.ts` (atob/btoa instead of tables and
  * loops; test/client/browser-base64.test.ts checks they agree), and the Node connection options
  * of the transports (TLS, agent, WebSocket headers and compression: browsers take none) by
- * `src/client/browser/connection-options.ts`.
+ * `src/client/browser/connection-options.ts`, and the client's timers by
+ * `src/client/browser/timers.ts` (`autoUnref` is Node's: nothing to unreference in a browser).
  */
 const BROWSER_REPLACEMENTS = new Map(
   [
     ["src/protocol/base64.ts", "src/client/browser/base64.ts"],
     ["src/client/engine/connection-options.ts", "src/client/browser/connection-options.ts"],
+    ["src/client/timers.ts", "src/client/browser/timers.ts"],
   ].map(([replaced, replacement]) => [join(root, replaced), join(root, replacement)]),
 );
 
