@@ -12,6 +12,7 @@ import {
   parseHandshake,
   toUint8Array,
 } from "../../protocol/engine/index.js";
+import { toArrayBuffer } from "../binary.js";
 import { Emitter } from "../emitter.js";
 import { connectionOptions, websocketOptions } from "./connection-options.js";
 import {
@@ -757,19 +758,6 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       if (offline) remove("offline", onOffline, false);
     };
   }
-}
-
-/** An ArrayBuffer holding exactly the bytes of `view` (the view's own buffer when it is all of it). */
-function toArrayBuffer(view: Uint8Array): ArrayBuffer {
-  const buffer = view.buffer;
-  if (
-    buffer instanceof ArrayBuffer &&
-    view.byteOffset === 0 &&
-    view.byteLength === buffer.byteLength
-  ) {
-    return buffer;
-  }
-  return view.slice().buffer as ArrayBuffer;
 }
 
 /** A copy of `options` without its undefined fields, so they do not hide the defaults. */
