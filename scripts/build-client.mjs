@@ -62,13 +62,16 @@ const noNodeBuiltins = {
  * loops; test/client/browser-base64.test.ts checks they agree), and the Node connection options
  * of the transports (TLS, agent, WebSocket headers and compression: browsers take none) by
  * `src/client/browser/connection-options.ts`, and the client's timers by
- * `src/client/browser/timers.ts` (`autoUnref` is Node's: nothing to unreference in a browser).
+ * `src/client/browser/timers.ts` (`autoUnref` is Node's: nothing to unreference in a browser), and
+ * what Node tells of a failure (fetch error causes, a refused WebSocket handshake's status) by
+ * `src/client/browser/failure-details.ts` (an error's message: all a browser gives).
  */
 const BROWSER_REPLACEMENTS = new Map(
   [
     ["src/protocol/base64.ts", "src/client/browser/base64.ts"],
     ["src/client/engine/connection-options.ts", "src/client/browser/connection-options.ts"],
     ["src/client/timers.ts", "src/client/browser/timers.ts"],
+    ["src/client/engine/failure-details.ts", "src/client/browser/failure-details.ts"],
   ].map(([replaced, replacement]) => [join(root, replaced), join(root, replacement)]),
 );
 
