@@ -51,6 +51,9 @@ describe("scripts/build-client.mjs", () => {
       // Minified: no line of source formatting left, nothing Node-only in the output.
       assert.ok(code.split("\n").length <= 3, "minified to a line or two");
       assert.doesNotMatch(code, /require\(|from"node:|process\.env/);
+      // The browser stand-ins are in place (scripts/build-client.mjs, BROWSER_REPLACEMENTS): no
+      // Node connection options, no timer unref, no Node failure details, no base64 tables.
+      assert.doesNotMatch(code, /rejectUnauthorized|passphrase|unref|statusCode|\.cause\b|ABCDEF/);
     }
     // The classic script assigns the global, the module exports.
     assert.match(readFileSync(join(outdir, "duplexio.min.js"), "utf8"), /globalThis\.io=/);
