@@ -3,8 +3,10 @@
 //   dist/client/duplexio.min.js      classic script defining the global `io` (a function with
 //                                    io.Manager, io.Socket, io.connect, io.io and io.protocol, as
 //                                    socket.io-client's dist/socket.io.min.js defines it)
-// both minified for browsers (ES2020), with source maps, and prints their minified and gzipped
-// sizes. Nothing in the browser bundle may import a Node built-in: such an import fails the build
+// both minified for browsers (ES2022), with source maps, and prints their minified and gzipped
+// sizes. esbuild bundles and minifies; terser then compresses again (a second pass of its own
+// compressor and its renaming, about 3.5% fewer gzipped bytes), the source map following through
+// both. Nothing in the browser bundle may import a Node built-in: such an import fails the build
 // with the importing file named, instead of leaving a bundle that breaks in the browser.
 //
 //   node scripts/build-client.mjs            (part of `npm run build`; also `npm run build:client`)
@@ -12,12 +14,13 @@
 //
 // Tests import buildClientBundles() to build into a temporary directory.
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { builtinModules, createRequire } from "node:module";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { minify } from "terser";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -53,6 +56,36 @@ const noNodeBuiltins = {
   },
 };
 
+/**
+ * Modules replaced in the browser bundles by a browser implementation of the same contract:
+ * `src/protocol/base64.ts` by `src/client/browser/base64.ts` (atob/btoa instead of tables and
+ * loops; test/client/browser-base64.test.ts checks they agree), and the Node connection options
+ * of the transports (TLS, agent, WebSocket headers and compression: browsers take none) by
+ * `src/client/browser/connection-options.ts`, and the client's timers by
+ * `src/client/browser/timers.ts` (`autoUnref` is Node's: nothing to unreference in a browser), and
+ * what Node tells of a failure (fetch error causes, a refused WebSocket handshake's status) by
+ * `src/client/browser/failure-details.ts` (an error's message: all a browser gives).
+ */
+const BROWSER_REPLACEMENTS = new Map(
+  [
+    ["src/protocol/base64.ts", "src/client/browser/base64.ts"],
+    ["src/client/engine/connection-options.ts", "src/client/browser/connection-options.ts"],
+    ["src/client/timers.ts", "src/client/browser/timers.ts"],
+    ["src/client/engine/failure-details.ts", "src/client/browser/failure-details.ts"],
+  ].map(([replaced, replacement]) => [join(root, replaced), join(root, replacement)]),
+);
+
+const browserReplacements = {
+  name: "browser-replacements",
+  setup(builder) {
+    builder.onResolve({ filter: /\.js$/ }, (args) => {
+      const resolved = resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+      const replacement = BROWSER_REPLACEMENTS.get(resolved);
+      return replacement === undefined ? undefined : { path: replacement };
+    });
+  },
+};
+
 /** The classic-script entry: the `io` function carries the rest of the API, as in socket.io-client. */
 function iifeEntry(entry) {
   const specifier = JSON.stringify(pathToFileURL(entry).pathname);
@@ -62,16 +95,19 @@ function iifeEntry(entry) {
   ].join("\n");
 }
 
-/** Minified and gzipped byte counts of `file`, measured the same way for every bundle. */
+/**
+ * Minified and gzipped byte counts of `file`, measured the same way for every bundle: gzip at
+ * level 9 (`gzip -9`), the level the size targets and socket.io-client's published sizes use.
+ */
 export function measure(file) {
   const bytes = readFileSync(file);
-  return { minified: bytes.length, gzipped: gzipSync(bytes).length };
+  return { minified: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
 }
 
 /** One printed size line. */
 export function sizeLine(label, { minified, gzipped }) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
-  return `${label}  ${minified} B min (${kb(minified)}), ${gzipped} B gzip (${kb(gzipped)})`;
+  return `${label}  ${minified} B min (${kb(minified)}), ${gzipped} B gzip -9 (${kb(gzipped)})`;
 }
 
 /**
@@ -88,14 +124,15 @@ export async function buildClientBundles(options = {}) {
   const common = {
     bundle: true,
     minify: true,
-    sourcemap: true,
+    sourcemap: "external",
+    write: false,
     platform: "browser",
     // ES2022 keeps class fields and #private members native (es2020 rewrites them as WeakMaps,
     // 6% larger); every browser since 2021 runs it (Chrome 84, Firefox 90, Safari 15).
     target: "es2022",
     legalComments: "none",
     logLevel: "silent",
-    plugins: [noNodeBuiltins],
+    plugins: [noNodeBuiltins, browserReplacements],
     absWorkingDir: root,
   };
   const outputs = [
@@ -108,8 +145,14 @@ export async function buildClientBundles(options = {}) {
   ];
   const results = [];
   for (const { format, file, entryPoints, stdin } of outputs) {
+    let bundled;
     try {
-      await build({ ...common, format, outfile: file, ...(stdin ? { stdin } : { entryPoints }) });
+      bundled = await build({
+        ...common,
+        format,
+        outfile: file,
+        ...(stdin ? { stdin } : { entryPoints }),
+      });
     } catch (error) {
       const messages = (error.errors ?? []).map((e) => {
         const at = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : "";
@@ -119,6 +162,7 @@ export async function buildClientBundles(options = {}) {
         `building the ${format} client bundle failed:\n${messages.join("\n") || error.message}`,
       );
     }
+    await writeMinified(file, format, bundled.outputFiles);
     const size = measure(file);
     log(sizeLine(relative(root, file), size));
     results.push({ format, file, ...size });
@@ -126,15 +170,46 @@ export async function buildClientBundles(options = {}) {
   return results;
 }
 
-/** socket.io-client's own minified bundle, for the size comparison (when installed). */
-function referenceBundle() {
+/** terser's settings: safe transformations only (no `unsafe*` options), two compressor passes. */
+const TERSER_OPTIONS = { ecma: 2020, compress: { passes: 2 }, mangle: true };
+
+/**
+ * Runs esbuild's output through terser and writes the code and its source map (mapping to the
+ * TypeScript sources through esbuild's map).
+ */
+async function writeMinified(file, format, outputFiles) {
+  const code = outputFiles.find((output) => output.path.endsWith(".js"))?.text;
+  const map = outputFiles.find((output) => output.path.endsWith(".js.map"))?.text;
+  if (code === undefined || map === undefined) throw new Error(`esbuild wrote no ${format} bundle`);
+  const mapName = `${basename(file)}.map`;
+  const result = await minify(code, {
+    ...TERSER_OPTIONS,
+    module: format === "esm",
+    sourceMap: { content: map, url: mapName },
+    format: { comments: false },
+  });
+  if (result.code === undefined || typeof result.map !== "string") {
+    throw new Error(`terser produced no ${format} bundle`);
+  }
+  await writeFile(file, `${result.code}\n`);
+  await writeFile(join(dirname(file), mapName), result.map);
+}
+
+/**
+ * socket.io-client's own minified bundles (ESM and classic script), for the size comparison:
+ * those installed.
+ */
+function referenceBundles() {
+  let dist;
   try {
     const require = createRequire(import.meta.url);
-    const pkg = require.resolve("socket.io-client/package.json");
-    return join(dirname(pkg), "dist", "socket.io.min.js");
+    dist = join(dirname(require.resolve("socket.io-client/package.json")), "dist");
   } catch {
-    return undefined;
+    return [];
   }
+  return ["socket.io.esm.min.js", "socket.io.min.js"]
+    .map((name) => ({ label: `socket.io-client/dist/${name}`, file: join(dist, name) }))
+    .filter((reference) => existsSync(reference.file));
 }
 
 /** `--entry=` and `--outdir=` from the command line. */
@@ -152,11 +227,8 @@ function commandLineOptions(args) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     await buildClientBundles(commandLineOptions(process.argv.slice(2)));
-    const reference = referenceBundle();
-    if (reference && existsSync(reference)) {
-      console.log(
-        sizeLine("(reference) socket.io-client/dist/socket.io.min.js", measure(reference)),
-      );
+    for (const reference of referenceBundles()) {
+      console.log(sizeLine(`(reference) ${reference.label}`, measure(reference.file)));
     }
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);

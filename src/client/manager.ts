@@ -456,15 +456,12 @@ export class Manager<
     }
     const options = this.opts;
     const platform = clientPlatform();
-    const engineOptions: EngineClientOptions = {
+    // The engine fills in its defaults for what is left undefined (upgrade, withCredentials, ...).
+    const engineOptions: Partial<EngineClientOptions> = {
       ...options,
       path: options.path ?? DEFAULT_ENGINE_OPTIONS.path,
       query: this.#query,
       transports: transportNames(options.transports),
-      upgrade: options.upgrade ?? DEFAULT_ENGINE_OPTIONS.upgrade,
-      rememberUpgrade: options.rememberUpgrade ?? DEFAULT_ENGINE_OPTIONS.rememberUpgrade,
-      withCredentials: options.withCredentials ?? DEFAULT_ENGINE_OPTIONS.withCredentials,
-      addTrailingSlash: options.addTrailingSlash ?? DEFAULT_ENGINE_OPTIONS.addTrailingSlash,
       timers: this.#timers,
     };
     if (this.#timeout !== false) engineOptions.timeoutMs = this.#timeout;

@@ -16,23 +16,13 @@ import {
   type RequestOptions,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { TLS_OPTIONS } from "./engine/connection-options.js";
 import type {
   FetchLike,
   FetchResponseLike,
   NodeConnectionOptions,
   ScopedFetch,
 } from "./engine/options.js";
-
-/** The TLS options passed to `https.request` (socket.io-client's set). */
-const TLS_OPTIONS = [
-  "ca",
-  "cert",
-  "key",
-  "pfx",
-  "passphrase",
-  "ciphers",
-  "rejectUnauthorized",
-] as const satisfies readonly (keyof NodeConnectionOptions)[];
 
 /**
  * Creates the fetch and its `close()`, which destroys every connection it opened (its own agents;

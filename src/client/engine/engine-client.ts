@@ -12,7 +12,9 @@ import {
   parseHandshake,
   toUint8Array,
 } from "../../protocol/engine/index.js";
+import { toArrayBuffer } from "../binary.js";
 import { Emitter } from "../emitter.js";
+import { connectionOptions, websocketOptions } from "./connection-options.js";
 import {
   DEFAULT_ENGINE_OPTIONS,
   DEFAULT_MAX_BUFFERED_AMOUNT,
@@ -21,7 +23,6 @@ import {
   EngineUrls,
   type FetchLike,
   GLOBAL_TIMERS,
-  type NodeConnectionOptions,
   type PerTransportOptions,
   parseEngineUri,
   type TimerHandle,
@@ -30,7 +31,7 @@ import {
 import { PollingTransport } from "./polling.js";
 import { type SendBatch, SendBuffer } from "./send-buffer.js";
 import type { Transport, TransportCloseDetails, TransportEvents } from "./transport.js";
-import type { WebSocketConnectOptions, WebSocketConstructorLike } from "./websocket-like.js";
+import type { WebSocketConstructorLike } from "./websocket-like.js";
 import { WebSocketTransport } from "./websocket-transport.js";
 
 /** Why a connection closed (socket.io-client's engine reasons). */
@@ -354,18 +355,13 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     } else {
       const WebSocket = this.#WebSocket;
       if (WebSocket === undefined) return null;
-      let options: WebSocketConnectOptions | undefined = connection;
-      if (extraHeaders !== undefined) options = { ...options, headers: extraHeaders };
-      if (settings.perMessageDeflate !== undefined) {
-        options = { ...options, perMessageDeflate: settings.perMessageDeflate };
-      }
       transport = new WebSocketTransport(
         {
           url: urls.websocket(this.#id, timestampRequests === true ? stampParam : null),
           endpoint: urls.endpoint(true),
           WebSocket,
           protocols: settings.protocols,
-          options,
+          options: websocketOptions(settings, connection),
         },
         handlers,
       );
@@ -762,43 +758,6 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       if (offline) remove("offline", onOffline, false);
     };
   }
-}
-
-/** An ArrayBuffer holding exactly the bytes of `view` (the view's own buffer when it is all of it). */
-function toArrayBuffer(view: Uint8Array): ArrayBuffer {
-  const buffer = view.buffer;
-  if (
-    buffer instanceof ArrayBuffer &&
-    view.byteOffset === 0 &&
-    view.byteLength === buffer.byteLength
-  ) {
-    return buffer;
-  }
-  return view.slice().buffer as ArrayBuffer;
-}
-
-/** Names of the Node connection options, passed to the polling fetch and the WebSocket. */
-const CONNECTION_OPTIONS = [
-  "agent",
-  "ca",
-  "cert",
-  "key",
-  "pfx",
-  "passphrase",
-  "ciphers",
-  "rejectUnauthorized",
-] as const satisfies readonly (keyof NodeConnectionOptions)[];
-
-/** The Node connection options that are set (`agent: false` is the default: left out), or undefined. */
-function connectionOptions(settings: NodeConnectionOptions): NodeConnectionOptions | undefined {
-  let picked: Record<string, unknown> | undefined;
-  for (const name of CONNECTION_OPTIONS) {
-    const value = settings[name];
-    if (value === undefined || (name === "agent" && value === false)) continue;
-    picked ??= {};
-    picked[name] = value;
-  }
-  return picked as NodeConnectionOptions | undefined;
 }
 
 /** A copy of `options` without its undefined fields, so they do not hide the defaults. */

@@ -11,9 +11,9 @@ import {
   EnginePacketType,
   encodePayload,
 } from "../../protocol/engine/index.js";
+import { describeCause } from "./failure-details.js";
 import type { EngineTimers, FetchInitLike, FetchLike, FetchResponseLike } from "./options.js";
 import {
-  describeCause,
   describeRefusal,
   type RefusalDetails,
   reasonFromBody,

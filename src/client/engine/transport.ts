@@ -88,26 +88,6 @@ export function reasonFromBody(body: string): string | undefined {
     : undefined;
 }
 
-/**
- * The most specific words of a network failure: fetch wraps Node's error in `cause`, and a host
- * with several addresses fails with an AggregateError whose own message is empty
- * (`connect ECONNREFUSED ::1:3000, connect ECONNREFUSED 127.0.0.1:3000`).
- */
-export function describeCause(error: unknown): string | undefined {
-  let current = error as { cause?: unknown; errors?: unknown; message?: unknown; code?: unknown };
-  for (let depth = 0; depth < 4 && current?.cause != null; depth++) {
-    current = current.cause as typeof current;
-  }
-  if (current == null) return undefined;
-  if (Array.isArray(current.errors) && current.errors.length > 0) {
-    const parts = current.errors.map((inner) => describeCause(inner));
-    return [...new Set(parts.filter((part) => part !== undefined))].join(", ");
-  }
-  const { message, code } = current;
-  if (typeof message === "string" && message !== "") return message;
-  return typeof code === "string" ? code : undefined;
-}
-
 /** Details of a transport closed by the other side. */
 export interface TransportCloseDetails {
   description: string;

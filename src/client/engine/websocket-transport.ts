@@ -5,8 +5,8 @@
  */
 
 import { decodePacket, type EnginePacket, encodePacket } from "../../protocol/engine/index.js";
+import { describeCause, handshakeRefusal } from "./failure-details.js";
 import {
-  describeCause,
   describeRefusal,
   type RefusalDetails,
   type Transport,
@@ -170,18 +170,12 @@ export class WebSocketTransport implements Transport {
     this.#release();
     const { endpoint } = this.#settings;
     const cause = (description as { error?: unknown } | null)?.error ?? description;
-    const status = (cause as { statusCode?: unknown } | null)?.statusCode;
+    const refused = handshakeRefusal(cause);
     let message = base;
     let refusal: RefusalDetails | undefined;
-    if (typeof status === "number") {
-      const { statusMessage, reason } = cause as { statusMessage?: unknown; reason?: unknown };
-      refusal = {
-        status,
-        url: endpoint,
-        reason: typeof reason === "string" ? reason : undefined,
-      };
-      const text = typeof statusMessage === "string" ? statusMessage : undefined;
-      message = `${base}: ${describeRefusal(refusal, text)}`;
+    if (refused !== undefined) {
+      refusal = { status: refused.status, url: endpoint, reason: refused.reason };
+      message = `${base}: ${describeRefusal(refusal, refused.statusText)}`;
     } else {
       const detail = describeCause(cause);
       if (detail !== undefined) message = `${base}: ${detail} (${endpoint})`;

@@ -51,6 +51,9 @@ describe("scripts/build-client.mjs", () => {
       // Minified: no line of source formatting left, nothing Node-only in the output.
       assert.ok(code.split("\n").length <= 3, "minified to a line or two");
       assert.doesNotMatch(code, /require\(|from"node:|process\.env/);
+      // The browser stand-ins are in place (scripts/build-client.mjs, BROWSER_REPLACEMENTS): no
+      // Node connection options, no timer unref, no Node failure details, no base64 tables.
+      assert.doesNotMatch(code, /rejectUnauthorized|passphrase|unref|statusCode|\.cause\b|ABCDEF/);
     }
     // The classic script assigns the global, the module exports.
     assert.match(readFileSync(join(outdir, "duplexio.min.js"), "utf8"), /globalThis\.io=/);
@@ -89,7 +92,7 @@ describe("scripts/build-client.mjs", () => {
     }
   });
 
-  it("the command line builds too, with the reference size line", () => {
+  it("the command line builds too, with socket.io-client's two reference size lines", () => {
     const outdir = join(scratch, "cli");
     const run = spawnSync(process.execPath, [script, `--outdir=${outdir}`], {
       cwd: root,
@@ -98,11 +101,15 @@ describe("scripts/build-client.mjs", () => {
     });
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.trim().split("\n");
-    assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /duplexio\.esm\.min\.js {2}\d+ B min/);
-    assert.match(lines[1]!, /duplexio\.min\.js {2}\d+ B min/);
+    assert.equal(lines.length, 4);
+    assert.match(lines[0]!, /duplexio\.esm\.min\.js {2}\d+ B min .*, \d+ B gzip -9 /);
+    assert.match(lines[1]!, /duplexio\.min\.js {2}\d+ B min .*, \d+ B gzip -9 /);
     assert.match(
       lines[2]!,
+      /^\(reference\) socket\.io-client\/dist\/socket\.io\.esm\.min\.js {2}\d+ B min/,
+    );
+    assert.match(
+      lines[3]!,
       /^\(reference\) socket\.io-client\/dist\/socket\.io\.min\.js {2}\d+ B min/,
     );
   });
