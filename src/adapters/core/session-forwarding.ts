@@ -42,9 +42,21 @@ export interface ForwardingTransport {
 
 /** Default most forwarded requests and bridges in flight, each way. */
 export const DEFAULT_MAX_FORWARDED_REQUESTS = 1024;
+
+/** Limits of {@link SessionForwarding}. */
+export interface SessionForwardingLimits {
+  /** Most forwarded requests in flight, and most bridged WebSockets, each way (default 1024). */
+  maxForwardedRequests?: number;
+  /**
+   * Milliseconds beyond the engine's ping interval that a forwarded request waits for the
+   * owner's answer before it is answered 503 (default 5000): a long poll is held up to the ping
+   * interval.
+   */
+  forwardTimeoutMargin?: number;
+}
 /** Bytes a bridged WebSocket may hold unsent for a client that does not read. */
 const MAX_BRIDGE_BUFFERED = 8 * 1024 * 1024;
-/** Time beyond the session's ping interval a forwarded request may take before 503. */
+/** Default of {@link SessionForwardingLimits.forwardTimeoutMargin}. */
 const DEADLINE_MARGIN_MS = 5000;
 
 /** A request this node forwarded, waiting for the owner's answer. */
@@ -71,6 +83,7 @@ export class SessionForwarding implements SessionForwarder {
   readonly #engine: EngineServer;
   readonly #transport: ForwardingTransport;
   readonly #max: number;
+  readonly #margin: number;
   #nextId = 0;
   readonly #outgoing = new Map<number, OutgoingRequest>();
   readonly #bridges = new Map<number, Bridge>();
@@ -80,11 +93,12 @@ export class SessionForwarding implements SessionForwarder {
   constructor(
     engine: EngineServer,
     transport: ForwardingTransport,
-    max = DEFAULT_MAX_FORWARDED_REQUESTS,
+    limits: SessionForwardingLimits = {},
   ) {
     this.#engine = engine;
     this.#transport = transport;
-    this.#max = max;
+    this.#max = limits.maxForwardedRequests ?? DEFAULT_MAX_FORWARDED_REQUESTS;
+    this.#margin = limits.forwardTimeoutMargin ?? DEADLINE_MARGIN_MS;
   }
 
   markSessionId(random: string): string {
@@ -122,7 +136,7 @@ export class SessionForwarding implements SessionForwarder {
       const body = Buffer.concat(chunks, Math.min(total, limit + 1));
       const timer = setTimeout(
         () => this.#fail(id, { name: "FORWARD_TIMEOUT" }, 503),
-        this.#engine.opts.pingInterval + DEADLINE_MARGIN_MS,
+        this.#engine.opts.pingInterval + this.#margin,
       );
       this.#outgoing.set(id, { owner, request, response, timer });
       response.once("close", () => {
