@@ -62,6 +62,7 @@ describe("forwarding frames", () => {
         ["Cookie", "b=2"],
       ],
       body: new Uint8Array([0, 1, 2, 255]),
+      address: "127.0.0.1",
     },
     {
       kind: ForwardFrameKind.HttpResponse,
@@ -104,6 +105,7 @@ describe("forwarding frames", () => {
         status: 42,
         headers: [],
         body: new Uint8Array(),
+        address: "",
       },
       {
         kind: ForwardFrameKind.HttpResponse,
@@ -138,6 +140,7 @@ describe("forwarding frames", () => {
         url: "/",
         headers: Array.from({ length: MAX_FORWARDED_HEADERS + 1 }, () => ["a", "b"]),
         body: new Uint8Array(),
+        address: "",
       },
       { kind: ForwardFrameKind.WsMessage, from: NODE_A, id: 1, data: 42 },
     ];

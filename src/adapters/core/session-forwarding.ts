@@ -152,6 +152,7 @@ export class SessionForwarding implements SessionForwarder {
         url: request.url ?? "/",
         headers: requestHeaderLines(request),
         body,
+        address: request.socket?.remoteAddress ?? "",
       }).catch(() => this.#fail(id, { name: "FORWARD_FAILED" }, 503));
     };
     const onData = (chunk: Buffer): void => {
@@ -252,7 +253,13 @@ export class SessionForwarding implements SessionForwarder {
       );
       return;
     }
-    const request = new ForwardedRequest(frame.method, frame.url, frame.headers, frame.body);
+    const request = new ForwardedRequest(
+      frame.method,
+      frame.url,
+      frame.headers,
+      frame.body,
+      frame.address,
+    );
     const response = new ForwardedResponse(request, reply);
     this.#served.set(key, { kind: "request", response });
     response.once("close", () => {
