@@ -105,7 +105,6 @@ describe("forwarding frames", () => {
         status: 42,
         headers: [],
         body: new Uint8Array(),
-        address: "",
       },
       {
         kind: ForwardFrameKind.HttpResponse,
@@ -131,6 +130,7 @@ describe("forwarding frames", () => {
         url: "/",
         headers: [],
         body: new Uint8Array(),
+        address: "",
       },
       {
         kind: ForwardFrameKind.HttpRequest,
