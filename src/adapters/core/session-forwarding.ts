@@ -222,6 +222,7 @@ export class SessionForwarding implements SessionForwarder {
     if (response.headersSent || response.writableEnded || response.destroyed) return;
     for (const [name, value] of groupHeaders(headers)) response.setHeader(name, value);
     if (request.complete) {
+      response.setHeader("Content-Length", body.length);
       response.writeHead(status);
       response.end(body);
     } else {
