@@ -283,6 +283,16 @@ describe("forwarding between two engines, and its bounds", () => {
     }
   });
 
+  it("an id without owner mark (a socket.io node's, 20 characters): 400 at once, not forwarded", async () => {
+    const answer = await send(
+      b,
+      "GET",
+      "/engine.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAA_",
+    );
+    assert.equal(answer.status, 400);
+    assert.match(answer.body, /Session ID unknown/);
+  });
+
   it("an owner that never answers: 503 at the deadline (ping interval + margin)", async () => {
     const sid = await open(a);
     link.up = false;
