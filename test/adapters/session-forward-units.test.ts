@@ -169,7 +169,11 @@ const link = { up: true, alive: new Set([NODE_A, NODE_B]) };
 const nodes = new Map<string, Node>();
 
 async function startNode(id: string, maxForwardedRequests: number): Promise<Node> {
-  const engine = new EngineServer({ pingInterval: 300, pingTimeout: 5000 });
+  const engine = new EngineServer({
+    pingInterval: 300,
+    pingTimeout: 5000,
+    cors: { origin: "https://app.example", credentials: true },
+  });
   const http = createServer();
   engine.attach(http);
   const forwarding = new SessionForwarding(
@@ -203,10 +207,11 @@ function send(
   path: string,
   body?: string,
   signal?: AbortSignal,
+  headers: Record<string, string> = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: "127.0.0.1", port: node.port, method, path, agent: false, signal },
+      { host: "127.0.0.1", port: node.port, method, path, agent: false, signal, headers },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -268,6 +273,37 @@ describe("forwarding between two engines, and its bounds", () => {
     assert.equal(polled.headers["cache-control"], "no-store");
     assert.equal(polled.headers["content-type"], "text/plain; charset=UTF-8");
     session.close();
+  });
+
+  it("CORS: the preflight and the answers through B carry what A's would", async () => {
+    const sid = await open(a);
+    const path = `/engine.io/?EIO=4&transport=polling&sid=${sid}`;
+    const origin = { Origin: "https://app.example" };
+    const preflight = { ...origin, "Access-Control-Request-Method": "POST" };
+    try {
+      for (const [method, headers] of [
+        ["OPTIONS", preflight],
+        ["POST", origin],
+      ] as const) {
+        const body = method === "POST" ? "4x" : undefined;
+        const direct = await send(a, method, path, body, undefined, headers);
+        const relayed = await send(b, method, path, body, undefined, headers);
+        assert.equal(relayed.status, direct.status, method);
+        for (const name of [
+          "access-control-allow-origin",
+          "access-control-allow-credentials",
+          "access-control-allow-methods",
+          "vary",
+          "content-type",
+          "content-length",
+        ]) {
+          assert.equal(relayed.headers[name], direct.headers[name], `${method} ${name}`);
+        }
+        assert.equal(relayed.headers["access-control-allow-origin"], "https://app.example");
+      }
+    } finally {
+      a.engine.clients.get(sid)?.close();
+    }
   });
 
   it("an owner that is not alive: 400 Session ID unknown at once", async () => {
