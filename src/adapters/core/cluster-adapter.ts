@@ -378,7 +378,12 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
 
   /** A session forwarding frame for this node arrived. */
   protected onForwardFrame(frame: Uint8Array): void {
-    if (this.#forwarding?.sessions.receive(frame) === false) this.stats.invalid++;
+    try {
+      if (this.#forwarding?.sessions.receive(frame) === false) this.stats.invalid++;
+    } catch {
+      // A frame that passed the checks but could not be applied: dropped, the others go on.
+      this.stats.invalid++;
+    }
   }
 
   /**

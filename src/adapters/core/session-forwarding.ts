@@ -142,7 +142,11 @@ export class SessionForwarding implements SessionForwarder {
       response.once("close", () => {
         if (this.#outgoing.get(id)?.response !== response) return;
         this.#finish(id);
-        this.#send(owner, { kind: ForwardFrameKind.HttpAbort, from: this.#transport.nodeId, id });
+        void this.#send(owner, {
+          kind: ForwardFrameKind.HttpAbort,
+          from: this.#transport.nodeId,
+          id,
+        }).catch(() => undefined);
       });
       this.#send(owner, {
         kind: ForwardFrameKind.HttpRequest,
