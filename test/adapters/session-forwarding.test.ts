@@ -162,8 +162,13 @@ const CASES: [ClientLib, Transports][] = [
   ["duplexio", ["polling", "websocket"]],
 ];
 
-for (const adapter of ["redis", "sharded", "streams"] as const) {
-  describe(`session forwarding over ${adapter} (3 nodes, round robin)`, () => {
+for (const [adapter, lib] of [
+  ["redis", "node-redis"],
+  ["redis", "ioredis"],
+  ["sharded", "node-redis"],
+  ["streams", "ioredis"],
+] as const) {
+  describe(`session forwarding over ${adapter} with ${lib} (3 nodes, round robin)`, () => {
     let redis: RedisProcess | undefined;
     let cluster: Cluster | undefined;
     let proxy: RoundRobinProxy | undefined;
@@ -172,7 +177,7 @@ for (const adapter of ["redis", "sharded", "streams"] as const) {
       redis = await startRedis();
       cluster = await startCluster({
         adapter,
-        lib: "node-redis",
+        lib,
         redis: { url: redis.url },
         recovery: false,
         namespaces: ["/"],
