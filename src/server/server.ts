@@ -7,6 +7,7 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node
 import type { Server as HttpsServer } from "node:https";
 import { createHttpServer } from "../engine/http-server.js";
 import { DEFAULT_CLOSE_TIMEOUT, EngineServer, type EngineSocket } from "../engine/index.js";
+import type { EngineBinding } from "../engine/session-forwarder.js";
 import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.js";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast-operator.js";
 import { Client } from "./client.js";
@@ -231,6 +232,7 @@ export class Server<
     if (v === undefined) return this.#adapter;
     this.#adapter = v;
     for (const nsp of this._nsps.values()) nsp._initAdapter();
+    if (this.#engine !== undefined) this.#bindAdapter(this.#engine);
     return this;
   }
 
@@ -302,6 +304,7 @@ export class Server<
   /** Uses `engine` (an Engine.IO server) for the connections. */
   bind(engine: EngineServer): this {
     this.#engine = engine;
+    this.#bindAdapter(engine);
     engine.on("connection", (conn: EngineSocket) => {
       // A session the closing engine let through (it began before close()) goes at once.
       if (this.#closing) {
@@ -311,6 +314,11 @@ export class Server<
       new Client(this, conn);
     });
     return this;
+  }
+
+  /** A cluster adapter that relays requests for other nodes' sessions hooks into the engine. */
+  #bindAdapter(engine: EngineServer): void {
+    (this.sockets.adapter as Partial<EngineBinding>).bindEngine?.(engine);
   }
 
   #engineOptions(): ServerOptions {
