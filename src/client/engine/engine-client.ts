@@ -333,7 +333,7 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     const stampParam = settings.timestampParam ?? "t";
     const connection = connectionOptions(settings);
     if (name === "polling") {
-      const scope = settings.scopedFetch?.(connection ?? {});
+      const scope = settings.scopedFetch?.(connection ?? {}, settings.cookies);
       const fetch = scope?.fetch ?? this.#fetch;
       if (fetch === undefined) return null;
       // Polling URLs always carry the cache buster unless told not to (engine.io-client's rule).
@@ -359,6 +359,7 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       if (settings.perMessageDeflate !== undefined) {
         options = { ...options, perMessageDeflate: settings.perMessageDeflate };
       }
+      if (settings.cookies !== undefined) options = { ...options, cookies: settings.cookies };
       transport = new WebSocketTransport(
         {
           url: urls.websocket(this.#id, timestampRequests === true ? stampParam : null),
