@@ -1,0 +1,184 @@
+/**
+ * `duplexio serve --workers 2`: two worker processes on one port (Node's cluster module hands the
+ * TCP connections out round-robin), joined by the cluster adapter. Polling-only and WebSocket
+ * clients, of duplexio and of the official socket.io-client, all get the chat's broadcasts; a
+ * worker killed with SIGKILL is restarted (one line in the log), its clients reconnect, and the
+ * primary keeps serving; SIGINT then stops everything, workers included.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, describe, test } from "node:test";
+import { io as officialIo } from "socket.io-client";
+import { io as duplexioIo } from "../../src/client/node.js";
+import { delay, waitUntil, withTimeout } from "../helpers/timing.js";
+import { type CliProcess, startServerCommand } from "./helpers.js";
+
+/** The part of both clients' sockets the test uses. */
+interface ChatClient {
+  readonly connected: boolean;
+  readonly id: string | undefined;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
+  close(): unknown;
+}
+
+interface Watched {
+  name: string;
+  socket: ChatClient;
+  /** Texts of the chat messages received from the others. */
+  texts: string[];
+  disconnects: string[];
+  connects: number;
+}
+
+const running: CliProcess[] = [];
+const clients: Watched[] = [];
+after(() => {
+  for (const { socket } of clients) socket.close();
+  for (const cli of running) cli.kill();
+});
+
+/** The process ids of `pid`'s children (the workers of a primary). */
+function childrenOf(pid: number): number[] {
+  const result = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" });
+  return result.stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function connectClient(
+  name: string,
+  url: string,
+  transports: ("polling" | "websocket")[],
+  official: boolean,
+) {
+  const options = {
+    forceNew: true,
+    transports,
+    auth: { nickname: name },
+    reconnectionDelay: 50,
+    reconnectionDelayMax: 200,
+  };
+  const socket = (official ? officialIo(url, options) : duplexioIo(url, options)) as ChatClient;
+  const watched: Watched = { name, socket, texts: [], disconnects: [], connects: 0 };
+  socket.on("connect", () => watched.connects++);
+  socket.on("message", (message: never) => watched.texts.push((message as { text: string }).text));
+  socket.on("disconnect", (reason: never) => watched.disconnects.push(reason));
+  clients.push(watched);
+  return watched;
+}
+
+/** Joins every client to `room`, then each says something there: all the others hear it. */
+async function everyoneHearsEveryone(room: string, round: string): Promise<void> {
+  for (const { socket } of clients) {
+    const ack = (await socket.timeout(10000).emitWithAck("join", room)) as { ok: boolean };
+    assert.equal(ack.ok, true);
+  }
+  for (const { name, socket } of clients) {
+    const ack = (await socket.timeout(10000).emitWithAck("message", {
+      room,
+      text: `${round} from ${name}`,
+    })) as { ok: boolean };
+    assert.equal(ack.ok, true);
+  }
+  for (const watched of clients) {
+    const expected = clients
+      .filter((other) => other !== watched)
+      .map((other) => `${round} from ${other.name}`)
+      .sort();
+    await waitUntil(
+      () => expected.every((text) => watched.texts.includes(text)),
+      10000,
+      `${watched.name} to hear the others' ${round} messages (got ${watched.texts.join(", ")})`,
+    );
+  }
+}
+
+describe("duplexio serve --workers 2", () => {
+  test("polling and WebSocket clients share the chat; a killed worker comes back; SIGINT stops all", async () => {
+    const { cli, port } = await startServerCommand(["serve", "--workers", "2", "--port", "0"]);
+    running.push(cli);
+    await cli.waitForOutput(/workers: +2 processes on one port/);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(() => childrenOf(cli.child.pid ?? 0).length === 2, 10000, "two workers");
+    const workers = childrenOf(cli.child.pid ?? 0);
+
+    connectClient("polling-duplexio", url, ["polling"], false);
+    connectClient("polling-official", url, ["polling"], true);
+    connectClient("ws-duplexio", url, ["websocket"], false);
+    connectClient("ws-official", url, ["websocket"], true);
+    connectClient("ws-duplexio-2", url, ["websocket"], false);
+    connectClient("ws-official-2", url, ["websocket"], true);
+    await waitUntil(
+      () => clients.every(({ socket }) => socket.connected),
+      10000,
+      "every client to connect",
+    );
+    await everyoneHearsEveryone("room1", "first");
+    for (const { name, disconnects } of clients) assert.deepEqual(disconnects, [], name);
+
+    // One worker dies: the primary restarts it, its clients reconnect.
+    process.kill(workers[0], "SIGKILL");
+    await cli.waitForStderr(/worker \d\/2 \(pid \d+\) killed by SIGKILL; restarting it in \d+ ms/);
+    await waitUntil(
+      () => childrenOf(cli.child.pid ?? 0).length === 2 && !alive(workers[0]),
+      10000,
+      "the worker to be replaced",
+    );
+    const cutOff = clients.filter(({ disconnects }) => disconnects.length > 0);
+    assert.ok(cutOff.length > 0, "some clients were on the killed worker");
+    await waitUntil(
+      () => clients.every(({ socket }) => socket.connected),
+      15000,
+      "every client to be connected again",
+    );
+    // Rate limits: a message per second per socket after a burst of 5.
+    await delay(100);
+    await everyoneHearsEveryone("room2", "second");
+    assert.equal(cli.child.exitCode, null, "the primary keeps serving");
+
+    for (const { socket } of clients) socket.close();
+    const now = childrenOf(cli.child.pid ?? 0);
+    cli.child.kill("SIGINT");
+    const result = await cli.waitForExit(20000);
+    assert.equal(result.code, 0, result.stderr);
+    await waitUntil(() => now.every((pid) => !alive(pid)), 5000, "the workers to be gone");
+  });
+});
+
+describe("duplexio serve --workers: usage", () => {
+  test("a bad worker count is refused with the usage", async () => {
+    const { runCli } = await import("./helpers.js");
+    const result = await runCli(["serve", "--workers", "0", "--port", "0"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /invalid worker count "0": expected 1 to 1024, or auto/);
+  });
+
+  test("a port in use stops the primary with the workers' reason (exit 1)", async () => {
+    const { occupyPort, runCli } = await import("./helpers.js");
+    const { server, port } = await occupyPort();
+    try {
+      const result = await withTimeout(
+        runCli(["serve", "--workers", "2", "--port", String(port)]),
+        20000,
+        "the command to fail",
+      );
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      assert.match(result.stderr, /before any worker listened/);
+    } finally {
+      server.close();
+    }
+  });
+});
