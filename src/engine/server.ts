@@ -41,6 +41,7 @@ import {
 } from "./options.js";
 import { type Verdict, verifyRequest } from "./request-checks.js";
 import { prepareQuery, protocolOf } from "./request-query.js";
+import type { SessionForwarder } from "./session-forwarder.js";
 import { PollingTransport } from "./transports/polling.js";
 import type { Transport } from "./transports/transport.js";
 import { WebSocketTransport } from "./transports/websocket.js";
@@ -117,6 +118,8 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   readonly clients = new Map<string, EngineSocket>();
   /** The HTTP server created by `listen()`, if any. */
   httpServer: HttpServer | HttpsServer | undefined;
+  /** Serves requests for sessions of other processes (set by a cluster adapter); null: none. */
+  sessionForwarder: SessionForwarder | null = null;
 
   readonly #middlewares: EngineMiddleware[] = [];
   #websocketServer: WebSocketServer | null = null;
@@ -159,7 +162,8 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   /** A new session id (override, or use the `generateId` option, to choose your own). */
   generateId(request: IncomingMessage): string | Promise<string> {
     if (this.opts.generateId) return this.opts.generateId(request);
-    return randomBytes(15).toString("base64url");
+    const id = randomBytes(15).toString("base64url");
+    return this.sessionForwarder?.markSessionId(id) ?? id;
   }
 
   /**
@@ -182,6 +186,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   /** Handles an Engine.IO HTTP request (polling GET/POST, CORS preflight). Never throws. */
   handleRequest(request: IncomingMessage, response: ServerResponse): void {
     const query = prepareQuery(request);
+    // Another process's session: its owner runs the whole request, middlewares included.
+    if (query.sid && !this.clients.has(query.sid)) {
+      if (this.sessionForwarder?.forwardRequest(query.sid, request, response)) return;
+    }
     runMiddlewares(this.#middlewares, request, response, (error) => {
       if (error !== undefined) {
         this.#refuseRequest(request, response, EngineErrorCode.BadRequest, {
@@ -236,6 +244,11 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       }
       if (response.writableEnded || socket.destroyed) return;
       verifyRequest(this, request, query, true, (code, context) => {
+        const accept = (onOpen: (websocket: WebSocket) => void): void =>
+          this.#acceptWebSocket(request, socket, ownHead, onOpen);
+        if (code === EngineErrorCode.UnknownSid) {
+          if (this.sessionForwarder?.forwardUpgrade(query.sid, request, accept)) return;
+        }
         if (code !== undefined) {
           refuse(code, context);
           return;

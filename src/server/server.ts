@@ -7,6 +7,7 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node
 import type { Server as HttpsServer } from "node:https";
 import { createHttpServer } from "../engine/http-server.js";
 import { DEFAULT_CLOSE_TIMEOUT, EngineServer, type EngineSocket } from "../engine/index.js";
+import type { EngineBinding } from "../engine/session-forwarder.js";
 import { Adapter, type AdapterConstructor, type Room, type SocketId } from "./adapter.js";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast-operator.js";
 import { Client } from "./client.js";
@@ -302,6 +303,8 @@ export class Server<
   /** Uses `engine` (an Engine.IO server) for the connections. */
   bind(engine: EngineServer): this {
     this.#engine = engine;
+    // A cluster adapter that relays requests for other nodes' sessions hooks into the engine.
+    (this.sockets.adapter as Partial<EngineBinding>).bindEngine?.(engine);
     engine.on("connection", (conn: EngineSocket) => {
       // A session the closing engine let through (it began before close()) goes at once.
       if (this.#closing) {

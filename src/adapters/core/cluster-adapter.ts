@@ -17,6 +17,8 @@
  * - Every queue and map is bounded; nothing a peer sends can crash the process.
  */
 import { randomBytes } from "node:crypto";
+import type { EngineServer } from "../../engine/server.js";
+import type { EngineBinding } from "../../engine/session-forwarder.js";
 import {
   type ClusterMessage,
   ClusterMessageType,
@@ -46,6 +48,7 @@ import {
   markAnswer,
   PendingRequests,
 } from "./pending-requests.js";
+import { SessionForwarding } from "./session-forwarding.js";
 import type { TransportLink } from "./transport-link.js";
 
 /** Options shared by duplexio's cluster adapters; every one has a default. */
@@ -202,9 +205,10 @@ function toWireSocket(socket: AdapterSocket | SocketDetails): WireSocket {
  * See the module comment. Transports implement {@link encode}, {@link send} and
  * {@link sendResponse}, and call {@link onMessage} with what they receive.
  */
-export abstract class ClusterAdapter<
-  Encoded extends EncodedMessage = EncodedMessage,
-> extends Adapter {
+export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMessage>
+  extends Adapter
+  implements EngineBinding
+{
   /** This node's id in this namespace. */
   readonly uid: string = randomId();
   /** Counters, for metrics. */
@@ -233,6 +237,9 @@ export abstract class ClusterAdapter<
   #localDeliveries: LocalDelivery[] = [];
   #localTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Serving other nodes' sessions (main namespace, once the server binds its engine). */
+  #forwarding: { readonly engine: EngineServer; readonly sessions: SessionForwarding } | null =
+    null;
 
   readonly #onLinkUp = (downForMs: number): void => {
     // Peers are found again by asking for their heartbeats.
@@ -348,6 +355,52 @@ export abstract class ClusterAdapter<
    */
   protected alreadyReplayed(_offset: string): ReadonlySet<SocketId> | undefined {
     return undefined;
+  }
+
+  /**
+   * Whether the transport carries session forwarding frames ({@link sendForwardFrame},
+   * {@link onForwardFrame}). False here.
+   */
+  protected get forwardsSessions(): boolean {
+    return false;
+  }
+
+  /** Sends a session forwarding frame to node `to` only. */
+  protected sendForwardFrame(_to: string, _frame: Uint8Array): Promise<void> {
+    return Promise.reject(new Error("this transport does not forward sessions"));
+  }
+
+  /** A session forwarding frame for this node arrived. */
+  protected onForwardFrame(frame: Uint8Array): void {
+    if (this.#forwarding?.sessions.receive(frame) === false) this.stats.invalid++;
+  }
+
+  /**
+   * Called by the Socket.IO server with its Engine.IO server: the main namespace's adapter then
+   * makes any node serve any request (session ids name their node; requests for another node's
+   * session are relayed to it, WebSocket upgrades bridged). No-op for other namespaces and for
+   * transports that cannot relay.
+   */
+  bindEngine(engine: EngineServer): void {
+    if (this.nsp.name !== "/" || !this.forwardsSessions || this.#closed) return;
+    this.#unbindEngine();
+    const sessions = new SessionForwarding(engine, {
+      nodeId: this.uid,
+      isLive: (uid) => this.#nodes.has(uid),
+      sendFrame: (to, frame) => this.sendForwardFrame(to, frame),
+    });
+    engine.sessionForwarder = sessions;
+    this.#forwarding = { engine, sessions };
+  }
+
+  #unbindEngine(): void {
+    const forwarding = this.#forwarding;
+    if (forwarding === null) return;
+    this.#forwarding = null;
+    forwarding.sessions.close();
+    if (forwarding.engine.sessionForwarder === forwarding.sessions) {
+      forwarding.engine.sessionForwarder = null;
+    }
   }
 
   // --- Receiving ----------------------------------------------------------------------------
@@ -582,6 +635,7 @@ export abstract class ClusterAdapter<
   /** Node `uid` is gone: nothing waits for it any longer. */
   #nodeGone(uid: string): void {
     this.#requests.nodeGone(uid);
+    this.#forwarding?.sessions.nodeGone(uid);
     for (const request of this.#ackRequests.values()) {
       const node = request.nodes.get(uid);
       if (node === undefined) continue;
@@ -1029,6 +1083,7 @@ export abstract class ClusterAdapter<
       });
     }
     this.#closed = true;
+    this.#unbindEngine();
     clearInterval(this.#timer);
     if (this.#localTimer !== undefined) clearTimeout(this.#localTimer);
     if (this.#holdTimer !== undefined) clearTimeout(this.#holdTimer);

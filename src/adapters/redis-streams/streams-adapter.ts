@@ -32,6 +32,7 @@ import {
   isStreamId,
   type WirePacket,
 } from "../../protocol/cluster/messages.js";
+import { forwardChannel } from "../../protocol/cluster/session-forward.js";
 import { SocketPacketType } from "../../protocol/socketio/index.js";
 import type {
   AdapterNamespace,
@@ -109,6 +110,12 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
   readonly #ownChannel: string;
   readonly #nodesChannel: string;
   readonly #subscribed: Promise<void>;
+  /** Where this node receives session forwarding frames (main namespace only). */
+  readonly #forwardChannel: string | null;
+
+  readonly #onForward = (payload: Buffer): void => {
+    this.onForwardFrame(payload);
+  };
   /**
    * The last offset delivered to this node's clients (from the reader or from this node);
    * undefined until the reader has started.
@@ -139,18 +146,34 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
     this.#publicChannel = `${prefix}#${nsp.name}#`;
     this.#ownChannel = `${this.#publicChannel}${this.uid}#`;
     this.#nodesChannel = `${prefix}-nodes#${nsp.name}#`;
-    this.#subscribed = context.subscriber.then((subscriber) =>
-      subscriber.subscribe(
-        [this.#publicChannel, this.#ownChannel, this.#nodesChannel],
-        this.#onPayload,
-        context.sharded,
-      ),
-    );
+    this.#forwardChannel = nsp.name === "/" ? forwardChannel(prefix, this.uid) : null;
+    const forwarding = this.#forwardChannel;
+    this.#subscribed = context.subscriber.then(async (subscriber) => {
+      await Promise.all([
+        subscriber.subscribe(
+          [this.#publicChannel, this.#ownChannel, this.#nodesChannel],
+          this.#onPayload,
+          context.sharded,
+        ),
+        forwarding === null
+          ? undefined
+          : subscriber.subscribe([forwarding], this.#onForward, context.sharded),
+      ]);
+    });
     this.#subscribed.catch(() => undefined);
   }
 
   protected override listening(): Promise<void> {
     return this.#subscribed;
+  }
+
+  protected override get forwardsSessions(): boolean {
+    return this.#forwardChannel !== null;
+  }
+
+  protected override sendForwardFrame(to: string, frame: Uint8Array): Promise<void> {
+    const context = this.#context;
+    return context.redis.publish(forwardChannel(context.channelPrefix, to), frame, context.sharded);
   }
 
   /** Broadcasts and room operations are stream entries, read by each node from its position. */
@@ -380,11 +403,8 @@ export class RedisStreamsAdapter extends ClusterAdapter<Encoded> {
 
   protected override async closeTransport(): Promise<void> {
     const subscriber = await this.#context.subscriber.catch(() => undefined);
-    await subscriber
-      ?.unsubscribe(
-        [this.#publicChannel, this.#ownChannel, this.#nodesChannel],
-        this.#context.sharded,
-      )
-      .catch(() => undefined);
+    const channels = [this.#publicChannel, this.#ownChannel, this.#nodesChannel];
+    if (this.#forwardChannel !== null) channels.push(this.#forwardChannel);
+    await subscriber?.unsubscribe(channels, this.#context.sharded).catch(() => undefined);
   }
 }

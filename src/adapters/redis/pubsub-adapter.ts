@@ -16,6 +16,7 @@ import {
   encodePubSubResponse,
   PubSubChannels,
 } from "../../protocol/cluster/redis-pubsub-format.js";
+import { forwardChannel } from "../../protocol/cluster/session-forward.js";
 import { decodeMsgpack, type MsgpackDecodeOptions } from "../../protocol/msgpack.js";
 import type { AdapterNamespace } from "../../server/adapter.js";
 import { ClusterAdapter, type ResolvedClusterAdapterOptions } from "../core/cluster-adapter.js";
@@ -45,7 +46,14 @@ export class RedisAdapter extends ClusterAdapter<Publication> {
   readonly #sub: RedisConnection;
   readonly #channels: PubSubChannels;
   readonly #ownResponses: string;
+  readonly #prefix: string;
+  /** Where this node receives session forwarding frames (main namespace only). */
+  readonly #forwardChannel: string | null;
   readonly #subscribed: Promise<void>;
+
+  readonly #onForward = (payload: Buffer): void => {
+    this.onForwardFrame(payload);
+  };
 
   readonly #onBroadcast = (payload: Buffer, channel: string): void => {
     const room = this.#channels.roomOf(channel);
@@ -98,8 +106,13 @@ export class RedisAdapter extends ClusterAdapter<Publication> {
     this.#sub = sub;
     this.#channels = new PubSubChannels(prefix, nsp.name);
     this.#ownResponses = this.#channels.responseFor(this.uid);
+    this.#prefix = prefix;
+    this.#forwardChannel = nsp.name === "/" ? forwardChannel(prefix, this.uid) : null;
     const channels = this.#channels;
     this.#subscribed = Promise.all([
+      this.#forwardChannel === null
+        ? undefined
+        : sub.subscribe([this.#forwardChannel], this.#onForward, false),
       sub.psubscribe(channels.broadcastPattern, this.#onBroadcast),
       sub.subscribe(
         [channels.request, channels.response, this.#ownResponses, channels.nodes],
@@ -113,6 +126,14 @@ export class RedisAdapter extends ClusterAdapter<Publication> {
 
   protected override listening(): Promise<void> {
     return this.#subscribed;
+  }
+
+  protected override get forwardsSessions(): boolean {
+    return this.#forwardChannel !== null;
+  }
+
+  protected override sendForwardFrame(to: string, frame: Uint8Array): Promise<void> {
+    return this.#pub.publish(forwardChannel(this.#prefix, to), frame, false);
   }
 
   /** The namespace's channels (for tests and tools). */
@@ -149,6 +170,9 @@ export class RedisAdapter extends ClusterAdapter<Publication> {
   protected override async closeTransport(): Promise<void> {
     const channels = this.#channels;
     await Promise.allSettled([
+      this.#forwardChannel === null
+        ? undefined
+        : this.#sub.unsubscribe([this.#forwardChannel], false),
       this.#sub.punsubscribe(channels.broadcastPattern),
       this.#sub.unsubscribe(
         [channels.request, channels.response, this.#ownResponses, channels.nodes],

@@ -15,6 +15,7 @@ import {
   ClusterMessageType,
   type ClusterResponse,
 } from "../../protocol/cluster/messages.js";
+import { forwardChannel } from "../../protocol/cluster/session-forward.js";
 import type { AdapterNamespace, Room } from "../../server/adapter.js";
 import { ClusterAdapter, type ResolvedClusterAdapterOptions } from "../core/cluster-adapter.js";
 import type { TransportLink } from "../core/transport-link.js";
@@ -44,6 +45,13 @@ export class ShardedRedisAdapter extends ClusterAdapter<Publication> {
   readonly #ownResponses: string;
   readonly #nodesChannel: string;
   readonly #subscribed: Promise<void>;
+  readonly #prefix: string;
+  /** Where this node receives session forwarding frames (main namespace only). */
+  readonly #forwardChannel: string | null;
+
+  readonly #onForward = (payload: Buffer): void => {
+    this.onForwardFrame(payload);
+  };
   /** Room channels subscribed to (bounded by this node's rooms). */
   readonly #roomChannels = new Set<string>();
 
@@ -69,11 +77,13 @@ export class ShardedRedisAdapter extends ClusterAdapter<Publication> {
     this.#channel = `${prefix}#${nsp.name}#`;
     this.#ownResponses = `${this.#channel}${this.uid}#`;
     this.#nodesChannel = `${prefix}-nodes#${nsp.name}#`;
-    this.#subscribed = sub.subscribe(
-      [this.#channel, this.#ownResponses, this.#nodesChannel],
-      this.#onPayload,
-      true,
-    );
+    this.#prefix = prefix;
+    this.#forwardChannel = nsp.name === "/" ? forwardChannel(prefix, this.uid) : null;
+    const forwarding = this.#forwardChannel;
+    this.#subscribed = Promise.all([
+      sub.subscribe([this.#channel, this.#ownResponses, this.#nodesChannel], this.#onPayload, true),
+      forwarding === null ? undefined : sub.subscribe([forwarding], this.#onForward, true),
+    ]).then(() => undefined);
     this.#subscribed.catch(() => undefined);
     if (mode !== "static") {
       this.on("create-room", (room: Room) => {
@@ -142,6 +152,14 @@ export class ShardedRedisAdapter extends ClusterAdapter<Publication> {
     await this.#pub.publish(`${this.#channel}${requesterUid}#`, payload, true);
   }
 
+  protected override get forwardsSessions(): boolean {
+    return this.#forwardChannel !== null;
+  }
+
+  protected override sendForwardFrame(to: string, frame: Uint8Array): Promise<void> {
+    return this.#pub.publish(forwardChannel(this.#prefix, to), frame, true);
+  }
+
   /** socket.io's nodes: subscribers of the namespace's channel that send no heartbeats. */
   protected override async countSilentNodes(): Promise<number> {
     const [all, duplexio] = await this.#pub.numsub([this.#channel, this.#nodesChannel], true);
@@ -150,6 +168,7 @@ export class ShardedRedisAdapter extends ClusterAdapter<Publication> {
 
   protected override async closeTransport(): Promise<void> {
     const channels = [this.#channel, this.#ownResponses, this.#nodesChannel, ...this.#roomChannels];
+    if (this.#forwardChannel !== null) channels.push(this.#forwardChannel);
     this.#roomChannels.clear();
     await this.#sub.unsubscribe(channels, true).catch(() => undefined);
   }
