@@ -36,6 +36,8 @@ export class RoundRobinProxy {
     errors: {},
   };
   readonly #sockets = new Set<Socket>();
+  /** HTTP requests not answered yet. */
+  pending = 0;
 
   private constructor(targets: { port: number }[]) {
     this.#targets = targets;
@@ -59,9 +61,20 @@ export class RoundRobinProxy {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
+  /** Nodes taken out of the rotation (as a load balancer's health checks would). */
+  readonly #removed = new Set<number>();
+
+  /** Stops sending to node `index`. */
+  remove(index: number): void {
+    this.#removed.add(index);
+  }
+
   #pick(): number {
-    const index = this.#next;
-    this.#next = (this.#next + 1) % this.#targets.length;
+    let index = this.#next;
+    for (let tries = 0; tries < this.#targets.length && this.#removed.has(index); tries++) {
+      index = (index + 1) % this.#targets.length;
+    }
+    this.#next = (index + 1) % this.#targets.length;
     return index;
   }
 
@@ -72,6 +85,8 @@ export class RoundRobinProxy {
   #onRequest(req: IncomingMessage, res: import("node:http").ServerResponse): void {
     const index = this.#pick();
     this.stats.requests++;
+    this.pending++;
+    res.once("close", () => this.pending--);
     const sid = this.#sidOf(req.url);
     if (sid !== undefined && this.owners.has(sid) && this.owners.get(sid) !== index) {
       this.stats.forwarded++;

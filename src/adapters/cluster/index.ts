@@ -20,8 +20,9 @@
  *
  * Binary values cross the IPC channel intact only with `cluster.setupPrimary({ serialization:
  * "advanced" })` (Node's default, JSON, turns a Buffer into `{ type: "Buffer", data: [...] }`).
- * HTTP long-polling needs each session's requests on its worker (see the docs on sticky
- * sessions); WebSocket-only clients need nothing.
+ * HTTP long-polling needs no sticky sessions: a request for another worker's session is relayed to
+ * that worker through the primary (duplexio's `setupPrimary` routes them), and a WebSocket
+ * upgrade landing on another worker is bridged to it.
  * @module
  */
 import cluster, { type Worker } from "node:cluster";
@@ -46,6 +47,19 @@ export type { AdapterLogger } from "../core/transport-link.js";
 
 /** What marks the adapters' messages among a process's IPC messages (socket.io's value). */
 const MESSAGE_SOURCE = "_sio_adapter";
+/** What marks session forwarding frames (duplexio's own; routed by duplexio's primary only). */
+const FORWARD_SOURCE = "_duplexio_forward";
+
+/**
+ * A session forwarding frame on the IPC channel: `to` the node it is for, `uid` the sender, the
+ * frame in base64 (intact whatever the channel's serialization).
+ */
+interface ForwardIpcMessage {
+  source: typeof FORWARD_SOURCE;
+  uid: string;
+  to: string;
+  frame: string;
+}
 
 /** An IPC message of the adapters. */
 type IpcMessage = ClusterMessage & { source: string; requesterUid?: string };
@@ -66,7 +80,16 @@ export interface NodeClusterAdapterOptions extends ClusterAdapterOptions {
 const workerAdapters = new Map<string, Set<NodeClusterAdapter>>();
 
 function onProcessMessage(message: unknown): void {
-  if ((message as { source?: unknown } | null)?.source !== MESSAGE_SOURCE) return;
+  const source = (message as { source?: unknown } | null)?.source;
+  if (source === FORWARD_SOURCE) {
+    const { to, frame } = message as { to?: unknown; frame?: unknown };
+    if (typeof to !== "string" || typeof frame !== "string") return;
+    for (const adapter of workerAdapters.get("/") ?? []) {
+      if (adapter.uid === to) adapter.receiveForwardFrame(Buffer.from(frame, "base64"));
+    }
+    return;
+  }
+  if (source !== MESSAGE_SOURCE) return;
   const nsp = (message as { nsp?: unknown }).nsp;
   if (typeof nsp !== "string") return;
   const adapters = workerAdapters.get(nsp);
@@ -96,6 +119,25 @@ export class NodeClusterAdapter extends ClusterAdapter<Encoded> {
     else this.onMessage(message);
   }
 
+  /** @internal A session forwarding frame for this node, from the IPC channel. */
+  receiveForwardFrame(frame: Uint8Array): void {
+    this.onForwardFrame(frame);
+  }
+
+  protected override get forwardsSessions(): boolean {
+    return this.nsp.name === "/";
+  }
+
+  protected override sendForwardFrame(to: string, frame: Uint8Array): Promise<void> {
+    const message: ForwardIpcMessage = {
+      source: FORWARD_SOURCE,
+      uid: this.uid,
+      to,
+      frame: Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("base64"),
+    };
+    return sendToPrimary(message);
+  }
+
   protected encode(message: ClusterMessage): Encoded {
     return { message: { ...message, source: MESSAGE_SOURCE }, size: 0 };
   }
@@ -117,7 +159,7 @@ export class NodeClusterAdapter extends ClusterAdapter<Encoded> {
   }
 }
 
-function sendToPrimary(message: IpcMessage): Promise<undefined> {
+function sendToPrimary(message: IpcMessage | ForwardIpcMessage): Promise<undefined> {
   return new Promise((resolve, reject) => {
     if (process.send === undefined || !process.connected) {
       reject(new Error("no IPC channel"));
@@ -162,7 +204,8 @@ let primarySetUp = false;
 
 /**
  * Routes the adapters' messages between the workers; call it once in the primary. Answers go to
- * the worker that asked, everything else to every worker but the sender.
+ * the worker that asked, session forwarding frames to the worker they are for, everything else to
+ * every worker but the sender.
  */
 export function setupPrimary(): void {
   if (primarySetUp) return;
@@ -173,6 +216,14 @@ export function setupPrimary(): void {
     for (const [uid, owner] of workerOf) if (owner === worker) workerOf.delete(uid);
   });
   cluster.on("message", (worker: Worker, message: unknown) => {
+    if ((message as { source?: unknown } | null)?.source === FORWARD_SOURCE) {
+      const { to } = message as { to?: unknown };
+      const target = typeof to === "string" ? workerOf.get(to) : undefined;
+      if (target !== undefined && target !== worker && target.isConnected()) {
+        target.send(message as object, undefined, ignoreError);
+      }
+      return;
+    }
     const parsed = (message as { source?: unknown } | null)?.source === MESSAGE_SOURCE;
     if (!parsed) return;
     const { uid, requesterUid } = message as { uid?: unknown; requesterUid?: unknown };
