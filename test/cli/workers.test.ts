@@ -79,6 +79,13 @@ function connectClient(
   return watched;
 }
 
+/** The Engine.IO session id of a client's connection. */
+function engineId(socket: ChatClient): string {
+  const id = (socket as unknown as { io: { engine?: { id?: string } } }).io.engine?.id;
+  assert.ok(id, "a connected client has a session id");
+  return id;
+}
+
 /** Joins every client to `room`, then each says something there: all the others hear it. */
 async function everyoneHearsEveryone(room: string, round: string): Promise<void> {
   for (const { socket } of clients) {
@@ -128,6 +135,13 @@ describe("duplexio serve --workers 2", () => {
     await everyoneHearsEveryone("room1", "first");
     for (const { name, disconnects } of clients) assert.deepEqual(disconnects, [], name);
 
+    // Each session id starts with its worker's node id (16 hex digits): the clients by worker.
+    const byWorker = new Map<string, Watched[]>();
+    for (const watched of clients) {
+      const owner = engineId(watched.socket).slice(0, 16);
+      byWorker.set(owner, [...(byWorker.get(owner) ?? []), watched]);
+    }
+
     // One worker dies: the primary restarts it, its clients reconnect.
     process.kill(workers[0], "SIGKILL");
     await cli.waitForStderr(/worker \d\/2 \(pid \d+\) killed by SIGKILL; restarting it in \d+ ms/);
@@ -136,10 +150,25 @@ describe("duplexio serve --workers 2", () => {
       10000,
       "the worker to be replaced",
     );
-    const cutOff = clients.filter(({ disconnects }) => disconnects.length > 0);
-    assert.ok(cutOff.length > 0, "some clients were on the killed worker");
+    // A polling client whose worker died learns it within the heartbeat timeout (its requests
+    // reach the other worker, which finds the owner gone): wait until one worker's clients have
+    // all been cut off, then until they are all back.
+    let cutOff: Watched[] = [];
     await waitUntil(
-      () => clients.every(({ socket }) => socket.connected),
+      () => {
+        cutOff =
+          [...byWorker.values()].find((group) =>
+            group.every(({ disconnects }) => disconnects.length > 0),
+          ) ?? [];
+        return cutOff.length > 0;
+      },
+      30000,
+      "the killed worker's clients to be cut off",
+    );
+    await waitUntil(
+      () =>
+        clients.every(({ socket }) => socket.connected) &&
+        cutOff.every(({ connects }) => connects >= 2),
       15000,
       "every client to be connected again",
     );
