@@ -7,10 +7,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { closedPort } from "../cli/helpers.js";
 import { delay, withTimeout } from "../helpers/timing.js";
 
 export const NGINX = "/usr/sbin/nginx";
@@ -64,15 +65,6 @@ export function nginxConfig(port: number, options: NginxOptions): string {
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: "127.0.0.1", port });
@@ -94,7 +86,7 @@ export async function startNginx(options: NginxOptions): Promise<NginxProcess> {
   }
   const dir = mkdtempSync(join(tmpdir(), "duplexio-nginx-"));
   mkdirSync(join(dir, "temp"));
-  const port = await freePort();
+  const port = await closedPort();
   const conf = join(dir, "nginx.conf");
   writeFileSync(conf, nginxConfig(port, options));
   const errorLogPath = join(dir, "error.log");
