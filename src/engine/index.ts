@@ -50,6 +50,7 @@ export {
   EngineServer as Server,
   type EngineServerEventMap,
 } from "./server.js";
+export type { AcceptUpgrade, SessionForwarder } from "./session-forwarder.js";
 export { PollingTransport } from "./transports/polling.js";
 export { type SendCallback, Transport } from "./transports/transport.js";
 export { WebSocketTransport } from "./transports/websocket.js";

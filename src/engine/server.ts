@@ -244,10 +244,11 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       }
       if (response.writableEnded || socket.destroyed) return;
       verifyRequest(this, request, query, true, (code, context) => {
-        const accept = (onOpen: (websocket: WebSocket) => void): void =>
-          this.#acceptWebSocket(request, socket, ownHead, onOpen);
-        if (code === EngineErrorCode.UnknownSid) {
-          if (this.sessionForwarder?.forwardUpgrade(query.sid, request, accept)) return;
+        // Another process's session: accepted here, bridged to its owner.
+        if (code === EngineErrorCode.UnknownSid && this.sessionForwarder !== null) {
+          const accept = (onOpen: (websocket: WebSocket) => void): void =>
+            this.#acceptWebSocket(request, socket, ownHead, onOpen);
+          if (this.sessionForwarder.forwardUpgrade(query.sid, request, accept)) return;
         }
         if (code !== undefined) {
           refuse(code, context);

@@ -48,7 +48,7 @@ import {
   markAnswer,
   PendingRequests,
 } from "./pending-requests.js";
-import { SessionForwarding } from "./session-forwarding.js";
+import { DEFAULT_MAX_FORWARDED_REQUESTS, SessionForwarding } from "./session-forwarding.js";
 import type { TransportLink } from "./transport-link.js";
 
 /** Options shared by duplexio's cluster adapters; every one has a default. */
@@ -79,6 +79,11 @@ export interface ClusterAdapterOptions {
    * (default 500). Broadcasts to this node's clients keep their order meanwhile.
    */
   offsetWaitTimeout?: number;
+  /**
+   * Most requests of other nodes' sessions relayed at once by this node, and most relayed to it;
+   * likewise for bridged WebSockets (default 1024). Beyond, requests are answered 503.
+   */
+  maxForwardedRequests?: number;
 }
 
 /** The options with every default filled in. */
@@ -94,6 +99,7 @@ export const DEFAULT_CLUSTER_ADAPTER_OPTIONS: ResolvedClusterAdapterOptions = Ob
   maxQueuedBytes: 16 * 1024 * 1024,
   maxInFlightMessages: 4096,
   offsetWaitTimeout: 500,
+  maxForwardedRequests: DEFAULT_MAX_FORWARDED_REQUESTS,
 });
 
 /**
@@ -372,7 +378,12 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
 
   /** A session forwarding frame for this node arrived. */
   protected onForwardFrame(frame: Uint8Array): void {
-    if (this.#forwarding?.sessions.receive(frame) === false) this.stats.invalid++;
+    try {
+      if (this.#forwarding?.sessions.receive(frame) === false) this.stats.invalid++;
+    } catch {
+      // A frame that passed the checks but could not be applied: dropped, the others go on.
+      this.stats.invalid++;
+    }
   }
 
   /**
@@ -384,11 +395,15 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   bindEngine(engine: EngineServer): void {
     if (this.nsp.name !== "/" || !this.forwardsSessions || this.#closed) return;
     this.#unbindEngine();
-    const sessions = new SessionForwarding(engine, {
-      nodeId: this.uid,
-      isLive: (uid) => this.#nodes.has(uid),
-      sendFrame: (to, frame) => this.sendForwardFrame(to, frame),
-    });
+    const sessions = new SessionForwarding(
+      engine,
+      {
+        nodeId: this.uid,
+        isLive: (uid) => this.#nodes.has(uid),
+        sendFrame: (to, frame) => this.sendForwardFrame(to, frame),
+      },
+      { maxForwardedRequests: this.options.maxForwardedRequests },
+    );
     engine.sessionForwarder = sessions;
     this.#forwarding = { engine, sessions };
   }

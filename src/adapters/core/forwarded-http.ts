@@ -70,9 +70,21 @@ export class ForwardedRequest extends Readable {
   readonly httpVersionMinor = 1;
   /** Set once the body has been read. */
   complete = false;
+  /**
+   * What middlewares commonly read of the connection: the client's address as the receiving node
+   * saw it. Not a socket: the connection is the receiving node's.
+   */
+  readonly socket: { readonly remoteAddress: string | undefined; readonly encrypted: boolean };
 
-  constructor(method: string, url: string, lines: HeaderLines, body: Uint8Array | null) {
+  constructor(
+    method: string,
+    url: string,
+    lines: HeaderLines,
+    body: Uint8Array | null,
+    address = "",
+  ) {
     super();
+    this.socket = { remoteAddress: address === "" ? undefined : address, encrypted: false };
     this.method = method;
     this.url = url;
     this.headers = parsedHeaders(lines);

@@ -42,9 +42,21 @@ export interface ForwardingTransport {
 
 /** Default most forwarded requests and bridges in flight, each way. */
 export const DEFAULT_MAX_FORWARDED_REQUESTS = 1024;
+
+/** Limits of {@link SessionForwarding}. */
+export interface SessionForwardingLimits {
+  /** Most forwarded requests in flight, and most bridged WebSockets, each way (default 1024). */
+  maxForwardedRequests?: number;
+  /**
+   * Milliseconds beyond the engine's ping interval that a forwarded request waits for the
+   * owner's answer before it is answered 503 (default 5000): a long poll is held up to the ping
+   * interval.
+   */
+  forwardTimeoutMargin?: number;
+}
 /** Bytes a bridged WebSocket may hold unsent for a client that does not read. */
 const MAX_BRIDGE_BUFFERED = 8 * 1024 * 1024;
-/** Time beyond the session's ping interval a forwarded request may take before 503. */
+/** Default of {@link SessionForwardingLimits.forwardTimeoutMargin}. */
 const DEADLINE_MARGIN_MS = 5000;
 
 /** A request this node forwarded, waiting for the owner's answer. */
@@ -71,6 +83,7 @@ export class SessionForwarding implements SessionForwarder {
   readonly #engine: EngineServer;
   readonly #transport: ForwardingTransport;
   readonly #max: number;
+  readonly #margin: number;
   #nextId = 0;
   readonly #outgoing = new Map<number, OutgoingRequest>();
   readonly #bridges = new Map<number, Bridge>();
@@ -80,11 +93,12 @@ export class SessionForwarding implements SessionForwarder {
   constructor(
     engine: EngineServer,
     transport: ForwardingTransport,
-    max = DEFAULT_MAX_FORWARDED_REQUESTS,
+    limits: SessionForwardingLimits = {},
   ) {
     this.#engine = engine;
     this.#transport = transport;
-    this.#max = max;
+    this.#max = limits.maxForwardedRequests ?? DEFAULT_MAX_FORWARDED_REQUESTS;
+    this.#margin = limits.forwardTimeoutMargin ?? DEADLINE_MARGIN_MS;
   }
 
   markSessionId(random: string): string {
@@ -122,13 +136,17 @@ export class SessionForwarding implements SessionForwarder {
       const body = Buffer.concat(chunks, Math.min(total, limit + 1));
       const timer = setTimeout(
         () => this.#fail(id, { name: "FORWARD_TIMEOUT" }, 503),
-        this.#engine.opts.pingInterval + DEADLINE_MARGIN_MS,
+        this.#engine.opts.pingInterval + this.#margin,
       );
       this.#outgoing.set(id, { owner, request, response, timer });
       response.once("close", () => {
         if (this.#outgoing.get(id)?.response !== response) return;
         this.#finish(id);
-        this.#send(owner, { kind: ForwardFrameKind.HttpAbort, from: this.#transport.nodeId, id });
+        void this.#send(owner, {
+          kind: ForwardFrameKind.HttpAbort,
+          from: this.#transport.nodeId,
+          id,
+        }).catch(() => undefined);
       });
       this.#send(owner, {
         kind: ForwardFrameKind.HttpRequest,
@@ -138,6 +156,7 @@ export class SessionForwarding implements SessionForwarder {
         url: request.url ?? "/",
         headers: requestHeaderLines(request),
         body,
+        address: request.socket?.remoteAddress ?? "",
       }).catch(() => this.#fail(id, { name: "FORWARD_FAILED" }, 503));
     };
     const onData = (chunk: Buffer): void => {
@@ -207,6 +226,7 @@ export class SessionForwarding implements SessionForwarder {
     if (response.headersSent || response.writableEnded || response.destroyed) return;
     for (const [name, value] of groupHeaders(headers)) response.setHeader(name, value);
     if (request.complete) {
+      response.setHeader("Content-Length", body.length);
       response.writeHead(status);
       response.end(body);
     } else {
@@ -238,7 +258,13 @@ export class SessionForwarding implements SessionForwarder {
       );
       return;
     }
-    const request = new ForwardedRequest(frame.method, frame.url, frame.headers, frame.body);
+    const request = new ForwardedRequest(
+      frame.method,
+      frame.url,
+      frame.headers,
+      frame.body,
+      frame.address,
+    );
     const response = new ForwardedResponse(request, reply);
     this.#served.set(key, { kind: "request", response });
     response.once("close", () => {

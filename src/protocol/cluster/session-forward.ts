@@ -71,6 +71,8 @@ export type ForwardFrame =
       url: string;
       headers: HeaderLines;
       body: Uint8Array;
+      /** The client's address as the receiving node sees it ("" when unknown). */
+      address: string;
     }
   | {
       kind: typeof ForwardFrameKind.HttpResponse;
@@ -126,10 +128,11 @@ export function decodeForwardFrame(
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) return null;
   switch (kind) {
     case ForwardFrameKind.HttpRequest: {
-      const { method, url, headers, body } = value;
+      const { method, url, headers, body, address } = value;
       if (typeof method !== "string" || method.length > 16 || typeof url !== "string") return null;
       if (!isHeaderLines(headers) || !(body instanceof Uint8Array)) return null;
-      return { kind, from, id, method, url, headers, body };
+      if (typeof address !== "string" || address.length > 64) return null;
+      return { kind, from, id, method, url, headers, body, address };
     }
     case ForwardFrameKind.HttpResponse: {
       const { status, headers, body } = value;
