@@ -472,10 +472,8 @@ export class Manager<
     if (this.#timeout !== false) engineOptions.timeoutMs = this.#timeout;
     if (options.fetch === undefined && options.scopedFetch === undefined && platform.scopedFetch) {
       engineOptions.scopedFetch = platform.scopedFetch;
-      if (options.cookies === undefined) {
-        this.#cookies ??= platform.cookieJar?.();
-        engineOptions.cookies = this.#cookies;
-      }
+      // The user's `cookies` (spread above) win over the Manager's own jar.
+      engineOptions.cookies ??= this.#cookies ??= platform.cookieJar?.();
     }
     const WebSocketImpl = options.WebSocket ?? platform.WebSocket;
     if (WebSocketImpl !== undefined) engineOptions.WebSocket = WebSocketImpl;
