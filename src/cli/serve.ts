@@ -133,10 +133,16 @@ export async function runServe(argv: string[]): Promise<void> {
     { workers },
   );
   if (primary === undefined) return;
-  cluster.once("listening", (_worker, address) => {
+  // The addresses once every worker listens: a client connecting earlier would find only the
+  // workers already up (cluster hands connections to the listening ones).
+  let listening = 0;
+  const onListening = (_worker: unknown, address: { port: number }): void => {
+    if (++listening < workers) return;
+    cluster.off("listening", onListening);
     const urlHost = host.includes(":") ? `[${host}]` : host;
     printAddresses(`http://${urlHost}:${address.port}/`, redisUrl, workers);
-  });
+  };
+  cluster.on("listening", onListening);
   await primary.stopped.then(
     () => process.exit(0),
     (error: Error) => {
