@@ -232,6 +232,7 @@ export class Server<
     if (v === undefined) return this.#adapter;
     this.#adapter = v;
     for (const nsp of this._nsps.values()) nsp._initAdapter();
+    if (this.#engine !== undefined) this.#bindAdapter(this.#engine);
     return this;
   }
 
@@ -303,8 +304,7 @@ export class Server<
   /** Uses `engine` (an Engine.IO server) for the connections. */
   bind(engine: EngineServer): this {
     this.#engine = engine;
-    // A cluster adapter that relays requests for other nodes' sessions hooks into the engine.
-    (this.sockets.adapter as Partial<EngineBinding>).bindEngine?.(engine);
+    this.#bindAdapter(engine);
     engine.on("connection", (conn: EngineSocket) => {
       // A session the closing engine let through (it began before close()) goes at once.
       if (this.#closing) {
@@ -314,6 +314,11 @@ export class Server<
       new Client(this, conn);
     });
     return this;
+  }
+
+  /** A cluster adapter that relays requests for other nodes' sessions hooks into the engine. */
+  #bindAdapter(engine: EngineServer): void {
+    (this.sockets.adapter as Partial<EngineBinding>).bindEngine?.(engine);
   }
 
   #engineOptions(): ServerOptions {

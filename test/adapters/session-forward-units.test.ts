@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { createClient } from "redis";
 import { SessionForwarding } from "../../src/adapters/core/session-forwarding.js";
+import { createAdapter } from "../../src/adapters/redis/index.js";
 import { EngineServer, type EngineSocket } from "../../src/engine/index.js";
 import {
   decodeForwardFrame,
@@ -21,6 +23,8 @@ import {
   ownerOfSessionId,
 } from "../../src/protocol/cluster/session-forward.js";
 import { encodeMsgpack } from "../../src/protocol/msgpack.js";
+import { Server as SocketIoServer } from "../../src/server/index.js";
+import { startRedis } from "../helpers/redis.js";
 import { nextEvent, withTimeout } from "../helpers/timing.js";
 
 const NODE_A = "0123456789abcdef";
@@ -394,5 +398,59 @@ describe("forwarding between two engines, and its bounds", () => {
     controller.abort();
     const [reason] = await closed;
     assert.equal(reason, "transport error");
+  });
+});
+
+describe("forwarding with io.adapter(...) set after the server listens (socket.io's documented way)", () => {
+  it("marks new session ids and serves them from the other server", async () => {
+    const redis = await startRedis();
+    const clients: { destroy(): unknown }[] = [];
+    const servers: SocketIoServer[] = [];
+    try {
+      const ports: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const pub = createClient({ url: redis.url });
+        const sub = pub.duplicate();
+        for (const client of [pub, sub]) client.on("error", () => undefined);
+        await Promise.all([pub.connect(), sub.connect()]);
+        clients.push(pub, sub);
+        const http = createServer();
+        const io = new SocketIoServer(http);
+        io.adapter(createAdapter(pub, sub, { heartbeatInterval: 100, logger: false }));
+        servers.push(io);
+        await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+        ports.push((http.address() as AddressInfo).port);
+      }
+      const get = (port: number, path: string) =>
+        new Promise<string>((resolve, reject) => {
+          httpRequest({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+            let text = "";
+            res.on("data", (chunk: Buffer) => {
+              text += chunk.toString();
+            });
+            res.on("end", () => resolve(text));
+          })
+            .on("error", reject)
+            .end();
+        });
+      const opened = await get(ports[0]!, "/socket.io/?EIO=4&transport=polling");
+      const sid = (JSON.parse(opened.slice(1)) as { sid: string }).sid;
+      assert.equal(sid.length, 36);
+      assert.notEqual(ownerOfSessionId(sid), undefined);
+      // Once the servers know each other (heartbeats), the second serves the first's session.
+      const deadline = Date.now() + 5000;
+      let answer = "";
+      while (Date.now() < deadline) {
+        servers[0]!.engine.clients.get(sid)?.send("ping-through");
+        answer = await get(ports[1]!, `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+        if (!answer.includes("Session ID unknown")) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.match(answer, /ping-through/);
+    } finally {
+      for (const io of servers) await io.close();
+      for (const client of clients) client.destroy();
+      await redis.stop();
+    }
   });
 });

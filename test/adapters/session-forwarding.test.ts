@@ -162,8 +162,13 @@ const CASES: [ClientLib, Transports][] = [
   ["duplexio", ["polling", "websocket"]],
 ];
 
-for (const adapter of ["redis", "sharded", "streams"] as const) {
-  describe(`session forwarding over ${adapter} (3 nodes, round robin)`, () => {
+for (const [adapter, lib] of [
+  ["redis", "node-redis"],
+  ["redis", "ioredis"],
+  ["sharded", "node-redis"],
+  ["streams", "ioredis"],
+] as const) {
+  describe(`session forwarding over ${adapter} with ${lib} (3 nodes, round robin)`, () => {
     let redis: RedisProcess | undefined;
     let cluster: Cluster | undefined;
     let proxy: RoundRobinProxy | undefined;
@@ -172,7 +177,7 @@ for (const adapter of ["redis", "sharded", "streams"] as const) {
       redis = await startRedis();
       cluster = await startCluster({
         adapter,
-        lib: "node-redis",
+        lib,
         redis: { url: redis.url },
         recovery: false,
         namespaces: ["/"],
@@ -291,7 +296,7 @@ describe("session forwarding over node:cluster IPC (3 workers, round robin)", ()
     });
   }
 
-  it("the owner killed (SIGKILL) while its sessions' polls wait on other workers: every request ends in bounded time, the clients reconnect", async () => {
+  it("the owner killed (SIGKILL) while its sessions' polls and WebSockets go through other workers: every request ends in bounded time, the clients reconnect", async () => {
     // Polls wait up to the ping interval: long enough that only the owner's death can end them.
     const workers = Workers.start("advanced", 20_000);
     let proxy: RoundRobinProxy | undefined;
@@ -299,11 +304,12 @@ describe("session forwarding over node:cluster IPC (3 workers, round robin)", ()
     try {
       const ports = await workers.ports();
       proxy = await RoundRobinProxy.start(ports.map((port) => ({ port })));
-      for (let i = 0; i < 6; i++) {
+      // Polling-only clients, and clients that upgrade (their WebSocket often bridged).
+      for (let i = 0; i < 12; i++) {
         const client = connect(
           i % 2 ? "duplexio" : "socket.io-client",
           proxy.url,
-          ["polling"],
+          i < 6 ? ["polling"] : ["polling", "websocket"],
           true,
         );
         clients.push(client);
@@ -311,6 +317,11 @@ describe("session forwarding over node:cluster IPC (3 workers, round robin)", ()
         await client.emitWithAck("echo", i);
       }
       // Worker 0's sessions, whose pending polls wait on another worker.
+      await waitUntil(
+        () => clients.slice(6).every((client) => client.io.engine.transport.name === "websocket"),
+        10_000,
+        "the upgrades",
+      );
       const owned = clients.filter((client) => proxy!.owners.get(client.io.engine.id!) === 0);
       assert.ok(owned.length > 0, "worker 0 owns sessions");
       const disconnected = owned.map((client) => nextEvent(client as never, "disconnect", 10_000));

@@ -15,6 +15,9 @@
  *   leaves, disconnects, events between servers without acknowledgement) are queued within
  *   bounds and sent when it returns; requests answer at once with what this node has.
  * - Every queue and map is bounded; nothing a peer sends can crash the process.
+ * - Any node serves any Engine.IO request: the main namespace's adapter relays requests for other
+ *   nodes' sessions to their owner (`session-forwarding.ts`), where socket.io needs sticky
+ *   sessions.
  */
 import { randomBytes } from "node:crypto";
 import type { EngineServer } from "../../engine/server.js";
