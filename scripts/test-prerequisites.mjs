@@ -30,6 +30,8 @@ const PREREQUISITES = [
   { package: "redis-tools", program: "/usr/bin/redis-cli" },
   // Certificates for the TLS tests (test/client/node/tls-certs.ts).
   { package: "openssl", program: "/usr/bin/openssl" },
+  // A round-robin load balancer in front of several nodes (test/examples/nginx.test.ts).
+  { package: "nginx", program: "/usr/sbin/nginx" },
 ];
 
 const PYTHON = "/usr/bin/python3";

@@ -117,8 +117,14 @@ export function describeListenError(
   return new CliError(`cannot listen on ${host}:${port}: ${error.message}`, 1);
 }
 
-/** Runs `stop` once on SIGINT or SIGTERM, then lets the process exit. */
-export function onShutdownSignal(stop: () => Promise<void>): void {
+/**
+ * Runs `stop` once on one of `signals` (default SIGINT and SIGTERM), then lets the process exit;
+ * a second signal exits at once (130).
+ */
+export function onShutdownSignal(
+  stop: () => Promise<void>,
+  signals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"],
+): void {
   let stopping = false;
   const handler = () => {
     if (stopping) process.exit(130);
@@ -128,6 +134,5 @@ export function onShutdownSignal(stop: () => Promise<void>): void {
       () => process.exit(1),
     );
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+  for (const signal of signals) process.on(signal, handler);
 }

@@ -181,6 +181,8 @@ export class Manager<
   #subs: (() => void)[] = [];
   readonly #backoff: Backoff;
   readonly #timers: EngineTimers;
+  /** The cookies servers set, kept across this Manager's reconnections (Node). */
+  #cookies: EngineClientOptions["cookies"];
   readonly #decoder = new Decoder();
   /** A binary part arrived since the last complete packet: the next packet holds binary values. */
   #binaryPacket = false;
@@ -467,6 +469,8 @@ export class Manager<
     if (this.#timeout !== false) engineOptions.timeoutMs = this.#timeout;
     if (options.fetch === undefined && options.scopedFetch === undefined && platform.scopedFetch) {
       engineOptions.scopedFetch = platform.scopedFetch;
+      // The user's `cookies` (spread above) win over the Manager's own jar.
+      engineOptions.cookies ??= this.#cookies ??= platform.cookieJar?.();
     }
     const WebSocketImpl = options.WebSocket ?? platform.WebSocket;
     if (WebSocketImpl !== undefined) engineOptions.WebSocket = WebSocketImpl;

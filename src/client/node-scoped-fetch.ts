@@ -5,7 +5,8 @@
  * connection to the path that just died and wait for the whole handshake timeout. Here each
  * transport has its own agents, destroyed when the transport is done, unless the options give an
  * `agent` (the caller's: used, never destroyed). The TLS options (`ca`, `cert`, `key`, `pfx`,
- * `passphrase`, `ciphers`, `rejectUnauthorized`) go to every https request.
+ * `passphrase`, `ciphers`, `rejectUnauthorized`) go to every https request. With the Manager's
+ * cookie jar, each request carries the cookies the server set before, and keeps the ones it sets.
  * @module
  */
 import {
@@ -18,17 +19,22 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { TLS_OPTIONS } from "./engine/connection-options.js";
 import type {
+  CookieStoreLike,
   FetchLike,
   FetchResponseLike,
   NodeConnectionOptions,
   ScopedFetch,
 } from "./engine/options.js";
+import { withCookieHeader } from "./node-cookies.js";
 
 /**
  * Creates the fetch and its `close()`, which destroys every connection it opened (its own agents;
  * a given `agent` is left alone).
  */
-export function createScopedFetch(connection: NodeConnectionOptions = {}): ScopedFetch {
+export function createScopedFetch(
+  connection: NodeConnectionOptions = {},
+  cookies?: CookieStoreLike,
+): ScopedFetch {
   const given = connection.agent;
   const ownHttp = given ? undefined : new HttpAgent({ keepAlive: true });
   const ownHttps = given ? undefined : new HttpsAgent({ keepAlive: true });
@@ -46,11 +52,16 @@ export function createScopedFetch(connection: NodeConnectionOptions = {}): Scope
       const target = new URL(url);
       const secure = target.protocol === "https:";
       const agent = (given || (secure ? ownHttps : ownHttp)) as Agent;
-      const options: RequestOptions = { method: init.method, headers: init.headers, agent };
+      const headers = withCookieHeader(init.headers, cookies?.header(target));
+      const options: RequestOptions = { method: init.method, headers, agent };
       const request = secure
         ? httpsRequest(target, { ...tls, ...options })
         : httpRequest(target, options);
-      request.on("response", (response) => resolve(toResponse(response)));
+      request.on("response", (response) => {
+        const setCookie = response.headers["set-cookie"];
+        if (cookies !== undefined && setCookie !== undefined) cookies.store(target, setCookie);
+        resolve(toResponse(response));
+      });
       const onAbort = (): void => {
         request.destroy(abortError());
       };

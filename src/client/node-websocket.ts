@@ -4,11 +4,15 @@
  * anything but 101 fails with an error that says how: the HTTP status, its text and the server's
  * reason from a short body (Engine.IO answers a refused upgrade with 400 and "Session ID unknown",
  * "Transport unknown"...), where the plain client only says "Unexpected server response: 400".
+ * Given the Manager's cookie jar (`cookies` among the options), the handshake carries its
+ * cookies, and the cookies of the server's answer are kept.
  * @module
  */
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { WebSocket, type WebSocketOptions } from "../websocket/index.js";
+import type { CookieStoreLike } from "./engine/options.js";
 import { reasonFromBody } from "./engine/transport.js";
+import { withCookieHeader } from "./node-cookies.js";
 
 /** Bytes of a refusal's body read for the server's reason. */
 const MAX_REASON_BODY = 4096;
@@ -34,8 +38,23 @@ export class HandshakeRefusedError extends Error {
 
 /** duplexio's WebSocket client, reporting refused handshakes with their status and reason. */
 export class ClientWebSocket extends WebSocket {
-  constructor(url: string, protocols?: string | string[], options?: WebSocketOptions) {
-    super(url, protocols ?? [], options);
+  constructor(
+    url: string,
+    protocols?: string | string[],
+    options?: WebSocketOptions & { cookies?: CookieStoreLike },
+  ) {
+    const { cookies, ...rest } = options ?? {};
+    const target = cookies === undefined ? undefined : new URL(url);
+    const headers = target && withCookieHeader(rest.headers, cookies?.header(target));
+    super(url, protocols ?? [], headers === undefined ? rest : { ...rest, headers });
+    if (cookies !== undefined && target !== undefined) {
+      const keep = (response: IncomingMessage): void => {
+        const setCookie = response.headers["set-cookie"];
+        if (setCookie !== undefined) cookies.store(target, setCookie);
+      };
+      this.on("upgrade", keep);
+      this.on("unexpected-response", (_request, response) => keep(response));
+    }
     this.on("unexpected-response", (request, response) => this.#refused(request, response));
   }
 

@@ -4,10 +4,13 @@
  * `perMessageDeflate` reach its handshake, and a refused handshake is reported with its HTTP
  * status and the server's reason), polling over `node:http`/`node:https` with connections of its
  * own per transport (the TLS options and `agent` apply there too), and received binary values as
- * Buffers, as socket.io-client gives them in Node.
+ * Buffers, as socket.io-client gives them in Node. Each Manager keeps the cookies servers set
+ * (sticky load balancers' and Engine.IO's `io`) and sends them back on its polling requests and
+ * WebSocket handshakes, as socket.io-client does in Node with `withCredentials: true`.
  * @module
  */
 import { Buffer } from "node:buffer";
+import { CookieJar } from "./node-cookies.js";
 import { createScopedFetch } from "./node-scoped-fetch.js";
 import { ClientWebSocket } from "./node-websocket.js";
 import { setClientPlatform } from "./platform.js";
@@ -17,6 +20,7 @@ setClientPlatform({
   // A view on the received bytes, not a copy.
   convertBinary: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   scopedFetch: createScopedFetch,
+  cookieJar: () => new CookieJar(),
 });
 
 export * from "./index.js";

@@ -15,6 +15,8 @@ export interface ClientPlatform {
   convertBinary: BinaryConversion;
   /** Connections of its own for each polling transport (Node), unless the options give a fetch. */
   scopedFetch?: EngineClientOptions["scopedFetch"];
+  /** A cookie jar for each Manager (Node), unless the options give a fetch. */
+  cookieJar?: () => NonNullable<EngineClientOptions["cookies"]>;
 }
 
 let current: ClientPlatform = { WebSocket: undefined, convertBinary: toArrayBuffer };

@@ -72,16 +72,19 @@ export class ClusterView {
   readonly id = randomBytes(6).toString("hex");
   readonly #io: DemoIo;
   readonly #clustered: boolean;
+  readonly #adapterName: "redis-streams" | "cluster";
   readonly #expireAfterMs: number;
   readonly #peers = new Map<string, { summary: NodeSummary; heardAt: number }>();
 
   /**
-   * @param clustered - whether a cross-server adapter is in use
+   * @param adapter - the cross-server adapter in use, if any
    * @param intervalMs - how often servers announce themselves: one missed 3 times is dropped
    */
-  constructor(io: DemoIo, clustered: boolean, intervalMs: number) {
+  constructor(io: DemoIo, adapter: "redis-streams" | "cluster" | undefined, intervalMs: number) {
     this.#io = io;
+    const clustered = adapter !== undefined;
     this.#clustered = clustered;
+    this.#adapterName = adapter ?? "redis-streams";
     this.#expireAfterMs = 3 * intervalMs;
     if (clustered) {
       io.on("node", (summary: unknown) => this.#heard(summary));
@@ -117,7 +120,7 @@ export class ClusterView {
       crossNode.dropped += stats.dropped;
     }
     return {
-      adapter: "redis-streams",
+      adapter: this.#adapterName,
       state: adapter.transportUp ? "up" : "down",
       nodes: [self, ...[...this.#peers.values()].map((peer) => peer.summary)],
       crossNode,

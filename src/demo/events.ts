@@ -88,7 +88,7 @@ export interface NodeSummary {
 /** The cluster as one server sees it. */
 export interface ClusterSnapshot {
   /** How the servers are joined: "in-memory" (one server) or "redis-streams". */
-  adapter: "in-memory" | "redis-streams";
+  adapter: "in-memory" | "redis-streams" | "cluster";
   /** Whether the link to the other servers is up ("single" for one server). */
   state: "single" | "up" | "down";
   /** This server first, then the others heard from recently. */

@@ -16,7 +16,7 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import { createHttpServer } from "../engine/http-server.js";
 import type { HttpServerTimeouts } from "../engine/index.js";
-import { Server } from "../server/index.js";
+import { type AdapterConstructor, Server } from "../server/index.js";
 import type { WebSocketServer } from "../websocket/index.js";
 import { attachChat, type DemoIo, type RateLimit } from "./chat.js";
 import { ClusterView, connectDemoRedis } from "./cluster.js";
@@ -59,6 +59,11 @@ export interface DemoServerOptions {
    * (one server, in memory).
    */
   redisUrl?: string;
+  /**
+   * The adapter joining this server to others when `redisUrl` is not given (the cluster adapter
+   * of `duplexio serve --workers`). Default: none (one server, in memory).
+   */
+  adapter?: AdapterConstructor;
 }
 
 /** A running demo server. */
@@ -120,7 +125,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     // Browsers apply no CORS to WebSockets: refuse other sites' pages (see origin.ts).
     allowRequest: (request, answer) => answer(null, isSameOrigin(request)),
     // With Redis, the servers share rooms and sessions (a client may come back on another one).
-    ...(redis === undefined ? {} : { adapter: redis.adapter }),
+    ...(redis === undefined
+      ? options.adapter === undefined
+        ? {}
+        : { adapter: options.adapter }
+      : { adapter: redis.adapter }),
   });
   traffic.watchEngine(io.engine);
 
@@ -130,7 +139,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     ...now,
   });
   const snapshotIntervalMs = options.snapshotIntervalMs ?? 1000;
-  const cluster = new ClusterView(io, redis !== undefined, snapshotIntervalMs);
+  const cluster = new ClusterView(
+    io,
+    redis !== undefined ? "redis-streams" : options.adapter === undefined ? undefined : "cluster",
+    snapshotIntervalMs,
+  );
   let url = "";
   metrics = new DemoMetrics({
     io,

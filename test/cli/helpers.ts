@@ -60,14 +60,23 @@ export class CliProcess {
   }
 
   /** The first match of `pattern` in stdout, waiting for it (rejects on exit or after `ms`). */
-  async waitForOutput(pattern: RegExp, ms = WAIT_MS): Promise<RegExpMatchArray> {
+  waitForOutput(pattern: RegExp, ms = WAIT_MS): Promise<RegExpMatchArray> {
+    return this.#waitFor(() => this.stdout, pattern, ms);
+  }
+
+  /** The first match of `pattern` in stderr, waiting for it (rejects on exit or after `ms`). */
+  waitForStderr(pattern: RegExp, ms = WAIT_MS): Promise<RegExpMatchArray> {
+    return this.#waitFor(() => this.stderr, pattern, ms);
+  }
+
+  async #waitFor(read: () => string, pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
     const deadline = Date.now() + ms;
     let done = false;
     this.exited.then(() => {
       done = true;
     });
     for (;;) {
-      const match = pattern.exec(this.stdout);
+      const match = pattern.exec(read());
       if (match) return match;
       if (done || this.child.exitCode !== null)
         throw new Error(

@@ -216,20 +216,29 @@ export function setupPrimary(): void {
     for (const [uid, owner] of workerOf) if (owner === worker) workerOf.delete(uid);
   });
   cluster.on("message", (worker: Worker, message: unknown) => {
-    if ((message as { source?: unknown } | null)?.source === FORWARD_SOURCE) {
-      const { to } = message as { to?: unknown };
-      const target = typeof to === "string" ? workerOf.get(to) : undefined;
-      if (target !== undefined && target !== worker && target.isConnected()) {
-        target.send(message as object, undefined, ignoreError);
-      }
-      return;
-    }
-    const parsed = (message as { source?: unknown } | null)?.source === MESSAGE_SOURCE;
-    if (!parsed) return;
-    const { uid, requesterUid } = message as { uid?: unknown; requesterUid?: unknown };
+    const source = (message as { source?: unknown } | null)?.source;
+    if (source !== FORWARD_SOURCE && source !== MESSAGE_SOURCE) return;
+    const { uid } = message as { uid?: unknown };
+    // Learnt from every message, forwarding frames included: a worker just (re)started may
+    // forward a request before its first heartbeat, and the answer must find it.
     if (typeof uid === "string" && uid.length <= 64 && workerOf.get(uid) !== worker) {
       workerOf.set(uid, worker);
     }
+    if (source === FORWARD_SOURCE) {
+      const { to } = message as { to?: unknown };
+      if (typeof to !== "string") return;
+      const target = workerOf.get(to);
+      if (target !== undefined) {
+        if (target !== worker && target.isConnected()) {
+          target.send(message as object, undefined, ignoreError);
+        }
+        return;
+      }
+      // Not heard from yet: every other worker gets it, and only the one it is for reads it.
+      sendToOthers(worker, message as object);
+      return;
+    }
+    const { requesterUid } = message as { requesterUid?: unknown };
     const checked = parseClusterMessage(message);
     if (checked === null) return;
     if (isClusterResponse(checked) && typeof requesterUid === "string") {
@@ -239,12 +248,17 @@ export function setupPrimary(): void {
         return;
       }
     }
-    for (const other of Object.values(cluster.workers ?? {})) {
-      if (other !== undefined && other !== worker && other.isConnected()) {
-        other.send(message as object, undefined, ignoreError);
-      }
-    }
+    sendToOthers(worker, message as object);
   });
+}
+
+/** Sends `message` to every connected worker but `sender`. */
+function sendToOthers(sender: Worker, message: object): void {
+  for (const other of Object.values(cluster.workers ?? {})) {
+    if (other !== undefined && other !== sender && other.isConnected()) {
+      other.send(message, undefined, ignoreError);
+    }
+  }
 }
 
 function ignoreError(): void {}

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { NodeConnectionOptions, PerTransportOptions } from "./options.js";
+import type { EngineClientOptions, NodeConnectionOptions, PerTransportOptions } from "./options.js";
 import type { WebSocketConnectOptions } from "./websocket-like.js";
 
 /** The TLS options (socket.io-client's set), for every https request and wss handshake. */
@@ -42,11 +42,12 @@ export function connectionOptions(
 }
 
 /**
- * The WebSocket constructor's third argument: the connection options, `extraHeaders` as `headers`
- * and `perMessageDeflate`, only those set (so `ws` keeps its own defaults); undefined when none is.
+ * The WebSocket constructor's third argument: the connection options, `extraHeaders` as `headers`,
+ * `perMessageDeflate` and the Manager's `cookies`, only those set (so `ws` keeps its own
+ * defaults); undefined when none is.
  */
 export function websocketOptions(
-  settings: PerTransportOptions,
+  settings: PerTransportOptions & Pick<EngineClientOptions, "cookies">,
   connection: NodeConnectionOptions | undefined,
 ): WebSocketConnectOptions | undefined {
   let options: WebSocketConnectOptions | undefined = connection;
@@ -54,5 +55,6 @@ export function websocketOptions(
   if (settings.perMessageDeflate !== undefined) {
     options = { ...options, perMessageDeflate: settings.perMessageDeflate };
   }
+  if (settings.cookies !== undefined) options = { ...options, cookies: settings.cookies };
   return options;
 }

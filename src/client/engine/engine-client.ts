@@ -334,7 +334,7 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     const stampParam = settings.timestampParam ?? "t";
     const connection = connectionOptions(settings);
     if (name === "polling") {
-      const scope = settings.scopedFetch?.(connection ?? {});
+      const scope = settings.scopedFetch?.(connection ?? {}, settings.cookies);
       const fetch = scope?.fetch ?? this.#fetch;
       if (fetch === undefined) return null;
       // Polling URLs always carry the cache buster unless told not to (engine.io-client's rule).

@@ -53,6 +53,18 @@ export interface ScopedFetch {
   close(): void;
 }
 
+/**
+ * The cookies servers set for one Manager's connections, sent back on its later polling requests
+ * and WebSocket handshakes (Node's entry point keeps them, in `node-cookies.ts`; browsers keep
+ * their own).
+ */
+export interface CookieStoreLike {
+  /** The `Cookie` header value for a request to `url`, or undefined when there is none. */
+  header(url: URL): string | undefined;
+  /** Keeps the cookies of a response from `url` (its `Set-Cookie` header values). */
+  store(url: URL, setCookie: readonly string[]): void;
+}
+
 /** Certificates, keys and CAs as Node's `tls` takes them: PEM text, DER bytes, or a list. */
 export type TlsMaterial = string | Uint8Array | readonly (string | Uint8Array | object)[];
 
@@ -198,7 +210,12 @@ export interface EngineClientOptions extends NodeConnectionOptions {
    * timeout; Node's entry point uses this to give each transport its own HTTP agent. Browsers
    * manage their pools themselves.
    */
-  scopedFetch?: (connection: NodeConnectionOptions) => ScopedFetch;
+  scopedFetch?: (connection: NodeConnectionOptions, cookies?: CookieStoreLike) => ScopedFetch;
+  /**
+   * The cookies of the Manager, given to `scopedFetch` and to the WebSocket constructor's options.
+   * Default none (Node's entry point gives each Manager a jar of its own).
+   */
+  cookies?: CookieStoreLike;
   /** Timers and clock. Default the global ones. */
   timers?: EngineTimers;
 }

@@ -4,7 +4,11 @@
  * @module
  */
 
-import type { NodeConnectionOptions, PerMessageDeflateSettings } from "./options.js";
+import type {
+  CookieStoreLike,
+  NodeConnectionOptions,
+  PerMessageDeflateSettings,
+} from "./options.js";
 
 /** The message event: `data` is a string for text and, with `binaryType` "arraybuffer", an ArrayBuffer. */
 export interface WebSocketMessageEventLike {
@@ -49,6 +53,8 @@ export interface WebSocketClientOptionsLike {
  */
 export interface WebSocketConnectOptions extends WebSocketClientOptionsLike, NodeConnectionOptions {
   perMessageDeflate?: boolean | PerMessageDeflateSettings;
+  /** The Manager's cookies, which duplexio's Node client sends and keeps (`ws` ignores them). */
+  cookies?: CookieStoreLike;
 }
 
 /**
