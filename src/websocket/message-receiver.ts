@@ -17,7 +17,7 @@ import { isUtf8 } from "node:buffer";
 import { ByteAccumulator } from "../protocol/websocket/byte-accumulator.js";
 import { CloseCode } from "../protocol/websocket/close-codes.js";
 import type { Role } from "../protocol/websocket/constants.js";
-import { FrameParser } from "../protocol/websocket/frame-parser.js";
+import { FrameParser, type FrameParserEvents } from "../protocol/websocket/frame-parser.js";
 import type { PerMessageDeflate } from "./permessage-deflate.js";
 
 /** What the receiver hands to the connection, in arrival order. */
@@ -68,8 +68,11 @@ function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
-/** The receiving pipeline of one connection. */
-export class MessageReceiver {
+/**
+ * The receiving pipeline of one connection. It is its parser's event sink itself (the
+ * {@link FrameParserEvents} methods below), so a connection holds no closures for them.
+ */
+export class MessageReceiver implements FrameParserEvents {
   private readonly parser: FrameParser;
   private readonly deflate: PerMessageDeflate | null;
   private readonly handlers: ReceiverHandlers;
@@ -98,23 +101,46 @@ export class MessageReceiver {
     this.deflate = deflate;
     this.handlers = handlers;
     this.parser = new FrameParser(
-      { role, maxPayload, maxFragments, permessageDeflate: deflate !== null },
-      {
-        message: (isBinary, payload) => {
-          if (this.stopped) return;
-          if (this.queue.length === 0 && !this.paused) {
-            this.handlers.message(toBuffer(payload), isBinary);
-          } else {
-            this.enqueue(Kind.Message, isBinary, toBuffer(payload), undefined, "");
-          }
-        },
-        compressedFrame: (isBinary, payload, fin) => this.inflateFrame(isBinary, payload, fin),
-        ping: (payload) => this.control(Kind.Ping, payload),
-        pong: (payload) => this.control(Kind.Pong, payload),
-        close: (code, reason) => this.terminal(Kind.Close, code, reason),
-        error: (closeCode, message) => this.terminal(Kind.Error, closeCode, message),
-      },
+      // Node's isUtf8 (simdutf) is as strict as the parser's own check; it takes the bulk of
+      // large text pieces, the parser still tracks sequences cut at piece edges.
+      { role, maxPayload, maxFragments, permessageDeflate: deflate !== null, isUtf8 },
+      this,
     );
+  }
+
+  /** @internal Parser event: a complete uncompressed message. */
+  message(isBinary: boolean, payload: Uint8Array): void {
+    if (this.stopped) return;
+    if (this.queue.length === 0 && !this.paused) {
+      this.handlers.message(toBuffer(payload), isBinary);
+    } else {
+      this.enqueue(Kind.Message, isBinary, toBuffer(payload), undefined, "");
+    }
+  }
+
+  /** @internal Parser event: one frame of a compressed message. */
+  compressedFrame(isBinary: boolean, payload: Uint8Array, fin: boolean): void {
+    this.inflateFrame(isBinary, payload, fin);
+  }
+
+  /** @internal Parser event: a ping. */
+  ping(payload: Uint8Array): void {
+    this.control(Kind.Ping, payload);
+  }
+
+  /** @internal Parser event: a pong. */
+  pong(payload: Uint8Array): void {
+    this.control(Kind.Pong, payload);
+  }
+
+  /** @internal Parser event: a valid close frame. */
+  close(code: number | undefined, reason: string): void {
+    this.terminal(Kind.Close, code, reason);
+  }
+
+  /** @internal Parser event: a protocol violation. */
+  error(closeCode: number, message: string): void {
+    this.terminal(Kind.Error, closeCode, message);
   }
 
   /** Parses bytes from the socket. */

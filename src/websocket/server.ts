@@ -547,20 +547,19 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       autoPong: this.options.autoPong,
       closeTimeout: this.#closeTimeout,
       limits: this.#limits,
+      onClosed: this.#untrack,
     });
-    this.#track(client);
+    this.#live.add(client);
+    if (this.#tracking) this.clients.add(client);
     callback(client, request);
   }
 
-  #track(client: WebSocket): void {
-    this.#live.add(client);
-    if (this.#tracking) this.clients.add(client);
-    client.once("close", () => {
-      this.#live.delete(client);
-      this.clients.delete(client);
-      this.#finishClosing();
-    });
-  }
+  /** Every socket of this server calls it as it closes (before its `close` listeners). */
+  readonly #untrack = (client: WebSocket): void => {
+    this.#live.delete(client);
+    this.clients.delete(client);
+    this.#finishClosing();
+  };
 
   /** A user hook (verifyClient, handleProtocols, ...) threw: 500 to the client, report the bug. */
   #hookFailed(socket: Duplex, error: unknown): void {

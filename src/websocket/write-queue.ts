@@ -115,10 +115,15 @@ const EMPTY = new Uint8Array(0);
 /** Fills written positions of the slot array so it keeps no payload or callback alive. */
 const VACANT = new WriteSlot(FRAME, 0, true, false, null, EMPTY, false, 0, undefined);
 
-/** The frame queue; `onFlushed` runs after each batch is written (the owner checks drain). */
+/** Told after each batch is written (the owner checks drain). */
+export interface FlushListener {
+  flushed(): void;
+}
+
+/** The frame queue; `owner.flushed()` runs after each batch is written. */
 export class WriteQueue {
   private readonly socket: Duplex;
-  private readonly onFlushed: () => void;
+  private readonly owner: FlushListener;
   /**
    * Whether copies come from the recycled pool (see {@link takeCopy}): only for a `net.Socket`,
    * whose write callback means the kernel (or TLS) has consumed the bytes. Any other Duplex may
@@ -141,17 +146,18 @@ export class WriteQueue {
   private scheduled = false;
   /** A flush found the socket past its high-water mark: the next one runs on its `drain`. */
   private waitingForDrain = false;
+  /** The socket's `drain` listener, made the first time the socket is found full. */
+  private drainListener: (() => void) | null = null;
   private ending = false;
   private ended = false;
   private closedError: Error | null = null;
   /** Payload bytes in the queue (including reserved slots), not yet given to the socket. */
   queuedBytes = 0;
 
-  constructor(socket: Duplex, onFlushed: () => void) {
+  constructor(socket: Duplex, owner: FlushListener) {
     this.socket = socket;
-    this.onFlushed = onFlushed;
+    this.owner = owner;
     this.recycling = socket instanceof Socket;
-    socket.on("drain", this.onSocketDrain);
   }
 
   /** Frames (data and control) waiting in the queue, not yet handed to the socket. */
@@ -299,7 +305,7 @@ export class WriteQueue {
   /** Fails every queued frame: the socket is gone. Later frames are refused with `error`. */
   destroy(error: Error): void {
     if (this.closedError === null) this.closedError = error;
-    this.socket.off("drain", this.onSocketDrain);
+    if (this.drainListener !== null) this.socket.off("drain", this.drainListener);
     this.discard(error);
   }
 
@@ -348,6 +354,11 @@ export class WriteQueue {
       }
       if (socket.writableNeedDrain) {
         // The socket holds enough: handing it more would only park copies in its buffer.
+        // Listened to only while waiting: an idle connection has no listener of its own here.
+        if (!this.waitingForDrain) {
+          if (this.drainListener === null) this.drainListener = () => this.onSocketDrain();
+          socket.once("drain", this.drainListener);
+        }
         this.waitingForDrain = true;
         return;
       }
@@ -428,15 +439,15 @@ export class WriteQueue {
         giveBack(entry);
       }
     }
-    this.onFlushed();
+    this.owner.flushed();
   };
 
-  private readonly onSocketDrain = (): void => {
+  private onSocketDrain(): void {
     if (!this.waitingForDrain) return;
     this.waitingForDrain = false;
     // A flush already scheduled for this turn will find the socket ready.
     if (!this.scheduled) this.flush();
-  };
+  }
 
   private schedule(): void {
     if (this.scheduled) return;

@@ -13,7 +13,7 @@
 import { ByteAccumulator } from "./byte-accumulator.js";
 import { CloseCode, parseClosePayload } from "./close-codes.js";
 import { MAX_CONTROL_PAYLOAD, Opcode, type Role } from "./constants.js";
-import { maskRange } from "./frame-serializer.js";
+import { maskRangeWithKey } from "./frame-serializer.js";
 import { Utf8Validator } from "./utf8.js";
 
 /** How a {@link FrameParser} validates its input. */
@@ -81,8 +81,11 @@ export class FrameParser {
 
   /** Whether the next byte belongs to a frame header (else to a payload). */
   private inHeader = true;
-  /** A header split across chunks is gathered here. */
-  private readonly header = new Uint8Array(14);
+  /**
+   * A header split across chunks is gathered here (made when one is, dropped once complete:
+   * most connections never need it, and an idle one holds nothing).
+   */
+  private header: Uint8Array | null = null;
   private headerFilled = 0;
   private headerSize = 0;
 
@@ -91,7 +94,8 @@ export class FrameParser {
   private rsv1 = false;
   private opcode = 0;
   private masked = false;
-  private readonly maskKey = new Uint8Array(4);
+  /** The frame's masking key, its four bytes big-endian in one number. */
+  private maskKey = 0;
   private frameLength = 0;
   private frameReceived = 0;
   /** Payload of a control frame spread over chunks (at most 125 bytes). */
@@ -106,9 +110,14 @@ export class FrameParser {
   /** Frames of the open message so far. */
   private messageFrames = 0;
   private validateText = false;
-  private readonly utf8: Utf8Validator;
-  /** Unmasked payload bytes not yet handed on: the message's (compressed: the frame's) so far. */
-  private readonly gathered = new ByteAccumulator();
+  /** Made at the first uncompressed text message. */
+  private utf8: Utf8Validator | null = null;
+  private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  /**
+   * Unmasked payload bytes not yet handed on: the message's (compressed: the frame's) so far.
+   * Made the first time a message does not arrive whole in one chunk.
+   */
+  private gathered: ByteAccumulator | null = null;
 
   /** Creates a parser for one connection. */
   constructor(options: FrameParserOptions, events: FrameParserEvents) {
@@ -117,7 +126,7 @@ export class FrameParser {
     this.maxPayload = Math.max(options.maxPayload, 0);
     this.maxFragments = Math.max(options.maxFragments ?? 0, 0);
     this.permessageDeflate = options.permessageDeflate;
-    this.utf8 = new Utf8Validator(options.isUtf8);
+    this.isUtf8 = options.isUtf8;
   }
 
   /**
@@ -156,11 +165,14 @@ export class FrameParser {
         const length = this.readLengthAndKey(chunk, pos + 2, b1);
         return length < 0 ? end : this.startFrame(chunk, pos + size, length);
       }
-      this.header.set(chunk.subarray(pos, end));
+      const header = new Uint8Array(14);
+      header.set(chunk.subarray(pos, end));
+      this.header = header;
       this.headerFilled = end - pos;
       this.headerSize = size;
       return end;
     }
+    if (this.header === null) this.header = new Uint8Array(14);
     const header = this.header;
     while (pos < end) {
       header[this.headerFilled++] = chunk[pos++];
@@ -170,6 +182,7 @@ export class FrameParser {
       }
       if (this.headerFilled >= 2 && this.headerFilled === this.headerSize) {
         this.headerFilled = 0;
+        this.header = null;
         const length = this.readLengthAndKey(header, 2, header[1]);
         return length < 0 ? end : this.startFrame(chunk, pos, length);
       }
@@ -263,11 +276,12 @@ export class FrameParser {
       offset += 8;
     }
     if (this.masked) {
-      const key = this.maskKey;
-      key[0] = buf[offset];
-      key[1] = buf[offset + 1];
-      key[2] = buf[offset + 2];
-      key[3] = buf[offset + 3];
+      this.maskKey =
+        ((buf[offset] << 24) |
+          (buf[offset + 1] << 16) |
+          (buf[offset + 2] << 8) |
+          buf[offset + 3]) >>>
+        0;
     }
     return length;
   }
@@ -291,7 +305,10 @@ export class FrameParser {
       this.messageLength = 0;
       this.messageFrames = 1;
       this.validateText = this.opcode === Opcode.Text && !this.rsv1;
-      if (this.validateText) this.utf8.reset();
+      if (this.validateText) {
+        if (this.utf8 === null) this.utf8 = new Utf8Validator(this.isUtf8);
+        else this.utf8.reset();
+      }
     } else if (++this.messageFrames > this.maxFragments && this.maxFragments > 0) {
       this.fail(CloseCode.PolicyViolation, "too many fragments in one message");
       return pos;
@@ -311,7 +328,7 @@ export class FrameParser {
     const remaining = this.frameLength - this.frameReceived;
     const stop = end - pos < remaining ? end : pos + remaining;
     const count = stop - pos;
-    if (this.masked) maskRange(chunk, pos, stop, this.maskKey, this.frameReceived & 3);
+    if (this.masked) maskRangeWithKey(chunk, pos, stop, this.maskKey, this.frameReceived & 3);
 
     if (this.opcode >= Opcode.Close) {
       if (this.frameReceived === 0 && count === remaining) {
@@ -332,13 +349,13 @@ export class FrameParser {
     }
 
     // Validate as the bytes arrive so invalid text fails without waiting for the frame's end.
-    if (this.validateText && !this.utf8.feed(chunk, pos, stop)) {
+    if (this.validateText && !this.utf8!.feed(chunk, pos, stop)) {
       this.fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message");
       return end;
     }
     this.frameReceived += count;
     if (this.frameReceived < this.frameLength) {
-      this.gathered.append(chunk, pos, stop);
+      this.gatherer().append(chunk, pos, stop);
       return stop;
     }
     this.inHeader = true;
@@ -358,10 +375,10 @@ export class FrameParser {
       return;
     }
     if (!this.fin) {
-      this.gathered.append(chunk, from, to);
+      this.gatherer().append(chunk, from, to);
       return;
     }
-    if (this.validateText && !this.utf8.finish()) {
+    if (this.validateText && !this.utf8!.finish()) {
       this.fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message: truncated sequence");
       return;
     }
@@ -377,7 +394,7 @@ export class FrameParser {
    */
   private collect(chunk: Uint8Array, from: number, to: number): Uint8Array | null {
     const gathered = this.gathered;
-    if (gathered.length === 0) {
+    if (gathered === null || gathered.length === 0) {
       return from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to);
     }
     gathered.append(chunk, from, to);
@@ -417,8 +434,14 @@ export class FrameParser {
     return false;
   }
 
+  private gatherer(): ByteAccumulator {
+    if (this.gathered === null) this.gathered = new ByteAccumulator();
+    return this.gathered;
+  }
+
   private release(): void {
-    this.gathered.clear();
+    this.gathered?.clear();
     this.control = null;
+    this.header = null;
   }
 }

@@ -26,6 +26,7 @@ export {
   MaskKeyPool,
   maskInPlace,
   maskRange,
+  maskRangeWithKey,
 } from "./frame-serializer.js";
 export {
   checkServerResponse,

@@ -8,7 +8,9 @@ import {
   MaskKeyPool,
   maskInPlace,
   maskRange,
+  maskRangeWithKey,
 } from "../../../src/protocol/websocket/frame-serializer.js";
+import { SIMD_MASK_MIN, simdMaskRange } from "../../../src/protocol/websocket/simd-mask.js";
 import { bytes } from "./parser-helpers.js";
 
 const HELLO = new TextEncoder().encode("Hello");
@@ -122,6 +124,46 @@ describe("frame serializer", () => {
       maskRange(copy, 0, cut, RFC_KEY, 0);
       maskRange(copy, cut, copy.length, RFC_KEY, cut & 3);
       assert.deepEqual(copy, data, `cut ${cut}`);
+    }
+  });
+
+  it("masks large ranges (the WebAssembly SIMD path) like the bytewise reference", () => {
+    // Lengths around the SIMD threshold, its 16-byte blocks and its 64 KiB memory, at every
+    // alignment and key phase; bytes outside the range stay as they were.
+    assert.ok(simdMaskRange !== null, "Node >= 20 has WebAssembly SIMD");
+    const key = bytes(0x12, 0xab, 0x00, 0xff);
+    for (const length of [
+      SIMD_MASK_MIN - 1,
+      SIMD_MASK_MIN,
+      SIMD_MASK_MIN + 15,
+      4096,
+      65_536,
+      65_537,
+      200_003,
+    ]) {
+      for (const offset of [0, 1, 3]) {
+        for (const phase of [0, 1, 2, 3]) {
+          const data = Uint8Array.from({ length: length + offset + 8 }, (_, i) => (i * 131) & 0xff);
+          const expected = data.slice();
+          expected.set(naiveMask(data.subarray(offset, offset + length), key, phase), offset);
+          maskRange(data, offset, offset + length, key, phase);
+          assert.ok(
+            Buffer.compare(data, expected) === 0,
+            `length ${length}, offset ${offset}, phase ${phase}`,
+          );
+        }
+      }
+    }
+  });
+
+  it("masks with the key as one number like with the key bytes", () => {
+    const data = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff);
+    for (const phase of [0, 1, 2, 3]) {
+      const a = data.slice();
+      const b = data.slice();
+      maskRange(a, 5, 2999, RFC_KEY, phase);
+      maskRangeWithKey(b, 5, 2999, 0x37fa213d, phase);
+      assert.deepEqual(a, b);
     }
   });
 
