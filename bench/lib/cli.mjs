@@ -1,7 +1,7 @@
-// Command-line flags of bench/run.mjs.
+// Command-line flags of bench/echo-matrix.mjs, and list/number/size parsing for every bench.
 import { parseArgs } from "node:util";
 
-export const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options])
+export const USAGE = `Usage: node bench/echo-matrix.mjs [options]   (npm run bench:echo -- [options])
 
   --servers LIST      servers to compare, in order (duplexio, ws; repeats allowed,
                       e.g. ws,ws for a fairness check)              [duplexio,ws]

@@ -98,3 +98,28 @@ function checkResponse(text, key, deflate) {
   }
   return { clientWindowBits };
 }
+
+/**
+ * Runs `open()` `count` times with at most `concurrency` opens in progress at once (no SYN
+ * storm, no accept-queue overflow), and resolves with the results in order. The first failure
+ * rejects; connections already opened are then destroyed, so none keeps the process alive.
+ */
+export async function openMany(count, concurrency, open) {
+  const out = new Array(count);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      out[i] = await open(i);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  } catch (error) {
+    failed = true;
+    for (const opened of out) (opened?.socket ?? opened)?.destroy?.();
+    throw error;
+  }
+  return out;
+}

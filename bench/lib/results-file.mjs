@@ -6,7 +6,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 
 /** The short commit of the checkout at `root`, or null outside git. */
-function gitCommit(root) {
+export function gitCommit(root) {
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
       cwd: root,
