@@ -5,7 +5,8 @@
 // echo sends every message back as it came (text or binary); broadcast publishes every message
 // to every connected client (the sender too) through one topic, which Bun encodes once.
 // permessage-deflate is off, as for the other servers in the rows Bun is part of.
-import { counters, fail, serveControl, serverConfig } from "./lib/server-control.mjs";
+import { fail } from "./lib/child-ipc.mjs";
+import { counters, serveControl, serverConfig } from "./lib/server-control.mjs";
 
 const config = serverConfig();
 const TOPIC = "all";

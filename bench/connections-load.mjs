@@ -12,35 +12,16 @@
 //   answer), then close it (a close frame, 1000) and wait until the server has closed the TCP
 //   connection; then the next. "measure-start" / "measure-end" around the measured window, then
 //   { type: "result" } with connections completed per second.
-import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
+import { fail, send, sleep } from "./lib/child-ipc.mjs";
 import { encodeMaskedFrame, OPCODE_CLOSE } from "./lib/frames.mjs";
-import { openMany, openWebSocket } from "./lib/handshake.mjs";
+import { openMany, openTcp, openWebSocket } from "./lib/handshake.mjs";
 import { connectSocketIO } from "./socketio/packet-reader.mjs";
 
 const config = JSON.parse(process.argv[2]);
 const CLOSE_FRAME = encodeMaskedFrame(OPCODE_CLOSE, Buffer.from([0x03, 0xe8]));
 /** Per connection of the rate loop: open, close and the server's TCP close, or it failed. */
 const CYCLE_TIMEOUT_MS = 10_000;
-
-function send(message) {
-  if (process.send !== undefined) process.send(message);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function openTcp(host, port) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve({ socket });
-    });
-  });
-}
 
 /** Opens one connection of the configured protocol; resolves with { socket }. */
 function openOne(port, onError) {
@@ -131,19 +112,6 @@ async function runRate(port) {
     droppedConnections: 0,
     firstError,
   };
-}
-
-function fail(error) {
-  // Sockets opened before the failure would keep the process alive: exit once reported.
-  const message = {
-    type: "error",
-    message: error instanceof Error ? error.message : String(error),
-  };
-  if (process.send === undefined) {
-    console.error(message.message);
-    process.exit(1);
-  }
-  process.send(message, () => process.exit(1));
 }
 
 process.on("message", (message) => {

@@ -4,7 +4,7 @@
 import { cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseOptions, USAGE } from "./lib/cli.mjs";
+import { commandLine, parseOptions, USAGE } from "./lib/cli.mjs";
 import { effectiveWindow, runEcho } from "./lib/processes.mjs";
 import {
   formatRunLine,
@@ -20,18 +20,8 @@ import { packageVersion, writeResults } from "./lib/results-file.mjs";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+  const options = commandLine(parseOptions, USAGE);
+  if (options === null) return;
 
   const loadAverageAtStart = loadavg()[0];
   const labels = labelServers(options.servers);

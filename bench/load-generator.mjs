@@ -10,8 +10,8 @@
 //
 // With config.tcp the server is a plain TCP echo (the baseline): no handshake, and the echoes
 // are the client's own masked frames, which the counter reads as they are.
-import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
+import { fail, send, sleep } from "./lib/child-ipc.mjs";
 import { FrameCounter } from "./lib/frame-counter.mjs";
 import {
   compressMessage,
@@ -22,7 +22,7 @@ import {
   OPCODE_CLOSE,
   OPCODE_TEXT,
 } from "./lib/frames.mjs";
-import { openMany, openWebSocket } from "./lib/handshake.mjs";
+import { openMany, openTcp, openWebSocket } from "./lib/handshake.mjs";
 import { LatencyProbe } from "./lib/probe.mjs";
 import { percentile } from "./lib/stats.mjs";
 
@@ -33,10 +33,6 @@ const CONNECT_CONCURRENCY = 100;
 const config = JSON.parse(process.argv[2]);
 const { host, connections, window: windowSize, size, warmupMs, durationMs, deflate, tcp } = config;
 const opcode = config.text ? OPCODE_TEXT : OPCODE_BINARY;
-
-function send(message) {
-  if (process.send !== undefined) process.send(message);
-}
 
 async function main(port) {
   const payload = makePayload(size);
@@ -165,36 +161,6 @@ async function main(port) {
       firstError,
     },
   });
-}
-
-/** A plain TCP connection shaped like openWebSocket's result (the TCP echo baseline). */
-function openTcp(host, port) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      socket.on("error", () => {});
-      resolve({ socket, leftover: Buffer.alloc(0), clientWindowBits: null });
-    });
-  });
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function fail(error) {
-  // Sockets opened before the failure would keep the process alive: exit once reported.
-  const message = {
-    type: "error",
-    message: error instanceof Error ? error.message : String(error),
-  };
-  if (process.send === undefined) {
-    console.error(message.message);
-    process.exit(1);
-  }
-  process.send(message, () => process.exit(1));
 }
 
 process.on("message", (message) => {

@@ -9,7 +9,8 @@
 //   loop is the one its documentation shows);
 // - tcp: a `net` server writing back whatever it reads (no WebSocket at all: the baseline).
 import { createServer } from "node:net";
-import { counters, duplexioDist, fail, serveControl, serverConfig } from "./lib/server-control.mjs";
+import { fail } from "./lib/child-ipc.mjs";
+import { counters, duplexioDist, serveControl, serverConfig } from "./lib/server-control.mjs";
 
 const config = serverConfig();
 

@@ -5,11 +5,12 @@
 // targets read from the medians. See bench/README.md; `node bench/run.mjs --help` for flags.
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parseList, parseNumber } from "./lib/cli.mjs";
+import { commandLine, parseList, parseNumber } from "./lib/cli.mjs";
 import { bunVersion } from "./lib/processes.mjs";
+import { isNoisy, NOISY_OTHER_CPU_PERCENT } from "./lib/report.mjs";
 import { gitCommit, packageVersion, writeResults } from "./lib/results-file.mjs";
 import { spread } from "./lib/stats.mjs";
 import { measureBundles, ROWS, TARGETS } from "./lib/table.mjs";
@@ -19,7 +20,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options]: builds dist/ first)
 
-  --rows LIST             rows to run, in order                      [all]
+  --rows LIST             rows to run (in the table's order)          [all]
                           ${ROWS.map((r) => r.id).join(", ")}
   --servers LIST          only these servers (cells of other servers are skipped)  [all]
                           duplexio-raw, duplexio-sio, ws, socket.io, bun, tcp
@@ -98,24 +99,16 @@ function parseOptions(argv) {
 }
 
 async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+  const options = commandLine(parseOptions, USAGE);
+  if (options === null) return;
   const bun = bunVersion();
   const rows = ROWS.filter((row) => options.rows.includes(row.id));
   const ctx = { options, duplexioRoot: options.duplexioRoot };
+  // Paths in the output and the JSON are relative to this checkout (no machine paths in results).
+  const shownRoot = relative(root, options.duplexioRoot) || ".";
   const loadAverageAtStart = loadavg()[0];
   console.log(
-    `${rows.length} rows x ${options.rounds} rounds; duplexio from ${options.duplexioRoot}; ` +
+    `${rows.length} rows x ${options.rounds} rounds; duplexio from ${shownRoot}; ` +
       `Bun ${bun ?? "n/a (not installed)"}; ${cpus().length} CPUs, load average ${loadAverageAtStart.toFixed(2)}` +
       `${options.pin ? "; server pinned to CPU 0, load to CPU 1" : ""}`,
   );
@@ -146,6 +139,7 @@ async function main() {
             run.error = error instanceof Error ? error.message : String(error);
           }
           run.seconds = (Date.now() - started) / 1000;
+          run.noisy = isNoisy({ result: run.detail });
         }
         runs.push(run);
         console.log(formatCellLine(run, row));
@@ -161,7 +155,11 @@ async function main() {
       const failed = runs.find(
         (r) => r.row === row.id && r.server === name && r.error !== undefined,
       );
-      const cell = { rounds: ok.length, error: ok.length === 0 ? (failed?.error ?? null) : null };
+      const cell = {
+        rounds: ok.length,
+        noisyRounds: ok.filter((r) => r.noisy).length,
+        error: ok.length === 0 ? (failed?.error ?? null) : null,
+      };
       for (const metric of row.metrics)
         cell[metric.key] = spread(ok.map((r) => r.metrics[metric.key]));
       summary[row.id][name] = cell;
@@ -170,6 +168,7 @@ async function main() {
   const bundles = measureBundles(options.duplexioRoot, root);
   const targets = TARGETS.map((target) => {
     const value = target.value(summary, bundles);
+    const perCpu = target.perCpu?.(summary) ?? null;
     const met =
       value === null
         ? null
@@ -178,24 +177,39 @@ async function main() {
           : target.atLeast !== undefined
             ? value >= target.atLeast
             : null;
-    return { name: target.name, value, atMost: target.atMost, atLeast: target.atLeast, met };
+    return {
+      name: target.name,
+      value,
+      perCpu,
+      atMost: target.atMost,
+      atLeast: target.atLeast,
+      met,
+    };
   });
 
   console.log(`\n${formatTable(rows, summary, bundles, options)}`);
   console.log(`\n${formatTargets(targets)}`);
+  const noisy = runs.filter((r) => r.noisy).length;
+  if (noisy > 0) {
+    console.log(
+      `\n${noisy} of ${runs.length} runs saw other processes take more than ` +
+        `${NOISY_OTHER_CPU_PERCENT}% of a CPU (cells with such rounds are marked "!"): rates ` +
+        "swing with that; server CPU per unit (and the per-CPU ratios) much less.",
+    );
+  }
 
   writeResults({
     root,
     out: options.out,
     loadAverageAtStart,
     versions: {
-      duplexioRoot: options.duplexioRoot,
+      duplexioRoot: shownRoot,
       measuredDuplexioCommit: gitCommit(options.duplexioRoot),
       ws: packageVersion(root, "ws"),
       socketIo: packageVersion(root, "socket.io"),
       bun,
     },
-    options,
+    options: { ...options, duplexioRoot: shownRoot },
     labels: rows.map((r) => r.id),
     summary: { table: summary, bundles, targets },
     runs,

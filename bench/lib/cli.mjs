@@ -20,6 +20,26 @@ export const USAGE = `Usage: node bench/echo-matrix.mjs [options]   (npm run ben
   --help              this text
 `;
 
+/**
+ * The options of a bench's command line from `parse(argv)`, or null when there is nothing to
+ * run: `--help` printed `usage`, or a bad flag printed its error and usage (exit code 2).
+ */
+export function commandLine(parse, usage) {
+  let options;
+  try {
+    options = parse(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error.message}\n\n${usage}`);
+    process.exitCode = 2;
+    return null;
+  }
+  if (options.help) {
+    console.log(usage);
+    return null;
+  }
+  return options;
+}
+
 /** Comma-separated `value`, each item through `parseItem(item, name)`; throws when empty. */
 export function parseList(value, name, parseItem) {
   const items = value

@@ -7,6 +7,7 @@
 // Server CPU is read by the orchestrator from /proc (lib/processes.mjs), so it is the same
 // measurement for every runtime; `cpu` here is a fallback where /proc is missing.
 import { performance } from "node:perf_hooks";
+import { fail, send } from "./child-ipc.mjs";
 
 /** Counters the server's handlers bump; reported with every sample. */
 export const counters = { messages: 0, connections: 0 };
@@ -20,20 +21,6 @@ async function collectGarbage() {
     // Let finalizers and freed native handles run between passes.
     await new Promise((resolve) => setImmediate(resolve));
   }
-}
-
-function send(message) {
-  process.send?.(message);
-}
-
-/** Reports an error to the orchestrator, then exits. */
-export function fail(error) {
-  const message = error instanceof Error ? error.message : String(error);
-  if (process.send === undefined) {
-    console.error(message);
-    process.exit(1);
-  }
-  process.send({ type: "error", message }, () => process.exit(1));
 }
 
 /** Says the server listens on `port` and answers the orchestrator from then on. */

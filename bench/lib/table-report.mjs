@@ -16,8 +16,9 @@ function formatSpread(cell, metric) {
     return cell?.error ? `failed: ${cell.error.slice(0, 60)}` : "-";
   const number = (v) => formatValue(v, metric.kind).replace(/ (us|B)$/, "");
   const unit = metric.kind === "micros" ? " us" : metric.kind === "bytes" ? " B" : "";
-  if (s.n === 1) return `${number(s.median)}${unit}`;
-  return `${number(s.median)}${unit} (${number(s.min)}-${number(s.max)})`;
+  const mark = cell.noisyRounds > 0 ? "!" : "";
+  if (s.n === 1) return `${number(s.median)}${unit}${mark}`;
+  return `${number(s.median)}${unit} (${number(s.min)}-${number(s.max)})${mark}`;
 }
 
 const titleOf = (row, options) =>
@@ -36,7 +37,7 @@ export function formatCellLine(run, row) {
     other === null
       ? ""
       : `  cpu% server ${fixed(d.server?.cpuPercent, 0)} load ${fixed(d.loadCpuPercent ?? d.result?.loadCpuPercent, 0)} other ${fixed(other, 0)}`;
-  return `${head} ${figures}${extra}  (${fixed(run.seconds, 0)} s)`;
+  return `${head} ${figures}${extra}${run.noisy ? "!" : ""}  (${fixed(run.seconds, 0)} s)`;
 }
 
 /**
@@ -74,13 +75,18 @@ export function formatTable(rows, summary, bundles, options) {
 /** The targets, each with its value from the medians and whether it is met. */
 export function formatTargets(targets) {
   const width = Math.max(...targets.map((t) => t.name.length));
-  const lines = ["targets (from the medians):"];
+  const lines = [
+    "targets (from the medians; rate ratios also per server CPU, which other processes sway less):",
+  ];
   for (const t of targets) {
     const goal =
       t.atMost !== undefined ? `<= ${t.atMost}` : t.atLeast !== undefined ? `>= ${t.atLeast}` : "";
     const value = t.value === null ? "-" : t.value >= 100 ? grouped(t.value) : fixed(t.value, 2);
     const verdict = t.met === null ? (goal === "" ? "" : "n/a") : t.met ? "met" : "NOT met";
-    lines.push(`  ${t.name.padEnd(width)}  ${value.padStart(8)}  ${goal.padEnd(9)} ${verdict}`);
+    const perCpu = t.perCpu === null ? "" : `  (per server CPU: ${fixed(t.perCpu, 2)})`;
+    lines.push(
+      `  ${t.name.padEnd(width)}  ${value.padStart(8)}  ${goal.padEnd(9)} ${verdict.padEnd(7)}${perCpu}`,
+    );
   }
   return lines.join("\n");
 }

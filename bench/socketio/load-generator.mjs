@@ -17,6 +17,7 @@
 //   config.protocol "raw" the same scenario runs over plain WebSocket connections on "/": the
 //   raw server (bench/raw-server.mjs, bench/bun-server.mjs) sends each payload to everyone.
 import { performance } from "node:perf_hooks";
+import { fail, send, sleep } from "../lib/child-ipc.mjs";
 import { makePayload } from "../lib/frames.mjs";
 import { percentile } from "../lib/stats.mjs";
 import {
@@ -34,14 +35,6 @@ const MAX_LATENCY_SAMPLES = 500_000;
 const FIRST_LOAD_ID = 100;
 
 const config = JSON.parse(process.argv[2]);
-
-function send(message) {
-  if (process.send !== undefined) process.send(message);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * A string of exactly `size` ASCII characters that JSON carries as is (no quotes, backslashes
@@ -314,16 +307,6 @@ async function runBroadcast(port) {
     droppedConnections: log.droppedConnections,
     firstError: log.firstError,
   };
-}
-
-function fail(error) {
-  // Sockets opened before the failure would keep the process alive: exit once reported.
-  const message = error instanceof Error ? error.message : String(error);
-  if (process.send === undefined) {
-    console.error(message);
-    process.exit(1);
-  }
-  process.send({ type: "error", message }, () => process.exit(1));
 }
 
 process.on("message", (message) => {

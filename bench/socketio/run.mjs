@@ -3,6 +3,7 @@
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { commandLine } from "../lib/cli.mjs";
 import { isNoisy, labelServers, NOISY_OTHER_CPU_PERCENT } from "../lib/report.mjs";
 import { packageVersion, writeResults } from "../lib/results-file.mjs";
 import { parseOptions, USAGE } from "./cli.mjs";
@@ -13,18 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
 
 async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+  const options = commandLine(parseOptions, USAGE);
+  if (options === null) return;
 
   const loadAverageAtStart = loadavg()[0];
   const labels = labelServers(options.servers);

@@ -4,13 +4,8 @@
 // lib/server-control.mjs's IPC protocol. Both implementations get the same options and run the
 // very same handlers.
 import { createServer } from "node:http";
-import {
-  counters,
-  duplexioDist,
-  fail,
-  serveControl,
-  serverConfig,
-} from "../lib/server-control.mjs";
+import { fail } from "../lib/child-ipc.mjs";
+import { counters, duplexioDist, serveControl, serverConfig } from "../lib/server-control.mjs";
 
 const config = serverConfig();
 
