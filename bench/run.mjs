@@ -3,7 +3,7 @@
 // (duplexio, ws, socket.io, Bun, a plain Node TCP echo), round after round with the servers in
 // alternating order, then per cell the median of the rounds with min-max, and the issue's
 // targets read from the medians. See bench/README.md; `node bench/run.mjs --help` for flags.
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,11 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --duplexio-root DIR     measure the duplexio checkout in DIR (its built dist/)
                           instead of this one: the same bench for before/after [.]
   --pin                   server on CPU 0, load generator on CPU 1 (taskset)
+  --cpu-prof DIR          every Node server under test writes a V8 CPU profile of its run to
+                          DIR/<row>-<server>-r<round>.cpuprofile (Chrome DevTools), measured
+                          windows in DIR/windows.json; summary of those windows:
+                          node bench/cluster/profile-summary.mjs DIR. Profiling slows the
+                          servers: not for the figures
   --out FILE              JSON results                 [bench/results/table-latest.json]
   --help                  this text
 `;
@@ -59,6 +64,7 @@ function parseOptions(argv) {
       "rate-concurrency": { type: "string", default: "16" },
       "duplexio-root": { type: "string", default: root },
       pin: { type: "boolean", default: false },
+      "cpu-prof": { type: "string" },
       out: { type: "string", default: "bench/results/table-latest.json" },
       help: { type: "boolean", default: false },
     },
@@ -94,8 +100,32 @@ function parseOptions(argv) {
     }),
     duplexioRoot,
     pin: values.pin,
+    cpuProfDir: values["cpu-prof"] === undefined ? null : resolve(values["cpu-prof"]),
     out: values.out,
   };
+}
+
+/**
+ * Records a profiled run's measured window in <dir>/windows.json, so that
+ * `node bench/cluster/profile-summary.mjs <dir>` counts only the samples of that window.
+ */
+function noteProfileWindow({ dir, name }, windowUs, rate) {
+  const file = resolve(dir, "windows.json");
+  mkdirSync(dir, { recursive: true });
+  let windows = {};
+  try {
+    windows = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    // First run into this directory.
+  }
+  // profile-summary.mjs shows the rate as "deliveries/s" (its own bench's unit): here it is the
+  // row's unit (messages, acks, deliveries or connections per second).
+  windows[`${name}.cpuprofile`] = {
+    start: windowUs.start,
+    end: windowUs.end,
+    deliveriesPerSec: rate,
+  };
+  writeFileSync(file, `${JSON.stringify(windows, null, 2)}\n`);
 }
 
 async function main() {
@@ -126,8 +156,18 @@ async function main() {
           run.error = "n/a (not installed)";
         } else {
           const started = Date.now();
+          const runOptions =
+            options.cpuProfDir === null
+              ? options
+              : {
+                  ...options,
+                  cpuProfile: {
+                    dir: options.cpuProfDir,
+                    name: `${row.id}-${name.replace(/[^A-Za-z0-9.]+/g, "-")}-r${round + 1}`,
+                  },
+                };
           try {
-            const { metrics, detail } = await row.run(name, ctx);
+            const { metrics, detail } = await row.run(name, { ...ctx, options: runOptions });
             run.metrics = metrics;
             run.detail = detail;
             const errors = detail.protocolErrors ?? detail.result?.protocolErrors ?? 0;
@@ -139,6 +179,9 @@ async function main() {
             run.error = error instanceof Error ? error.message : String(error);
           }
           run.seconds = (Date.now() - started) / 1000;
+          if (runOptions.cpuProfile !== undefined && run.detail?.windowUs !== undefined) {
+            noteProfileWindow(runOptions.cpuProfile, run.detail.windowUs, run.metrics.rate);
+          }
           run.noisy = isNoisy({ result: run.detail });
         }
         runs.push(run);

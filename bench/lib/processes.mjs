@@ -184,11 +184,28 @@ export function effectiveWindow(options, size) {
  * overhead), raises their open-files limits to `files` when needed, pins them with `pin`, and
  * resolves once the server listens and the generator waits. `stop()` ends both (never throws).
  */
-async function startPair({ server: serverSpec, loadModule, loadConfig, label, pin, files }) {
+async function startPair({
+  server: serverSpec,
+  loadModule,
+  loadConfig,
+  label,
+  pin,
+  files,
+  cpuProfile,
+}) {
   const isBun = serverSpec.kind === "bun";
+  const execArgv = ["--expose-gc"];
+  if (cpuProfile !== undefined) {
+    // Written by V8 when the server exits on "stop" (process.exit), before the kill deadline.
+    execArgv.push(
+      "--cpu-prof",
+      `--cpu-prof-dir=${cpuProfile.dir}`,
+      `--cpu-prof-name=${cpuProfile.name}.cpuprofile`,
+    );
+  }
   const server = fork(SERVER_MODULES[serverSpec.kind], [JSON.stringify(serverSpec.config)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
-    execArgv: isBun ? [] : ["--expose-gc"],
+    execArgv: isBun ? [] : execArgv,
     ...(isBun ? { execPath: BUN_BINARY } : {}),
   });
   const load = fork(loadModule, [JSON.stringify(loadConfig)], {
@@ -246,9 +263,10 @@ async function startPair({ server: serverSpec, loadModule, loadConfig, label, pi
  * "measure-end", and resolves with the generator's result plus those samples.
  *
  * @param {{ server: { kind: string, config: object }, loadModule: string, loadConfig: object,
- *   label: string, pin: boolean, deadlineMs: number, files?: number }} spec `deadlineMs` bounds
- *   the wait for the generator's result once it has the port; `files`: descriptors each child
- *   must be able to open.
+ *   label: string, pin: boolean, deadlineMs: number, files?: number,
+ *   cpuProfile?: { dir: string, name: string } }} spec `deadlineMs` bounds the wait for the
+ *   generator's result once it has the port; `files`: descriptors each child must be able to
+ *   open; `cpuProfile`: a Node server writes a V8 CPU profile `dir/name.cpuprofile`.
  */
 export async function runMeasured(spec) {
   const pair = await startPair(spec);
@@ -259,11 +277,16 @@ export async function runMeasured(spec) {
     let usageAfter;
     let machineBefore = null;
     let machineAfter = null;
+    // The measured window on CLOCK_MONOTONIC in microseconds, the clock of V8's CPU profiles.
+    const windowUs = { start: null, end: null };
+    const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
     load.on("message", (message) => {
       if (message?.type === "measure-start") {
+        windowUs.start = monotonicUs();
         machineBefore = sampleMachineCpu();
         usageBefore = sample("usage");
       } else if (message?.type === "measure-end") {
+        windowUs.end = monotonicUs();
         machineAfter = sampleMachineCpu();
         usageAfter = sample("usage");
       }
@@ -282,6 +305,7 @@ export async function runMeasured(spec) {
     return {
       result,
       server: serverUsage,
+      windowUs,
       machineBusyPercent: machine,
       otherProcessesCpuPercent:
         machine === null
@@ -360,6 +384,7 @@ export async function runEcho({ server, label, size, options, deflate, connectio
     loadConfig: config,
     label,
     pin: options.pin,
+    cpuProfile: options.cpuProfile,
     files: connections + 1024,
     deadlineMs: options.warmupMs + options.durationMs + 60_000,
   });
@@ -369,6 +394,7 @@ export async function runEcho({ server, label, size, options, deflate, connectio
     // stealing the server's core, though not immune (batching changes with the pace).
     messagesPerServerCpuSecond: measured.result.messagesPerSec / (measured.server.cpuPercent / 100),
     server: measured.server,
+    windowUs: measured.windowUs,
     machineBusyPercent: measured.machineBusyPercent,
     otherProcessesCpuPercent: measured.otherProcessesCpuPercent,
   };

@@ -175,6 +175,7 @@ export const ROWS = [
         },
         label: name,
         pin: options.pin,
+        cpuProfile: options.cpuProfile,
         files: 4096,
         deadlineMs: options.warmupMs + options.durationMs + 60_000,
       });

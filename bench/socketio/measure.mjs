@@ -49,6 +49,7 @@ export async function runMessageLoad({ server, label, cell, options }) {
     loadConfig: loadConfig(cell, options),
     label,
     pin: options.pin,
+    cpuProfile: options.cpuProfile,
     files: (cell.scenario === "echo" ? options.connections : cell.clients) + 1024,
     // Connecting 1,000 clients on a loaded machine takes seconds: generous, but bounded.
     deadlineMs:
@@ -70,6 +71,7 @@ export async function runMessageLoad({ server, label, cell, options }) {
       ? measured.result.messagesPerSec / (measured.server.cpuPercent / 100)
       : null,
     server: measured.server,
+    windowUs: measured.windowUs,
     machineBusyPercent: measured.machineBusyPercent,
     otherProcessesCpuPercent: measured.otherProcessesCpuPercent,
   };
