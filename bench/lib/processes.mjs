@@ -17,7 +17,7 @@ const SERVER_MODULES = {
 };
 const ECHO_LOAD = fileURLToPath(new URL("../load-generator.mjs", import.meta.url));
 
-/** The Bun binary of the optional devDependency @oven/bun-linux-x64. */
+/** The Bun binary of the devDependency @oven/bun-linux-x64 (may be missing: see bunVersion). */
 export const BUN_BINARY = fileURLToPath(
   new URL("../../node_modules/@oven/bun-linux-x64/bin/bun", import.meta.url),
 );
