@@ -65,7 +65,7 @@ const CPU = { key: "cpuUs", label: "server CPU us", kind: "micros" };
 export const ROWS = [
   ...[32, 4096].map((size) => ({
     id: `raw-echo-${size === 32 ? "32" : "4k"}`,
-    title: `raw echo ${size === 32 ? "32 B" : "4 KiB"}, 100 conns x 16 in flight: msg/s (server CPU per msg)`,
+    title: `raw echo ${size === 32 ? "32 B" : "4 KiB"} text, 100 conns x 16 in flight: msg/s (server CPU per msg)`,
     cells: ["duplexio raw", "ws", "Bun", "Node TCP"],
     metrics: [RATE, CPU],
     async run(name, ctx) {
@@ -73,7 +73,8 @@ export const ROWS = [
         server: serverSpec(name, ctx),
         label: name,
         size,
-        options: ctx.options,
+        // Text, as JSON over WebSocket is: the server validates UTF-8 (the TCP echo does not).
+        options: { ...ctx.options, text: true },
         deflate: false,
         connections: 100,
         window: 16,
