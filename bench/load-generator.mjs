@@ -7,7 +7,11 @@
 // every echoed message is answered by one more frame (batched: k echoes in a chunk, one write
 // of k frames). A separate probe connection keeps exactly one message in flight and times each
 // round trip. The run has a warm-up, then a measured window, then everything is torn down.
+//
+// With config.tcp the server is a plain TCP echo (the baseline): no handshake, and the echoes
+// are the client's own masked frames, which the counter reads as they are.
 import { performance } from "node:perf_hooks";
+import { fail, send, sleep } from "./lib/child-ipc.mjs";
 import { FrameCounter } from "./lib/frame-counter.mjs";
 import {
   compressMessage,
@@ -18,19 +22,17 @@ import {
   OPCODE_CLOSE,
   OPCODE_TEXT,
 } from "./lib/frames.mjs";
-import { openWebSocket } from "./lib/handshake.mjs";
+import { openMany, openTcp, openWebSocket } from "./lib/handshake.mjs";
 import { LatencyProbe } from "./lib/probe.mjs";
 import { percentile } from "./lib/stats.mjs";
 
 const MAX_LATENCY_SAMPLES = 500_000;
+/** Handshakes in progress at once while connecting (1,000 connections must not storm). */
+const CONNECT_CONCURRENCY = 100;
 
 const config = JSON.parse(process.argv[2]);
-const { host, connections, window: windowSize, size, warmupMs, durationMs, deflate } = config;
+const { host, connections, window: windowSize, size, warmupMs, durationMs, deflate, tcp } = config;
 const opcode = config.text ? OPCODE_TEXT : OPCODE_BINARY;
-
-function send(message) {
-  if (process.send !== undefined) process.send(message);
-}
 
 async function main(port) {
   const payload = makePayload(size);
@@ -45,9 +47,8 @@ async function main(port) {
   };
 
   // Connect everything first (probe last), so the handshake storm is over before load starts.
-  const opened = await Promise.all(
-    Array.from({ length: connections + 1 }, () => openWebSocket({ host, port, deflate })),
-  );
+  const open = tcp ? () => openTcp(host, port) : () => openWebSocket({ host, port, deflate });
+  const opened = await openMany(connections + 1, CONNECT_CONCURRENCY, open);
   if (opened.some((o) => o.socket.destroyed))
     throw new Error("a connection closed right after its handshake");
   const windowBits = opened[0].clientWindowBits;
@@ -97,7 +98,8 @@ async function main(port) {
 
   const probe = new LatencyProbe(opened[connections].socket, {
     frame,
-    payload,
+    // A TCP echo returns the masked bytes.
+    payload: tcp ? frame.subarray(frame.length - body.length) : payload,
     opcode,
     deflate,
     maxSamples: MAX_LATENCY_SAMPLES,
@@ -159,23 +161,6 @@ async function main(port) {
       firstError,
     },
   });
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function fail(error) {
-  // Sockets opened before the failure would keep the process alive: exit once reported.
-  const message = {
-    type: "error",
-    message: error instanceof Error ? error.message : String(error),
-  };
-  if (process.send === undefined) {
-    console.error(message.message);
-    process.exit(1);
-  }
-  process.send(message, () => process.exit(1));
 }
 
 process.on("message", (message) => {

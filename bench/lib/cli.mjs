@@ -1,7 +1,7 @@
-// Command-line flags of bench/run.mjs.
+// Command-line flags of bench/echo-matrix.mjs, and list/number/size parsing for every bench.
 import { parseArgs } from "node:util";
 
-export const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options])
+export const USAGE = `Usage: node bench/echo-matrix.mjs [options]   (npm run bench:echo -- [options])
 
   --servers LIST      servers to compare, in order (duplexio, ws; repeats allowed,
                       e.g. ws,ws for a fairness check)              [duplexio,ws]
@@ -19,6 +19,26 @@ export const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [o
   --out FILE          JSON results file                   [bench/results/latest.json]
   --help              this text
 `;
+
+/**
+ * The options of a bench's command line from `parse(argv)`, or null when there is nothing to
+ * run: `--help` printed `usage`, or a bad flag printed its error and usage (exit code 2).
+ */
+export function commandLine(parse, usage) {
+  let options;
+  try {
+    options = parse(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error.message}\n\n${usage}`);
+    process.exitCode = 2;
+    return null;
+  }
+  if (options.help) {
+    console.log(usage);
+    return null;
+  }
+  return options;
+}
 
 /** Comma-separated `value`, each item through `parseItem(item, name)`; throws when empty. */
 export function parseList(value, name, parseItem) {

@@ -1,10 +1,16 @@
 // A tiny incremental reader for server-to-client frames (unmasked). It never copies or keeps
 // payload bytes: it only walks headers and skips payloads, counting complete data messages.
 // The optional `onPayload` hook lets the latency probe check echoed bytes; load connections
-// leave it out.
+// leave it out. Masked frames are read too (their 4-byte key skipped, payload left masked): a
+// plain TCP echo server sends the client's own frames back.
 
 const STATE_HEADER = 0;
 const STATE_PAYLOAD = 1;
+
+/** Header bytes of a frame from its second byte: length field and, if masked, the key. */
+function headerLength(byte1, len7) {
+  return (len7 < 126 ? 2 : len7 === 126 ? 4 : 10) + ((byte1 & 0x80) !== 0 ? 4 : 0);
+}
 
 export class FrameCounter {
   /**
@@ -18,7 +24,7 @@ export class FrameCounter {
     this.onControl = onControl;
     this.onPayload = onPayload;
     this.state = STATE_HEADER;
-    this.header = Buffer.alloc(10);
+    this.header = Buffer.alloc(14);
     this.headerHave = 0;
     this.remaining = 0;
     this.fin = false;
@@ -45,7 +51,7 @@ export class FrameCounter {
       // Header: fast path when the whole short header is in this chunk, byte-wise otherwise.
       if (this.headerHave === 0 && end - pos >= 2) {
         const len7 = chunk[pos + 1] & 0x7f;
-        const need = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
+        const need = headerLength(chunk[pos + 1], len7);
         if (end - pos >= need) {
           this.startFrame(chunk, pos, len7);
           pos += need;
@@ -57,7 +63,7 @@ export class FrameCounter {
       this.header[this.headerHave++] = chunk[pos++];
       if (this.headerHave >= 2) {
         const len7 = this.header[1] & 0x7f;
-        const need = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
+        const need = headerLength(this.header[1], len7);
         if (this.headerHave === need) {
           this.startFrame(this.header, 0, len7);
           this.headerHave = 0;

@@ -98,3 +98,44 @@ function checkResponse(text, key, deflate) {
   }
   return { clientWindowBits };
 }
+
+/**
+ * A plain TCP connection shaped like openWebSocket's result, for the Node TCP echo baseline and
+ * the TCP idle row: no handshake.
+ */
+export function openTcp(host, port) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, noDelay: true });
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      socket.on("error", () => {});
+      resolve({ socket, leftover: Buffer.alloc(0), clientWindowBits: null });
+    });
+  });
+}
+
+/**
+ * Runs `open()` `count` times with at most `concurrency` opens in progress at once (no SYN
+ * storm, no accept-queue overflow), and resolves with the results in order. The first failure
+ * rejects; connections already opened are then destroyed, so none keeps the process alive.
+ */
+export async function openMany(count, concurrency, open) {
+  const out = new Array(count);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      out[i] = await open(i);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  } catch (error) {
+    failed = true;
+    for (const opened of out) (opened?.socket ?? opened)?.destroy?.();
+    throw error;
+  }
+  return out;
+}

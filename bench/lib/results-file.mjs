@@ -3,10 +3,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 
 /** The short commit of the checkout at `root`, or null outside git. */
-function gitCommit(root) {
+export function gitCommit(root) {
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
       cwd: root,
@@ -59,6 +59,7 @@ export function writeResults({
     runs,
   };
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nresults: ${path}`);
+  const shown = relative(process.cwd(), path);
+  console.log(`\nresults: ${shown.startsWith("..") ? path : shown}`);
   return path;
 }

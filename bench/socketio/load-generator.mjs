@@ -13,15 +13,18 @@
 //   io.emit("tick", payload), and the next burst goes out once every receiver has every tick of
 //   this one. After K warm-up bursts, bursts go on until M broadcasts were measured or the
 //   measured duration has passed (whichever comes first). Measures deliveries per second and,
-//   per broadcast, the time from its burst's write to the last receiver getting it.
+//   per broadcast, the time from its burst's write to the last receiver getting it. With
+//   config.protocol "raw" the same scenario runs over plain WebSocket connections on "/": the
+//   raw server (bench/raw-server.mjs, bench/bun-server.mjs) sends each payload to everyone.
 import { performance } from "node:perf_hooks";
+import { fail, send, sleep } from "../lib/child-ipc.mjs";
 import { makePayload } from "../lib/frames.mjs";
 import { percentile } from "../lib/stats.mjs";
 import {
-  CHAR_2,
   CHAR_3,
   CHAR_4,
   connectMany,
+  connectRaw,
   connectSocketIO,
   frameBatches,
   textFrame,
@@ -32,14 +35,6 @@ const MAX_LATENCY_SAMPLES = 500_000;
 const FIRST_LOAD_ID = 100;
 
 const config = JSON.parse(process.argv[2]);
-
-function send(message) {
-  if (process.send !== undefined) process.send(message);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * A string of exactly `size` ASCII characters that JSON carries as is (no quotes, backslashes
@@ -191,15 +186,20 @@ async function runBroadcast(port) {
   const log = makeErrorLog();
   const onError = (message) => log.protocol(message);
   const connectStart = performance.now();
-  const receivers = await connectMany({ host, port, count: clients, onError });
-  const control = await connectSocketIO({ host, port, onError });
+  const raw = config.protocol === "raw";
+  const open = raw ? connectRaw : connectSocketIO;
+  const receivers = await connectMany({ host, port, count: clients, onError, open });
+  const control = await open({ host, port, onError });
   const connectMs = performance.now() - connectStart;
   for (const connection of [...receivers, control]) log.watch(connection);
 
-  const burstFrames = frameBatches(
-    Array.from({ length: burst }, () => textFrame(`42["broadcast","${payload}"]`)),
-  );
-  const tickLength = `42["tick","${payload}"]`.length;
+  // Raw WebSocket: the server sends every message it gets to everyone, as it is.
+  const trigger = raw ? payload : `42["broadcast","${payload}"]`;
+  const tick = raw ? payload : `42["tick","${payload}"]`;
+  const burstFrames = frameBatches(Array.from({ length: burst }, () => textFrame(trigger)));
+  const tickLength = tick.length;
+  const tick0 = tick.charCodeAt(0);
+  const tick1 = tick.charCodeAt(1);
   // reached[i]: receivers that got broadcast i. Ticks arrive in order on each connection, so a
   // receiver's n-th tick is broadcast n.
   const reached = new Int32Array(total);
@@ -243,7 +243,7 @@ async function runBroadcast(port) {
   for (const { reader } of receivers) {
     let ticks = 0;
     reader.onPacket = (byte0, byte1, length) => {
-      if (byte0 !== CHAR_4 || byte1 !== CHAR_2 || length !== tickLength) {
+      if (byte0 !== tick0 || byte1 !== tick1 || length !== tickLength) {
         log.protocol(`unexpected packet starting ${String.fromCharCode(byte0, byte1)}`);
         return;
       }
@@ -258,7 +258,7 @@ async function runBroadcast(port) {
   }
   // The control connection gets every tick too (io.emit reaches it); it is not a receiver.
   control.reader.onPacket = (byte0, byte1) => {
-    if (byte0 !== CHAR_4 || byte1 !== CHAR_2) {
+    if (byte0 !== tick0 || byte1 !== tick1) {
       log.protocol(`control: unexpected packet starting ${String.fromCharCode(byte0, byte1)}`);
     }
   };
@@ -307,16 +307,6 @@ async function runBroadcast(port) {
     droppedConnections: log.droppedConnections,
     firstError: log.firstError,
   };
-}
-
-function fail(error) {
-  // Sockets opened before the failure would keep the process alive: exit once reported.
-  const message = error instanceof Error ? error.message : String(error);
-  if (process.send === undefined) {
-    console.error(message);
-    process.exit(1);
-  }
-  process.send({ type: "error", message }, () => process.exit(1));
 }
 
 process.on("message", (message) => {

@@ -7,7 +7,7 @@
 // only setup and the latency probe capture whole packets.
 import { FrameCounter } from "../lib/frame-counter.mjs";
 import { encodeMaskedFrame, OPCODE_CLOSE, OPCODE_TEXT } from "../lib/frames.mjs";
-import { openWebSocket } from "../lib/handshake.mjs";
+import { openMany, openWebSocket } from "../lib/handshake.mjs";
 
 export const SOCKET_IO_PATH = "/socket.io/?EIO=4&transport=websocket";
 
@@ -41,9 +41,11 @@ export class PacketReader {
   /**
    * @param {import("node:net").Socket} socket
    * @param {(message: string) => void} onError protocol errors (never thrown)
+   * @param {boolean} engineIO whether messages are Engine.IO packets (pings "2" answered "3")
    */
-  constructor(socket, onError) {
+  constructor(socket, onError, engineIO = true) {
     this.socket = socket;
+    this.engineIO = engineIO;
     this.onError = onError;
     /** Called per packet except pings: (byte0, byte1, length, text or null). */
     this.onPacket = null;
@@ -92,7 +94,7 @@ export class PacketReader {
       this.onError(`unexpected message: opcode ${opcode}, rsv1 ${rsv1}`);
       return;
     }
-    if (byte0 === CHAR_2 && length === 1) {
+    if (this.engineIO && byte0 === CHAR_2 && length === 1) {
       this.socket.write(PONG_FRAME);
       return;
     }
@@ -146,16 +148,27 @@ export async function connectSocketIO({ host, port, timeoutMs = 15_000, onError 
   });
 }
 
-/** Opens `count` connections, at most `concurrency` handshakes at a time (no SYN storm). */
-export async function connectMany({ host, port, count, concurrency = 50, onError }) {
-  const out = new Array(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await connectSocketIO({ host, port, onError });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return out;
+/**
+ * Opens one plain WebSocket connection on "/" (the raw broadcast bench) with a reader that
+ * classifies its messages the same way; no Engine.IO, so pings are not answered.
+ */
+export async function connectRaw({ host, port, timeoutMs = 15_000, onError }) {
+  const { socket, leftover } = await openWebSocket({ host, port, deflate: false, timeoutMs });
+  const reader = new PacketReader(socket, onError, false);
+  reader.capture = false;
+  socket.on("data", (chunk) => reader.push(chunk));
+  if (leftover.length > 0) reader.push(leftover);
+  return { socket, reader };
+}
+
+/** Opens `count` Socket.IO connections (or others, with `open`), at most `concurrency` at once. */
+export function connectMany({
+  host,
+  port,
+  count,
+  concurrency = 50,
+  onError,
+  open = connectSocketIO,
+}) {
+  return openMany(count, concurrency, () => open({ host, port, onError }));
 }

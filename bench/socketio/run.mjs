@@ -3,93 +3,19 @@
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runMeasured } from "../lib/processes.mjs";
+import { commandLine } from "../lib/cli.mjs";
 import { isNoisy, labelServers, NOISY_OTHER_CPU_PERCENT } from "../lib/report.mjs";
 import { packageVersion, writeResults } from "../lib/results-file.mjs";
 import { parseOptions, USAGE } from "./cli.mjs";
+import { runMessageLoad } from "./measure.mjs";
 import { formatRunLine, formatSummary, summarize } from "./report.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
-const SERVER = resolve(here, "server.mjs");
-const LOAD_GENERATOR = resolve(here, "load-generator.mjs");
-/** Upper bound on one broadcast run once connected; a stuck fan-out fails instead of hanging. */
-const BROADCAST_MAX_MS = 60_000;
-/** Server CPU window vs the load generator's, beyond which the CPU figures are void. */
-const MAX_CPU_SAMPLE_SKEW = 0.2;
-
-function loadConfig(cell, options) {
-  if (cell.scenario === "echo") {
-    return {
-      scenario: "echo",
-      host: "127.0.0.1",
-      connections: options.connections,
-      window: options.window,
-      size: cell.size,
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
-    };
-  }
-  return {
-    scenario: "broadcast",
-    host: "127.0.0.1",
-    clients: cell.clients,
-    size: cell.size,
-    broadcasts: options.broadcasts,
-    // Whole bursts, so the measured window starts at a burst boundary.
-    warmupBroadcasts: options.warmupBursts * options.burst,
-    burst: options.burst,
-    durationMs: options.durationMs,
-    maxMs: BROADCAST_MAX_MS,
-  };
-}
-
-async function runOnce(implementation, label, cell, options) {
-  const measured = await runMeasured({
-    serverModule: SERVER,
-    serverArgs: [implementation],
-    loadModule: LOAD_GENERATOR,
-    loadConfig: loadConfig(cell, options),
-    label,
-    pin: options.pin,
-    // Connecting 1,000 clients on a loaded machine takes seconds: generous, but bounded.
-    deadlineMs:
-      cell.scenario === "echo"
-        ? options.warmupMs + options.durationMs + 60_000
-        : BROADCAST_MAX_MS + 60_000,
-  });
-  // The server answers CPU samples from its event loop: starved by other processes, it may
-  // answer both late and back to back, and CPU over that short window means nothing.
-  const cpuSampleSkew =
-    Math.abs(measured.server.wallMs - measured.result.elapsedMs) / measured.result.elapsedMs;
-  const cpuSampleValid = cpuSampleSkew <= MAX_CPU_SAMPLE_SKEW;
-  return {
-    ...measured.result,
-    cpuSampleValid,
-    // Acks (echo) or deliveries (broadcast) per second of server CPU: less sensitive than the
-    // rate to other processes stealing the server's core, though not immune.
-    messagesPerServerCpuSecond: cpuSampleValid
-      ? measured.result.messagesPerSec / (measured.server.cpuPercent / 100)
-      : null,
-    server: measured.server,
-    machineBusyPercent: measured.machineBusyPercent,
-    otherProcessesCpuPercent: measured.otherProcessesCpuPercent,
-  };
-}
 
 async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+  const options = commandLine(parseOptions, USAGE);
+  if (options === null) return;
 
   const loadAverageAtStart = loadavg()[0];
   const labels = labelServers(options.servers);
@@ -119,7 +45,12 @@ async function main() {
       for (const { label, implementation } of order) {
         const run = { label, implementation, ...cell, round };
         try {
-          run.result = await runOnce(implementation, label, cell, options);
+          run.result = await runMessageLoad({
+            server: { kind: "socketio", config: { implementation, duplexioRoot: root } },
+            label,
+            cell: { ...cell, protocol: "socketio" },
+            options,
+          });
           if (run.result.protocolErrors > 0 || run.result.droppedConnections > 0) {
             run.error =
               `${run.result.protocolErrors} protocol errors, ${run.result.droppedConnections} ` +
