@@ -6,6 +6,7 @@
 import { fork, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { machineBusyPercent, sampleMachineCpu } from "./machine-cpu.mjs";
@@ -17,14 +18,39 @@ const SERVER_MODULES = {
 };
 const ECHO_LOAD = fileURLToPath(new URL("../load-generator.mjs", import.meta.url));
 
-/** The Bun binary of the devDependency @oven/bun-linux-x64 (may be missing: see bunVersion). */
-export const BUN_BINARY = fileURLToPath(
-  new URL("../../node_modules/@oven/bun-linux-x64/bin/bun", import.meta.url),
-);
+/** Bun, the reference server for uWebSockets (its npm package: a prebuilt binary). */
+const BUN_PACKAGE = "@oven/bun-linux-x64";
+const BUN_VERSION = "1.4.5";
+/**
+ * Where the bench installs Bun on first use (gitignored). Not a devDependency: npm refuses to
+ * install a package built for another platform, which would break `npm install` off linux-x64.
+ */
+const BUN_PREFIX = fileURLToPath(new URL("../.tools", import.meta.url));
+export const BUN_BINARY = join(BUN_PREFIX, "node_modules", BUN_PACKAGE, "bin", "bun");
 
-/** Bun's version when its binary is installed and runs here, else null. */
+/**
+ * Bun's version when its binary runs here, else null. On linux-x64 a missing binary is installed
+ * first from the npm registry (`npm install --prefix bench/.tools`, about 40 MB, once).
+ */
 export function bunVersion() {
-  if (!existsSync(BUN_BINARY)) return null;
+  if (!existsSync(BUN_BINARY)) {
+    if (process.platform !== "linux" || process.arch !== "x64") return null;
+    console.log(`installing ${BUN_PACKAGE}@${BUN_VERSION} into bench/.tools for the Bun rows...`);
+    const install = spawnSync(
+      "npm",
+      [
+        "install",
+        "--prefix",
+        BUN_PREFIX,
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        `${BUN_PACKAGE}@${BUN_VERSION}`,
+      ],
+      { stdio: "inherit", timeout: 300_000 },
+    );
+    if (install.status !== 0 || !existsSync(BUN_BINARY)) return null;
+  }
   const result = spawnSync(BUN_BINARY, ["--version"], { encoding: "utf8", timeout: 10_000 });
   return result.status === 0 ? result.stdout.trim() : null;
 }
