@@ -10,6 +10,7 @@ import type { IncomingMessage } from "node:http";
 import { type BinaryData, isBinaryData, toUint8Array } from "../protocol/engine/binary-data.js";
 import { encodeOpenPacket } from "../protocol/engine/handshake.js";
 import { type EnginePacket, EnginePacketType } from "../protocol/engine/packet-types.js";
+import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { PreparedEngineMessage } from "./prepared-message.js";
 import type { EngineServer } from "./server.js";
 import type { OutgoingPacket, SendCallback, Transport } from "./transports/transport.js";
@@ -98,8 +99,8 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   #writeBuffer: OutgoingPacket[] = [];
   #writeBufferSize = 0;
   #flushScheduled = false;
-  #pingIntervalTimer: NodeJS.Timeout | null = null;
-  #pingTimeoutTimer: NodeJS.Timeout | null = null;
+  /** The one heartbeat deadline: the next ping, or the client's answer (see HeartbeatTimer). */
+  readonly #heartbeat: HeartbeatTimer;
   #detachTransport: (() => void) | null = null;
   #abortUpgrade: (() => void) | null = null;
 
@@ -118,6 +119,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     this.protocol = protocol;
     this.remoteAddress = request.socket?.remoteAddress ?? "";
     this.transport = transport;
+    this.#heartbeat = new HeartbeatTimer(this);
     transport.sid = id;
     this.#attachTransport(transport);
     this.#onOpen();
@@ -215,10 +217,8 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   maybeUpgrade(next: Transport): void {
     this.upgrading = true;
     let checkTimer: NodeJS.Timeout | null = null;
-    const upgradeTimer = setTimeout(() => {
-      cleanup();
-      next.close();
-    }, this.server.opts.upgradeTimeout);
+    const upgradeTimer = new UpgradeTimer(this);
+    upgradeTimer.schedule(this.server.opts.upgradeTimeout);
 
     // The client switches only after its pending poll returned: answer it right away.
     const hurryPoll = (): void => {
@@ -248,7 +248,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     };
     const cleanup = (): void => {
       this.upgrading = false;
-      clearTimeout(upgradeTimer);
+      upgradeTimer.cancel();
       if (checkTimer !== null) clearInterval(checkTimer);
       checkTimer = null;
       next.off("packet", onPacket);
@@ -262,6 +262,22 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     next.once("error", onFailure);
     next.once("malformed", onFailure);
     this.#abortUpgrade = onFailure;
+  }
+
+  /** @internal The upgrade timer's deadline passed: the probing transport goes. */
+  _upgradeTimedOut(): void {
+    this.#abortUpgrade?.();
+  }
+
+  /** @internal The heartbeat deadline passed: send the next ping, or give up on the client. */
+  _heartbeatDue(awaitingAnswer: boolean): void {
+    if (this.readyState === "closed") return;
+    if (awaitingAnswer) {
+      this.#onClose("ping timeout");
+      return;
+    }
+    this.#sendPacket(EnginePacketType.Ping, undefined, null, false, undefined);
+    this.#heartbeat.awaitAnswer(this.server.opts.pingTimeout);
   }
 
   /** The upgrade packet arrived: everything from now on goes over `next`, in order. */
@@ -293,8 +309,10 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     this.#sendPacket(EnginePacketType.Open, open.slice(1), null, false, undefined);
     if (options.initialPacket !== undefined) this.send(options.initialPacket);
     this.emit("open");
-    if (this.protocol === 3) this.#resetPingTimeout(options.pingInterval + options.pingTimeout);
-    else this.#schedulePing();
+    // Revision 3: the client pings, and must within this time; revision 4: the server does.
+    if (this.protocol === 3)
+      this.#heartbeat.awaitAnswer(options.pingInterval + options.pingTimeout);
+    else this.#heartbeat.pingIn(options.pingInterval);
   }
 
   #attachTransport(transport: Transport): void {
@@ -331,7 +349,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
           return;
         }
         const options = this.server.opts;
-        this.#resetPingTimeout(options.pingInterval + options.pingTimeout);
+        this.#heartbeat.awaitAnswer(options.pingInterval + options.pingTimeout);
         this.#sendPacket(EnginePacketType.Pong, packet.data, null, false, undefined);
         this.emit("heartbeat");
         return;
@@ -341,10 +359,8 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
           this.#onError(new Error("invalid heartbeat direction"));
           return;
         }
-        if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
-        this.#pingTimeoutTimer = null;
         // The next ping comes one interval after this answer.
-        this.#pingIntervalTimer?.refresh();
+        this.#heartbeat.pingIn(this.server.opts.pingInterval);
         this.emit("heartbeat");
         return;
       case EnginePacketType.Message: {
@@ -356,22 +372,6 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
       default:
       // open, upgrade and noop carry nothing for the session.
     }
-  }
-
-  #schedulePing(): void {
-    const options = this.server.opts;
-    this.#pingIntervalTimer = setTimeout(() => {
-      this.#sendPacket(EnginePacketType.Ping, undefined, null, false, undefined);
-      this.#resetPingTimeout(options.pingTimeout);
-    }, options.pingInterval);
-  }
-
-  #resetPingTimeout(timeout: number): void {
-    if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
-    this.#pingTimeoutTimer = setTimeout(() => {
-      this.#pingTimeoutTimer = null;
-      this.#onClose("ping timeout");
-    }, timeout);
   }
 
   #sendPacket(
@@ -460,10 +460,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   #onClose(reason: string, description?: unknown, force = false): void {
     if (this.readyState === "closed") return;
     this.readyState = "closed";
-    if (this.#pingIntervalTimer !== null) clearTimeout(this.#pingIntervalTimer);
-    if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
-    this.#pingIntervalTimer = null;
-    this.#pingTimeoutTimer = null;
+    this.#heartbeat.cancel();
     this.#abortUpgrade?.();
     const unsent = this.#writeBuffer;
     this.#writeBuffer = [];
@@ -476,6 +473,48 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     if (force) this.transport.destroy();
     else this.transport.close();
     this.emit("close", reason, description);
+  }
+}
+
+/**
+ * A session's heartbeat on the server's timer wheel: either the next ping is due (revision 4),
+ * or an answer from the client is (the pong to our ping; in revision 3, the client's next ping).
+ */
+class HeartbeatTimer extends WheelTimer {
+  readonly #session: EngineSocket;
+  awaitingAnswer = false;
+
+  constructor(session: EngineSocket) {
+    super(session.server._timers);
+    this.#session = session;
+  }
+
+  pingIn(delay: number): void {
+    this.awaitingAnswer = false;
+    this.schedule(delay);
+  }
+
+  awaitAnswer(delay: number): void {
+    this.awaitingAnswer = true;
+    this.schedule(delay);
+  }
+
+  onTimeout(): void {
+    this.#session._heartbeatDue(this.awaitingAnswer);
+  }
+}
+
+/** How long a probing WebSocket has to complete its upgrade. */
+class UpgradeTimer extends WheelTimer {
+  readonly #session: EngineSocket;
+
+  constructor(session: EngineSocket) {
+    super(session.server._timers);
+    this.#session = session;
+  }
+
+  onTimeout(): void {
+    this.#session._upgradeTimedOut();
   }
 }
 

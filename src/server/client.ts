@@ -11,6 +11,7 @@ import {
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
+import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { SocketId, WriteOptions } from "./adapter.js";
 import { encodeOrThrow } from "./packet-encoding.js";
 import type { Server } from "./server.js";
@@ -62,7 +63,8 @@ export class Client<
   >();
   /** Namespaces whose connection is under way (middlewares or dynamic checks running). */
   readonly #connecting = new Set<string>();
-  #connectTimer: NodeJS.Timeout | undefined;
+  /** Closes the connection unless it joins a namespace in time; dropped once it has. */
+  #connectTimer: ConnectTimer | undefined;
   #closed = false;
 
   readonly #onMessage = (data: string | Buffer): void => {
@@ -96,10 +98,8 @@ export class Client<
     conn.on("message", this.#onMessage);
     conn.on("error", this.#onError);
     conn.on("close", this.#onEngineClose);
-    this.#connectTimer = setTimeout(() => {
-      this.#connectTimer = undefined;
-      if (this.#nsps.size === 0) this.#close("forced server close");
-    }, server.connectTimeout());
+    this.#connectTimer = new ConnectTimer(this);
+    this.#connectTimer.schedule(server.connectTimeout());
     // Socket.IO protocol v4 (the one spoken over Engine.IO 3, socket.io v2 clients): the client is
     // in the main namespace from the start and never asks for it with a CONNECT.
     if (conn.protocol === 3) this.#connect("/", {});
@@ -137,6 +137,12 @@ export class Client<
     if (opts.volatile && !conn.transport.writable) return;
     const options = opts.compress === false ? NO_COMPRESS : undefined;
     for (const part of parts) conn.sendPrepared(part, options);
+  }
+
+  /** @internal The connect timeout passed. */
+  _connectTimedOut(): void {
+    this.#connectTimer = undefined;
+    if (this.#nsps.size === 0) this.#close("forced server close");
   }
 
   /** @internal Forgets a socket that left its namespace. */
@@ -237,10 +243,8 @@ export class Client<
       ._add(this, auth, (socket) => {
         this.#sockets.set(socket.id, socket);
         this.#nsps.set(nsp.name, socket);
-        if (this.#connectTimer !== undefined) {
-          clearTimeout(this.#connectTimer);
-          this.#connectTimer = undefined;
-        }
+        this.#connectTimer?.cancel();
+        this.#connectTimer = undefined;
       })
       .then(
         () => {
@@ -274,15 +278,27 @@ export class Client<
     this.conn.off("message", this.#onMessage);
     this.conn.off("error", this.#onError);
     this.conn.off("close", this.#onEngineClose);
-    if (this.#connectTimer !== undefined) {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
-    }
+    this.#connectTimer?.cancel();
+    this.#connectTimer = undefined;
     for (const socket of [...this.#sockets.values()]) socket._onclose(reason, description);
     this.#sockets.clear();
     this.#nsps.clear();
     this.#connecting.clear();
     this.#decoder.reset();
+  }
+}
+
+/** A client's connect timeout, on its engine's timer wheel. */
+class ConnectTimer extends WheelTimer {
+  readonly #client: Client;
+
+  constructor(client: Client) {
+    super(client.conn.server._timers);
+    this.#client = client;
+  }
+
+  onTimeout(): void {
+    this.#client._connectTimedOut();
   }
 }
 
