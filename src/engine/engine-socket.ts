@@ -13,7 +13,12 @@ import { type EnginePacket, EnginePacketType } from "../protocol/engine/packet-t
 import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { PreparedEngineMessage } from "./prepared-message.js";
 import type { EngineServer } from "./server.js";
-import type { OutgoingPacket, SendCallback, Transport } from "./transports/transport.js";
+import type {
+  OutgoingPacket,
+  SendCallback,
+  Transport,
+  TransportOwner,
+} from "./transports/transport.js";
 import type { WebSocketTransport } from "./transports/websocket.js";
 
 /** Milliseconds between the no-op answers that hurry the client's pending poll during an upgrade. */
@@ -76,7 +81,7 @@ export interface EngineSocketEventMap {
  * });
  * ```
  */
-export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
+export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements TransportOwner {
   /** The session id. */
   readonly id: string;
   /** The server holding the session. */
@@ -101,7 +106,6 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   #flushScheduled = false;
   /** The one heartbeat deadline: the next ping, or the client's answer (see HeartbeatTimer). */
   readonly #heartbeat: HeartbeatTimer;
-  #detachTransport: (() => void) | null = null;
   #abortUpgrade: (() => void) | null = null;
 
   /** @internal Sessions are created by the server. */
@@ -285,7 +289,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     const previous = this.transport;
     // A poll still pending gets an empty answer: the client no longer reads it.
     if (previous.writable) previous.send([controlPacket(EnginePacketType.Noop)]);
-    this.#detachTransport?.();
+    this.#detachTransport(previous);
     previous.discard();
     previous.close();
     this.upgraded = true;
@@ -316,27 +320,37 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   }
 
   #attachTransport(transport: Transport): void {
-    const onPacket = (packet: EnginePacket): void => this.#onPacket(packet);
-    const onMalformed = (reason: string): void => this.#onClose("parse error", reason);
-    const onError = (error: Error): void => this.#onError(error);
-    const onDrain = (): void => {
-      if (transport.name === "websocket") this.#flush();
-      else this.#scheduleFlush();
-    };
-    const onClose = (): void => this.#onClose("transport close");
-    transport.on("packet", onPacket);
-    transport.on("malformed", onMalformed);
-    transport.on("error", onError);
-    transport.on("drain", onDrain);
-    transport.on("close", onClose);
-    this.#detachTransport = () => {
-      transport.off("packet", onPacket);
-      transport.off("malformed", onMalformed);
-      transport.off("error", onError);
-      transport.off("drain", onDrain);
-      transport.off("close", onClose);
-      this.#detachTransport = null;
-    };
+    transport.owner = this;
+  }
+
+  #detachTransport(transport: Transport): void {
+    if (transport.owner === this) transport.owner = null;
+  }
+
+  /** @internal A packet from the current transport. */
+  _onTransportPacket(packet: EnginePacket): void {
+    this.#onPacket(packet);
+  }
+
+  /** @internal The current transport received input that is not Engine.IO. */
+  _onTransportMalformed(reason: string): void {
+    this.#onClose("parse error", reason);
+  }
+
+  /** @internal The current transport failed. */
+  _onTransportError(error: Error): void {
+    this.#onError(error);
+  }
+
+  /** @internal The current transport can take packets again. */
+  _onTransportDrain(transport: Transport): void {
+    if (transport.name === "websocket") this.#flush();
+    else this.#scheduleFlush();
+  }
+
+  /** @internal The current transport closed. */
+  _onTransportClose(): void {
+    this.#onClose("transport close");
   }
 
   #onPacket(packet: EnginePacket): void {
@@ -419,13 +433,14 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(this.#scheduledFlush);
+    process.nextTick(runScheduledFlush, this);
   }
 
-  readonly #scheduledFlush = (): void => {
+  /** @internal The flush scheduled by a send of this turn (polling). */
+  _runScheduledFlush(): void {
     this.#flushScheduled = false;
     this.#flush();
-  };
+  }
 
   #flush(): void {
     const transport = this.transport;
@@ -469,11 +484,15 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
       const error = new Error(`The session closed: ${reason}`);
       for (const p of unsent) if (p.callback) process.nextTick(p.callback, error);
     }
-    this.#detachTransport?.();
+    this.#detachTransport(this.transport);
     if (force) this.transport.destroy();
     else this.transport.close();
     this.emit("close", reason, description);
   }
+}
+
+function runScheduledFlush(session: EngineSocket): void {
+  session._runScheduledFlush();
 }
 
 /**

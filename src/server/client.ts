@@ -12,7 +12,7 @@ import {
   SocketPacketType,
 } from "../protocol/socketio/index.js";
 import { WheelTimer } from "../websocket/timer-wheel.js";
-import type { SocketId, WriteOptions } from "./adapter.js";
+import type { WriteOptions } from "./adapter.js";
 import { encodeOrThrow } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
@@ -53,16 +53,16 @@ export class Client<
    * what it received (`emit("msg", { from, data })`) and still send it.
    */
   readonly #decoder = new Decoder({ maxDepth: 500 });
-  readonly #sockets = new Map<
-    SocketId,
-    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
-  >();
+  /** The client's socket in each namespace it joined (its only record of its sockets). */
   readonly #nsps = new Map<
     string,
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
-  /** Namespaces whose connection is under way (middlewares or dynamic checks running). */
-  readonly #connecting = new Set<string>();
+  /**
+   * Namespaces whose connection is under way (middlewares or dynamic checks running); made for
+   * the first one, as most connections join one namespace and never need it again.
+   */
+  #connecting: Set<string> | undefined;
   /** Closes the connection unless it joins a namespace in time; dropped once it has. */
   #connectTimer: ConnectTimer | undefined;
   #closed = false;
@@ -80,7 +80,7 @@ export class Client<
 
   readonly #onError = (err: Error): void => {
     // The engine closes the session right after ("transport error"); sockets hear about it first.
-    for (const socket of [...this.#sockets.values()]) socket._onerror(err);
+    for (const socket of [...this.#nsps.values()]) socket._onerror(err);
   };
 
   readonly #onEngineClose = (reason: string, description?: unknown): void => {
@@ -147,15 +147,13 @@ export class Client<
 
   /** @internal Forgets a socket that left its namespace. */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    if (this.#sockets.get(socket.id) !== socket) return;
-    this.#sockets.delete(socket.id);
     if (this.#nsps.get(socket.nsp.name) === socket) this.#nsps.delete(socket.nsp.name);
   }
 
   /** @internal Disconnects every socket (DISCONNECT packets), then closes the connection. */
   _disconnect(): void {
-    for (const socket of [...this.#sockets.values()]) socket.disconnect();
-    this.#sockets.clear();
+    for (const socket of [...this.#nsps.values()]) socket.disconnect();
+    this.#nsps.clear();
     this.#close("forced server close");
   }
 
@@ -196,13 +194,14 @@ export class Client<
       this.#close("forced server close");
       return;
     }
-    if (this.#connecting.has(name)) return;
-    if (this.#nsps.has(name) || this.#connecting.size >= MAX_PENDING_CONNECTS) {
+    const connecting = this.#connecting?.size ?? 0;
+    if (connecting > 0 && this.#connecting!.has(name)) return;
+    if (this.#nsps.has(name) || connecting >= MAX_PENDING_CONNECTS) {
       // A second CONNECT for a connected namespace breaks the protocol (socket.io closes too).
       this.#close("forced server close");
       return;
     }
-    if (this.#nsps.size + this.#connecting.size >= limits.maxNamespacesPerClient) {
+    if (this.#nsps.size + connecting >= limits.maxNamespacesPerClient) {
       this._packet(
         {
           type: SocketPacketType.ConnectError,
@@ -221,14 +220,14 @@ export class Client<
       this.#doConnect(name, auth);
       return;
     }
-    this.#connecting.add(name);
+    this.#connectionStarted(name);
     this.server._checkNamespace(name, auth, (nsp) => {
       if (this.#closed) return;
       if (nsp) {
         this.#doConnect(name, auth);
         return;
       }
-      this.#connecting.delete(name);
+      this.#connectionEnded(name);
       this._packet(
         { type: SocketPacketType.ConnectError, nsp: name, data: { message: "Invalid namespace" } },
         {},
@@ -238,20 +237,19 @@ export class Client<
 
   #doConnect(name: string, auth: Record<string, unknown>): void {
     const nsp = this.server.of(name);
-    this.#connecting.add(name);
+    this.#connectionStarted(name);
     nsp
       ._add(this, auth, (socket) => {
-        this.#sockets.set(socket.id, socket);
         this.#nsps.set(nsp.name, socket);
         this.#connectTimer?.cancel();
         this.#connectTimer = undefined;
       })
       .then(
         () => {
-          this.#connecting.delete(name);
+          this.#connectionEnded(name);
         },
         (error: unknown) => {
-          this.#connecting.delete(name);
+          this.#connectionEnded(name);
           // A "connection" listener threw: surface it as an uncaught exception, as an
           // EventEmitter listener's error would be, instead of an unhandled rejection.
           process.nextTick(() => {
@@ -259,6 +257,16 @@ export class Client<
           });
         },
       );
+  }
+
+  #connectionStarted(name: string): void {
+    this.#connecting ??= new Set();
+    this.#connecting.add(name);
+  }
+
+  #connectionEnded(name: string): void {
+    this.#connecting?.delete(name);
+    if (this.#connecting?.size === 0) this.#connecting = undefined;
   }
 
   /** Closes the connection; the sockets get `reason`. */
@@ -280,10 +288,9 @@ export class Client<
     this.conn.off("close", this.#onEngineClose);
     this.#connectTimer?.cancel();
     this.#connectTimer = undefined;
-    for (const socket of [...this.#sockets.values()]) socket._onclose(reason, description);
-    this.#sockets.clear();
+    for (const socket of [...this.#nsps.values()]) socket._onclose(reason, description);
     this.#nsps.clear();
-    this.#connecting.clear();
+    this.#connecting = undefined;
     this.#decoder.reset();
   }
 }
