@@ -6,7 +6,6 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type {
   Server as HttpServer,
@@ -40,6 +39,7 @@ import {
   resolveOptions,
   type TransportName,
 } from "./options.js";
+import { randomId } from "./random-id.js";
 import { type Verdict, verifyRequest } from "./request-checks.js";
 import { prepareQuery, protocolOf } from "./request-query.js";
 import { PollingTransport } from "./transports/polling.js";
@@ -170,7 +170,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   /** A new session id (override, or use the `generateId` option, to choose your own). */
   generateId(request: IncomingMessage): string | Promise<string> {
     if (this.opts.generateId) return this.opts.generateId(request);
-    return randomBytes(15).toString("base64url");
+    return randomId();
   }
 
   /**

@@ -3,9 +3,9 @@
  * middleware per event, catch-all listeners, disconnection.
  */
 
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { EngineSocket } from "../engine/index.js";
+import { randomId } from "../engine/random-id.js";
 import {
   type AckPacket,
   type EventPacket,
@@ -74,11 +74,6 @@ interface PacketOptions {
 function noop(): void {}
 
 const NO_FLAGS: Readonly<BroadcastFlags> = Object.freeze({});
-
-/** Makes a 20-character random id (15 bytes, base64url), as socket.io's ids. */
-function generateId(): string {
-  return randomBytes(15).toString("base64url");
-}
 
 /**
  * One client connected to one namespace.
@@ -152,8 +147,8 @@ export class Socket<
       void this.join(previousSession.rooms);
     } else {
       // Not the Engine.IO id: that one is a credential for the polling transport.
-      this.id = generateId();
-      this.#pid = nsp.server.opts.connectionStateRecovery ? generateId() : undefined;
+      this.id = randomId();
+      this.#pid = nsp.server.opts.connectionStateRecovery ? randomId() : undefined;
       this.recovered = false;
     }
     this.#auth = auth;
