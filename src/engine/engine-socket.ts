@@ -42,6 +42,16 @@ export interface EngineSendOptions {
   compress?: boolean;
 }
 
+/**
+ * What a session tells the layer above it (the Socket.IO client) by direct calls, before the
+ * listeners hear of it: no listener closures per connection.
+ */
+export interface EngineSocketOwner {
+  _onEngineMessage(data: string | Buffer): void;
+  _onEngineError(error: Error): void;
+  _onEngineClose(reason: string, description?: unknown): void;
+}
+
 /** Events of {@link EngineSocket}. */
 export interface EngineSocketEventMap {
   /** The handshake was sent. */
@@ -100,6 +110,8 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   upgraded = false;
   /** A WebSocket is probing to take over the session. */
   upgrading = false;
+  /** @internal The layer above (the Socket.IO client), told of messages, errors and the close. */
+  owner: EngineSocketOwner | null = null;
 
   #writeBuffer: OutgoingPacket[] = [];
   #writeBufferSize = 0;
@@ -380,6 +392,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
       case EnginePacketType.Message: {
         const data = toMessageData(packet.data);
         this.emit("data", data);
+        this.owner?._onEngineMessage(data);
         this.emit("message", data);
         return;
       }
@@ -467,6 +480,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
 
   #onError(error: Error): void {
     if (this.readyState === "closed") return;
+    this.owner?._onEngineError(error);
     if (this.listenerCount("error") > 0) this.emit("error", error);
     this.#onClose("transport error", error);
   }
@@ -487,6 +501,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     this.#detachTransport(this.transport);
     if (force) this.transport.destroy();
     else this.transport.close();
+    this.owner?._onEngineClose(reason, description);
     this.emit("close", reason, description);
   }
 }

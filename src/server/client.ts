@@ -67,7 +67,8 @@ export class Client<
   #connectTimer: ConnectTimer | undefined;
   #closed = false;
 
-  readonly #onMessage = (data: string | Buffer): void => {
+  /** @internal A message of the Engine.IO connection: Socket.IO packets (or their parts). */
+  _onEngineMessage(data: string | Buffer): void {
     const result = this.#decoder.add(data);
     if (!result.ok) {
       this.#close("parse error");
@@ -76,16 +77,18 @@ export class Client<
     const packet = result.packet;
     if (packet === null) return;
     this.#onPacket(packet);
-  };
+  }
 
-  readonly #onError = (err: Error): void => {
+  /** @internal The connection failed. */
+  _onEngineError(err: Error): void {
     // The engine closes the session right after ("transport error"); sockets hear about it first.
     for (const socket of [...this.#nsps.values()]) socket._onerror(err);
-  };
+  }
 
-  readonly #onEngineClose = (reason: string, description?: unknown): void => {
+  /** @internal The connection closed. */
+  _onEngineClose(reason: string, description?: unknown): void {
     this.#onClose(reason as DisconnectReason, description);
-  };
+  }
 
   /** @internal Created by the server for each Engine.IO connection. */
   constructor(
@@ -95,9 +98,7 @@ export class Client<
     this.server = server;
     this.conn = conn;
     this.id = conn.id;
-    conn.on("message", this.#onMessage);
-    conn.on("error", this.#onError);
-    conn.on("close", this.#onEngineClose);
+    conn.owner = this;
     this.#connectTimer = new ConnectTimer(this);
     this.#connectTimer.schedule(server.connectTimeout());
     // Socket.IO protocol v4 (the one spoken over Engine.IO 3, socket.io v2 clients): the client is
@@ -283,9 +284,7 @@ export class Client<
   #onClose(reason: DisconnectReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.conn.off("message", this.#onMessage);
-    this.conn.off("error", this.#onError);
-    this.conn.off("close", this.#onEngineClose);
+    if (this.conn.owner === this) this.conn.owner = null;
     this.#connectTimer?.cancel();
     this.#connectTimer = undefined;
     for (const socket of [...this.#nsps.values()]) socket._onclose(reason, description);
