@@ -10,9 +10,15 @@ import type { IncomingMessage } from "node:http";
 import { type BinaryData, isBinaryData, toUint8Array } from "../protocol/engine/binary-data.js";
 import { encodeOpenPacket } from "../protocol/engine/handshake.js";
 import { type EnginePacket, EnginePacketType } from "../protocol/engine/packet-types.js";
+import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { PreparedEngineMessage } from "./prepared-message.js";
 import type { EngineServer } from "./server.js";
-import type { OutgoingPacket, SendCallback, Transport } from "./transports/transport.js";
+import type {
+  OutgoingPacket,
+  SendCallback,
+  Transport,
+  TransportOwner,
+} from "./transports/transport.js";
 import type { WebSocketTransport } from "./transports/websocket.js";
 
 /** Milliseconds between the no-op answers that hurry the client's pending poll during an upgrade. */
@@ -34,6 +40,16 @@ export interface EnginePacketEvent {
 export interface EngineSendOptions {
   /** Allow permessage-deflate / HTTP compression for this message (default true). */
   compress?: boolean;
+}
+
+/**
+ * What a session tells the layer above it (the Socket.IO client) by direct calls, before the
+ * listeners hear of it: no listener closures per connection.
+ */
+export interface EngineSocketOwner {
+  _onEngineMessage(data: string | Buffer): void;
+  _onEngineError(error: Error): void;
+  _onEngineClose(reason: string, description?: unknown): void;
 }
 
 /** Events of {@link EngineSocket}. */
@@ -75,7 +91,7 @@ export interface EngineSocketEventMap {
  * });
  * ```
  */
-export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
+export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements TransportOwner {
   /** The session id. */
   readonly id: string;
   /** The server holding the session. */
@@ -94,13 +110,14 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   upgraded = false;
   /** A WebSocket is probing to take over the session. */
   upgrading = false;
+  /** @internal The layer above (the Socket.IO client), told of messages, errors and the close. */
+  owner: EngineSocketOwner | null = null;
 
   #writeBuffer: OutgoingPacket[] = [];
   #writeBufferSize = 0;
   #flushScheduled = false;
-  #pingIntervalTimer: NodeJS.Timeout | null = null;
-  #pingTimeoutTimer: NodeJS.Timeout | null = null;
-  #detachTransport: (() => void) | null = null;
+  /** The one heartbeat deadline: the next ping, or the client's answer (see HeartbeatTimer). */
+  readonly #heartbeat: HeartbeatTimer;
   #abortUpgrade: (() => void) | null = null;
 
   /** @internal Sessions are created by the server. */
@@ -118,6 +135,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     this.protocol = protocol;
     this.remoteAddress = request.socket?.remoteAddress ?? "";
     this.transport = transport;
+    this.#heartbeat = new HeartbeatTimer(this);
     transport.sid = id;
     this.#attachTransport(transport);
     this.#onOpen();
@@ -215,10 +233,8 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   maybeUpgrade(next: Transport): void {
     this.upgrading = true;
     let checkTimer: NodeJS.Timeout | null = null;
-    const upgradeTimer = setTimeout(() => {
-      cleanup();
-      next.close();
-    }, this.server.opts.upgradeTimeout);
+    const upgradeTimer = new UpgradeTimer(this);
+    upgradeTimer.schedule(this.server.opts.upgradeTimeout);
 
     // The client switches only after its pending poll returned: answer it right away.
     const hurryPoll = (): void => {
@@ -248,7 +264,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     };
     const cleanup = (): void => {
       this.upgrading = false;
-      clearTimeout(upgradeTimer);
+      upgradeTimer.cancel();
       if (checkTimer !== null) clearInterval(checkTimer);
       checkTimer = null;
       next.off("packet", onPacket);
@@ -264,12 +280,28 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     this.#abortUpgrade = onFailure;
   }
 
+  /** @internal The upgrade timer's deadline passed: the probing transport goes. */
+  _upgradeTimedOut(): void {
+    this.#abortUpgrade?.();
+  }
+
+  /** @internal The heartbeat deadline passed: send the next ping, or give up on the client. */
+  _heartbeatDue(awaitingAnswer: boolean): void {
+    if (this.readyState === "closed") return;
+    if (awaitingAnswer) {
+      this.#onClose("ping timeout");
+      return;
+    }
+    this.#sendPacket(EnginePacketType.Ping, undefined, null, false, undefined);
+    this.#heartbeat.awaitAnswer(this.server.opts.pingTimeout);
+  }
+
   /** The upgrade packet arrived: everything from now on goes over `next`, in order. */
   #switchTransport(next: Transport): void {
     const previous = this.transport;
     // A poll still pending gets an empty answer: the client no longer reads it.
     if (previous.writable) previous.send([controlPacket(EnginePacketType.Noop)]);
-    this.#detachTransport?.();
+    this.#detachTransport(previous);
     previous.discard();
     previous.close();
     this.upgraded = true;
@@ -293,32 +325,44 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
     this.#sendPacket(EnginePacketType.Open, open.slice(1), null, false, undefined);
     if (options.initialPacket !== undefined) this.send(options.initialPacket);
     this.emit("open");
-    if (this.protocol === 3) this.#resetPingTimeout(options.pingInterval + options.pingTimeout);
-    else this.#schedulePing();
+    // Revision 3: the client pings, and must within this time; revision 4: the server does.
+    if (this.protocol === 3)
+      this.#heartbeat.awaitAnswer(options.pingInterval + options.pingTimeout);
+    else this.#heartbeat.pingIn(options.pingInterval);
   }
 
   #attachTransport(transport: Transport): void {
-    const onPacket = (packet: EnginePacket): void => this.#onPacket(packet);
-    const onMalformed = (reason: string): void => this.#onClose("parse error", reason);
-    const onError = (error: Error): void => this.#onError(error);
-    const onDrain = (): void => {
-      if (transport.name === "websocket") this.#flush();
-      else this.#scheduleFlush();
-    };
-    const onClose = (): void => this.#onClose("transport close");
-    transport.on("packet", onPacket);
-    transport.on("malformed", onMalformed);
-    transport.on("error", onError);
-    transport.on("drain", onDrain);
-    transport.on("close", onClose);
-    this.#detachTransport = () => {
-      transport.off("packet", onPacket);
-      transport.off("malformed", onMalformed);
-      transport.off("error", onError);
-      transport.off("drain", onDrain);
-      transport.off("close", onClose);
-      this.#detachTransport = null;
-    };
+    transport.owner = this;
+  }
+
+  #detachTransport(transport: Transport): void {
+    if (transport.owner === this) transport.owner = null;
+  }
+
+  /** @internal A packet from the current transport. */
+  _onTransportPacket(packet: EnginePacket): void {
+    this.#onPacket(packet);
+  }
+
+  /** @internal The current transport received input that is not Engine.IO. */
+  _onTransportMalformed(reason: string): void {
+    this.#onClose("parse error", reason);
+  }
+
+  /** @internal The current transport failed. */
+  _onTransportError(error: Error): void {
+    this.#onError(error);
+  }
+
+  /** @internal The current transport can take packets again. */
+  _onTransportDrain(transport: Transport): void {
+    if (transport.name === "websocket") this.#flush();
+    else this.#scheduleFlush();
+  }
+
+  /** @internal The current transport closed. */
+  _onTransportClose(): void {
+    this.#onClose("transport close");
   }
 
   #onPacket(packet: EnginePacket): void {
@@ -331,7 +375,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
           return;
         }
         const options = this.server.opts;
-        this.#resetPingTimeout(options.pingInterval + options.pingTimeout);
+        this.#heartbeat.awaitAnswer(options.pingInterval + options.pingTimeout);
         this.#sendPacket(EnginePacketType.Pong, packet.data, null, false, undefined);
         this.emit("heartbeat");
         return;
@@ -341,37 +385,20 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
           this.#onError(new Error("invalid heartbeat direction"));
           return;
         }
-        if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
-        this.#pingTimeoutTimer = null;
         // The next ping comes one interval after this answer.
-        this.#pingIntervalTimer?.refresh();
+        this.#heartbeat.pingIn(this.server.opts.pingInterval);
         this.emit("heartbeat");
         return;
       case EnginePacketType.Message: {
         const data = toMessageData(packet.data);
         this.emit("data", data);
+        this.owner?._onEngineMessage(data);
         this.emit("message", data);
         return;
       }
       default:
       // open, upgrade and noop carry nothing for the session.
     }
-  }
-
-  #schedulePing(): void {
-    const options = this.server.opts;
-    this.#pingIntervalTimer = setTimeout(() => {
-      this.#sendPacket(EnginePacketType.Ping, undefined, null, false, undefined);
-      this.#resetPingTimeout(options.pingTimeout);
-    }, options.pingInterval);
-  }
-
-  #resetPingTimeout(timeout: number): void {
-    if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
-    this.#pingTimeoutTimer = setTimeout(() => {
-      this.#pingTimeoutTimer = null;
-      this.#onClose("ping timeout");
-    }, timeout);
   }
 
   #sendPacket(
@@ -419,13 +446,14 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(this.#scheduledFlush);
+    process.nextTick(runScheduledFlush, this);
   }
 
-  readonly #scheduledFlush = (): void => {
+  /** @internal The flush scheduled by a send of this turn (polling). */
+  _runScheduledFlush(): void {
     this.#flushScheduled = false;
     this.#flush();
-  };
+  }
 
   #flush(): void {
     const transport = this.transport;
@@ -452,6 +480,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
 
   #onError(error: Error): void {
     if (this.readyState === "closed") return;
+    this.owner?._onEngineError(error);
     if (this.listenerCount("error") > 0) this.emit("error", error);
     this.#onClose("transport error", error);
   }
@@ -460,10 +489,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
   #onClose(reason: string, description?: unknown, force = false): void {
     if (this.readyState === "closed") return;
     this.readyState = "closed";
-    if (this.#pingIntervalTimer !== null) clearTimeout(this.#pingIntervalTimer);
-    if (this.#pingTimeoutTimer !== null) clearTimeout(this.#pingTimeoutTimer);
-    this.#pingIntervalTimer = null;
-    this.#pingTimeoutTimer = null;
+    this.#heartbeat.cancel();
     this.#abortUpgrade?.();
     const unsent = this.#writeBuffer;
     this.#writeBuffer = [];
@@ -472,10 +498,57 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> {
       const error = new Error(`The session closed: ${reason}`);
       for (const p of unsent) if (p.callback) process.nextTick(p.callback, error);
     }
-    this.#detachTransport?.();
+    this.#detachTransport(this.transport);
     if (force) this.transport.destroy();
     else this.transport.close();
+    this.owner?._onEngineClose(reason, description);
     this.emit("close", reason, description);
+  }
+}
+
+function runScheduledFlush(session: EngineSocket): void {
+  session._runScheduledFlush();
+}
+
+/**
+ * A session's heartbeat on the server's timer wheel: either the next ping is due (revision 4),
+ * or an answer from the client is (the pong to our ping; in revision 3, the client's next ping).
+ */
+class HeartbeatTimer extends WheelTimer {
+  readonly #session: EngineSocket;
+  awaitingAnswer = false;
+
+  constructor(session: EngineSocket) {
+    super(session.server._timers);
+    this.#session = session;
+  }
+
+  pingIn(delay: number): void {
+    this.awaitingAnswer = false;
+    this.schedule(delay);
+  }
+
+  awaitAnswer(delay: number): void {
+    this.awaitingAnswer = true;
+    this.schedule(delay);
+  }
+
+  onTimeout(): void {
+    this.#session._heartbeatDue(this.awaitingAnswer);
+  }
+}
+
+/** How long a probing WebSocket has to complete its upgrade. */
+class UpgradeTimer extends WheelTimer {
+  readonly #session: EngineSocket;
+
+  constructor(session: EngineSocket) {
+    super(session.server._timers);
+    this.#session = session;
+  }
+
+  onTimeout(): void {
+    this.#session._upgradeTimedOut();
   }
 }
 

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type {
   Server as HttpServer,
@@ -17,6 +16,7 @@ import type {
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "../websocket/server.js";
+import { DEFAULT_WHEEL_TICK, TimerWheel } from "../websocket/timer-wheel.js";
 import type { WebSocket } from "../websocket/websocket.js";
 import { serializeCookie } from "./cookie.js";
 import { createCorsMiddleware } from "./cors.js";
@@ -39,6 +39,7 @@ import {
   resolveOptions,
   type TransportName,
 } from "./options.js";
+import { randomId } from "./random-id.js";
 import { type Verdict, verifyRequest } from "./request-checks.js";
 import { prepareQuery, protocolOf } from "./request-query.js";
 import type { SessionForwarder } from "./session-forwarder.js";
@@ -127,6 +128,11 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   readonly #upgradeIds = new WeakMap<IncomingMessage, string>();
   /** Headers that middlewares set for a WebSocket handshake. */
   readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
+  /**
+   * @internal The sessions' deadlines (heartbeats, upgrades; the Socket.IO connect timeout): late
+   * by at most a tenth of the shortest of those delays, 100 ms with the defaults.
+   */
+  readonly _timers: TimerWheel;
   /** A `close()` under way: who waits for it, and its deadline. */
   #closing: { callbacks: (() => void)[]; deadline: NodeJS.Timeout } | null = null;
 
@@ -134,6 +140,11 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   constructor(options: EngineServerOptions = {}) {
     super();
     this.opts = resolveOptions(options);
+    const { pingInterval, pingTimeout, upgradeTimeout } = this.opts;
+    const shortest = Math.min(pingInterval, pingTimeout, upgradeTimeout);
+    this._timers = new TimerWheel({
+      tick: Math.min(DEFAULT_WHEEL_TICK, Math.max(1, Math.floor(shortest / 10))),
+    });
     if (this.opts.cors) this.#middlewares.push(createCorsMiddleware(this.opts.cors));
     // Created now so that invalid perMessageDeflate settings throw here, not at the first client.
     if (this.opts.transports.includes("websocket"))
@@ -162,7 +173,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   /** A new session id (override, or use the `generateId` option, to choose your own). */
   generateId(request: IncomingMessage): string | Promise<string> {
     if (this.opts.generateId) return this.opts.generateId(request);
-    const id = randomBytes(15).toString("base64url");
+    const id = randomId();
     return this.sessionForwarder?.markSessionId(id) ?? id;
   }
 

@@ -11,7 +11,8 @@ import {
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
-import type { SocketId, WriteOptions } from "./adapter.js";
+import { WheelTimer } from "../websocket/timer-wheel.js";
+import type { WriteOptions } from "./adapter.js";
 import { encodeOrThrow } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
@@ -52,20 +53,22 @@ export class Client<
    * what it received (`emit("msg", { from, data })`) and still send it.
    */
   readonly #decoder = new Decoder({ maxDepth: 500 });
-  readonly #sockets = new Map<
-    SocketId,
-    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
-  >();
+  /** The client's socket in each namespace it joined (its only record of its sockets). */
   readonly #nsps = new Map<
     string,
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
-  /** Namespaces whose connection is under way (middlewares or dynamic checks running). */
-  readonly #connecting = new Set<string>();
-  #connectTimer: NodeJS.Timeout | undefined;
+  /**
+   * Namespaces whose connection is under way (middlewares or dynamic checks running); made for
+   * the first one, as most connections join one namespace and never need it again.
+   */
+  #connecting: Set<string> | undefined;
+  /** Closes the connection unless it joins a namespace in time; dropped once it has. */
+  #connectTimer: ConnectTimer | undefined;
   #closed = false;
 
-  readonly #onMessage = (data: string | Buffer): void => {
+  /** @internal A message of the Engine.IO connection: Socket.IO packets (or their parts). */
+  _onEngineMessage(data: string | Buffer): void {
     const result = this.#decoder.add(data);
     if (!result.ok) {
       this.#close("parse error");
@@ -74,16 +77,18 @@ export class Client<
     const packet = result.packet;
     if (packet === null) return;
     this.#onPacket(packet);
-  };
+  }
 
-  readonly #onError = (err: Error): void => {
+  /** @internal The connection failed. */
+  _onEngineError(err: Error): void {
     // The engine closes the session right after ("transport error"); sockets hear about it first.
-    for (const socket of [...this.#sockets.values()]) socket._onerror(err);
-  };
+    for (const socket of [...this.#nsps.values()]) socket._onerror(err);
+  }
 
-  readonly #onEngineClose = (reason: string, description?: unknown): void => {
+  /** @internal The connection closed. */
+  _onEngineClose(reason: string, description?: unknown): void {
     this.#onClose(reason as DisconnectReason, description);
-  };
+  }
 
   /** @internal Created by the server for each Engine.IO connection. */
   constructor(
@@ -93,13 +98,9 @@ export class Client<
     this.server = server;
     this.conn = conn;
     this.id = conn.id;
-    conn.on("message", this.#onMessage);
-    conn.on("error", this.#onError);
-    conn.on("close", this.#onEngineClose);
-    this.#connectTimer = setTimeout(() => {
-      this.#connectTimer = undefined;
-      if (this.#nsps.size === 0) this.#close("forced server close");
-    }, server.connectTimeout());
+    conn.owner = this;
+    this.#connectTimer = new ConnectTimer(this);
+    this.#connectTimer.schedule(server.connectTimeout());
     // Socket.IO protocol v4 (the one spoken over Engine.IO 3, socket.io v2 clients): the client is
     // in the main namespace from the start and never asks for it with a CONNECT.
     if (conn.protocol === 3) this.#connect("/", {});
@@ -139,17 +140,21 @@ export class Client<
     for (const part of parts) conn.sendPrepared(part, options);
   }
 
+  /** @internal The connect timeout passed. */
+  _connectTimedOut(): void {
+    this.#connectTimer = undefined;
+    if (this.#nsps.size === 0) this.#close("forced server close");
+  }
+
   /** @internal Forgets a socket that left its namespace. */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    if (this.#sockets.get(socket.id) !== socket) return;
-    this.#sockets.delete(socket.id);
     if (this.#nsps.get(socket.nsp.name) === socket) this.#nsps.delete(socket.nsp.name);
   }
 
   /** @internal Disconnects every socket (DISCONNECT packets), then closes the connection. */
   _disconnect(): void {
-    for (const socket of [...this.#sockets.values()]) socket.disconnect();
-    this.#sockets.clear();
+    for (const socket of [...this.#nsps.values()]) socket.disconnect();
+    this.#nsps.clear();
     this.#close("forced server close");
   }
 
@@ -190,13 +195,14 @@ export class Client<
       this.#close("forced server close");
       return;
     }
-    if (this.#connecting.has(name)) return;
-    if (this.#nsps.has(name) || this.#connecting.size >= MAX_PENDING_CONNECTS) {
+    const connecting = this.#connecting?.size ?? 0;
+    if (connecting > 0 && this.#connecting!.has(name)) return;
+    if (this.#nsps.has(name) || connecting >= MAX_PENDING_CONNECTS) {
       // A second CONNECT for a connected namespace breaks the protocol (socket.io closes too).
       this.#close("forced server close");
       return;
     }
-    if (this.#nsps.size + this.#connecting.size >= limits.maxNamespacesPerClient) {
+    if (this.#nsps.size + connecting >= limits.maxNamespacesPerClient) {
       this._packet(
         {
           type: SocketPacketType.ConnectError,
@@ -215,14 +221,14 @@ export class Client<
       this.#doConnect(name, auth);
       return;
     }
-    this.#connecting.add(name);
+    this.#connectionStarted(name);
     this.server._checkNamespace(name, auth, (nsp) => {
       if (this.#closed) return;
       if (nsp) {
         this.#doConnect(name, auth);
         return;
       }
-      this.#connecting.delete(name);
+      this.#connectionEnded(name);
       this._packet(
         { type: SocketPacketType.ConnectError, nsp: name, data: { message: "Invalid namespace" } },
         {},
@@ -232,22 +238,19 @@ export class Client<
 
   #doConnect(name: string, auth: Record<string, unknown>): void {
     const nsp = this.server.of(name);
-    this.#connecting.add(name);
+    this.#connectionStarted(name);
     nsp
       ._add(this, auth, (socket) => {
-        this.#sockets.set(socket.id, socket);
         this.#nsps.set(nsp.name, socket);
-        if (this.#connectTimer !== undefined) {
-          clearTimeout(this.#connectTimer);
-          this.#connectTimer = undefined;
-        }
+        this.#connectTimer?.cancel();
+        this.#connectTimer = undefined;
       })
       .then(
         () => {
-          this.#connecting.delete(name);
+          this.#connectionEnded(name);
         },
         (error: unknown) => {
-          this.#connecting.delete(name);
+          this.#connectionEnded(name);
           // A "connection" listener threw: surface it as an uncaught exception, as an
           // EventEmitter listener's error would be, instead of an unhandled rejection.
           process.nextTick(() => {
@@ -255,6 +258,16 @@ export class Client<
           });
         },
       );
+  }
+
+  #connectionStarted(name: string): void {
+    this.#connecting ??= new Set();
+    this.#connecting.add(name);
+  }
+
+  #connectionEnded(name: string): void {
+    this.#connecting?.delete(name);
+    if (this.#connecting?.size === 0) this.#connecting = undefined;
   }
 
   /** Closes the connection; the sockets get `reason`. */
@@ -271,18 +284,27 @@ export class Client<
   #onClose(reason: DisconnectReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.conn.off("message", this.#onMessage);
-    this.conn.off("error", this.#onError);
-    this.conn.off("close", this.#onEngineClose);
-    if (this.#connectTimer !== undefined) {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
-    }
-    for (const socket of [...this.#sockets.values()]) socket._onclose(reason, description);
-    this.#sockets.clear();
+    if (this.conn.owner === this) this.conn.owner = null;
+    this.#connectTimer?.cancel();
+    this.#connectTimer = undefined;
+    for (const socket of [...this.#nsps.values()]) socket._onclose(reason, description);
     this.#nsps.clear();
-    this.#connecting.clear();
+    this.#connecting = undefined;
     this.#decoder.reset();
+  }
+}
+
+/** A client's connect timeout, on its engine's timer wheel. */
+class ConnectTimer extends WheelTimer {
+  readonly #client: Client;
+
+  constructor(client: Client) {
+    super(client.conn.server._timers);
+    this.#client = client;
+  }
+
+  onTimeout(): void {
+    this.#client._connectTimedOut();
   }
 }
 

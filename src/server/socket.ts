@@ -3,9 +3,9 @@
  * middleware per event, catch-all listeners, disconnection.
  */
 
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { EngineSocket } from "../engine/index.js";
+import { randomId } from "../engine/random-id.js";
 import {
   type AckPacket,
   type EventPacket,
@@ -75,11 +75,6 @@ function noop(): void {}
 
 const NO_FLAGS: Readonly<BroadcastFlags> = Object.freeze({});
 
-/** Makes a 20-character random id (15 bytes, base64url), as socket.io's ids. */
-function generateId(): string {
-  return randomBytes(15).toString("base64url");
-}
-
 /**
  * One client connected to one namespace.
  *
@@ -103,28 +98,27 @@ export class Socket<
   readonly id: SocketId;
   /** Whether this socket restored a previous session (id, rooms, data, missed packets). */
   readonly recovered: boolean;
-  /** Details of the connection's handshake and the client's auth payload. */
-  readonly handshake: Handshake;
-  /** Application data kept with the socket; included by `fetchSockets()` and recovery. */
-  data: SocketData;
   /** Whether the socket is connected (false while namespace middlewares run). */
   connected = false;
   /** The namespace the socket belongs to. */
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The connection the socket uses (shared by its sockets of other namespaces). */
   readonly client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
-  /**
-   * @internal Pending acknowledgement handlers by packet id (adapters register the handlers of
-   * broadcasts with acknowledgement here).
-   */
-  readonly acks: Map<number, AckHandler> = new Map();
 
   readonly #pid: PrivateSessionId | undefined;
+  // Made when first needed: most sockets never use some of them, and an idle socket's memory
+  // is what a server's capacity is counted in.
+  #data: SocketData | undefined;
+  #acks: Map<number, AckHandler> | undefined;
+  #handshake: Handshake | undefined;
+  readonly #auth: Record<string, unknown>;
+  /** When the socket was created (ms since the epoch), for its handshake. */
+  readonly #issued: number;
   /** Modifiers of the next emit; replaced, never mutated (NO_FLAGS is shared). */
   #flags: Readonly<BroadcastFlags> = NO_FLAGS;
   /** This socket's own room, as the target set of its emits through the adapter. */
   #ownRoom: ReadonlySet<Room> | undefined;
-  #fns: SocketMiddleware[] = [];
+  #fns: SocketMiddleware[] | undefined;
   #anyListeners: AnyListener[] | undefined;
   #anyOutgoingListeners: AnyListener[] | undefined;
   #missedPackets: unknown[][] | undefined;
@@ -147,20 +141,48 @@ export class Socket<
     if (previousSession) {
       this.id = previousSession.sid;
       this.#pid = previousSession.pid;
-      this.data = previousSession.data as SocketData;
+      this.#data = previousSession.data as SocketData;
       this.#missedPackets = previousSession.missedPackets;
       this.recovered = true;
       void this.join(previousSession.rooms);
     } else {
       // Not the Engine.IO id: that one is a credential for the polling transport.
-      this.id = generateId();
-      this.#pid = nsp.server.opts.connectionStateRecovery ? generateId() : undefined;
-      this.data = {} as SocketData;
+      this.id = randomId();
+      this.#pid = nsp.server.opts.connectionStateRecovery ? randomId() : undefined;
       this.recovered = false;
     }
-    this.handshake = buildHandshake(client.request, client.conn.remoteAddress, auth);
-    // "error" is emitted for refused events and connection errors: never crash when unheard.
-    this.on("error", noop);
+    this.#auth = auth;
+    this.#issued = Date.now();
+  }
+
+  /** Details of the connection's handshake and the client's auth payload. */
+  get handshake(): Handshake {
+    this.#handshake ??= buildHandshake(
+      this.client.request,
+      this.client.conn.remoteAddress,
+      this.#auth,
+      this.#issued,
+    );
+    return this.#handshake;
+  }
+
+  /** Application data kept with the socket; included by `fetchSockets()` and recovery. */
+  get data(): SocketData {
+    this.#data ??= {} as SocketData;
+    return this.#data;
+  }
+
+  set data(data: SocketData) {
+    this.#data = data;
+  }
+
+  /**
+   * @internal Pending acknowledgement handlers by packet id (adapters register the handlers of
+   * broadcasts with acknowledgement here).
+   */
+  get acks(): Map<number, AckHandler> {
+    this.#acks ??= new Map();
+    return this.#acks;
   }
 
   /**
@@ -374,6 +396,7 @@ export class Socket<
 
   /** Registers a middleware run for every incoming event of this socket. */
   use(fn: SocketMiddleware): this {
+    this.#fns ??= [];
     this.#fns.push(fn);
     return this;
   }
@@ -498,7 +521,7 @@ export class Socket<
       for (const listener of any.slice()) listener.apply(this, args as [string, ...UntypedArg[]]);
     }
     const event = args as Event;
-    if (this.#fns.length === 0) {
+    if (this.#fns === undefined || this.#fns.length === 0) {
       this.emitUntyped(...event);
       return;
     }
@@ -530,14 +553,14 @@ export class Socket<
   }
 
   #onack(packet: AckPacket): void {
-    const ack = this.acks.get(packet.id);
+    const ack = this.#acks?.get(packet.id);
     if (ack === undefined) return;
-    this.acks.delete(packet.id);
+    this.#acks!.delete(packet.id);
     ack.apply(this, packet.data);
   }
 
   #runMiddlewares(event: Event, done: (err?: Error) => void): void {
-    const fns = this.#fns.slice();
+    const fns = this.#fns!.slice();
     const run = (i: number): void => {
       let called = false;
       fns[i]!(event, (err) => {
@@ -551,9 +574,12 @@ export class Socket<
     run(0);
   }
 
-  /** @internal Emits "error" (a refused event, or a connection error). */
+  /**
+   * @internal Emits "error" (a refused event, or a connection error). Unheard errors are
+   * dropped: they must never crash the process.
+   */
   _onerror(err: Error): void {
-    this.emitReserved("error", err);
+    if (this.listenerCount("error") > 0) this.emitReserved("error", err);
   }
 
   /** @internal The client left (or the connection closed): "disconnecting", then "disconnect". */

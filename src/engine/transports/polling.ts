@@ -107,7 +107,7 @@ export class PollingTransport extends Transport {
       this.send([NOOP]);
       return;
     }
-    this.emit("drain");
+    this.onDrain();
   }
 
   #onData(request: IncomingMessage, response: ServerResponse): void {
@@ -178,7 +178,7 @@ export class PollingTransport extends Transport {
     else result = decodePayloadV3(body);
     if (!result.ok) {
       respondWithError(response, EngineErrorCode.BadRequest, { name: "PARSE_ERROR" });
-      this.emit("malformed", result.reason);
+      this.onMalformed(result.reason);
       return;
     }
     // text/html rather than text/plain keeps old user agents from offering a download.
@@ -190,7 +190,7 @@ export class PollingTransport extends Transport {
         this.onClose();
         return;
       }
-      this.emit("packet", incoming);
+      this.onPacket(incoming);
     }
   }
 

@@ -42,6 +42,18 @@ export interface TransportEventMap {
   headers: [headers: OutgoingHttpHeaders, request: IncomingMessage];
 }
 
+/**
+ * The session a transport serves, told of the transport's events by direct calls: a listener
+ * closure per event and session would cost every idle connection memory.
+ */
+export interface TransportOwner {
+  _onTransportPacket(packet: EnginePacket): void;
+  _onTransportMalformed(reason: string): void;
+  _onTransportError(error: Error): void;
+  _onTransportDrain(transport: Transport): void;
+  _onTransportClose(): void;
+}
+
 /** Base class of the transports. */
 export abstract class Transport extends EventEmitter<TransportEventMap> {
   /** "polling" or "websocket". */
@@ -58,6 +70,11 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
   readyState: "open" | "closing" | "closed" = "open";
   /** Set when the session moved to another transport: closing then sends nothing. */
   discarded = false;
+  /**
+   * @internal The session using this transport, told of every event before the listeners (a
+   * WebSocket still probing an upgrade has none: the session listens to it instead).
+   */
+  owner: TransportOwner | null = null;
   #closeCallbacks: (() => void)[] = [];
   /** doClose reported the close under way: later callers need not wait. */
   #closeUnderWay = false;
@@ -106,17 +123,38 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
     this.discarded = true;
   }
 
+  /** A packet from the client. */
+  protected onPacket(packet: EnginePacket): void {
+    this.owner?._onTransportPacket(packet);
+    this.emit("packet", packet);
+  }
+
+  /** Input that is not valid Engine.IO. */
+  protected onMalformed(reason: string): void {
+    this.owner?._onTransportMalformed(reason);
+    this.emit("malformed", reason);
+  }
+
+  /** The transport can take packets again. */
+  protected onDrain(): void {
+    this.owner?._onTransportDrain(this);
+    this.emit("drain");
+  }
+
   /** Final state; `close` is emitted once. */
   protected onClose(): void {
     if (this.readyState === "closed") return;
     this.readyState = "closed";
+    this.owner?._onTransportClose();
     this.emit("close");
   }
 
   /** Reports a failure to the session, if one still listens (a discarded transport has none). */
   protected onError(message: string, cause?: unknown): void {
-    if (this.listenerCount("error") === 0) return;
+    const owner = this.owner;
+    if (owner === null && this.listenerCount("error") === 0) return;
     const error = new Error(message, cause === undefined ? undefined : { cause });
-    this.emit("error", error);
+    owner?._onTransportError(error);
+    if (this.listenerCount("error") > 0) this.emit("error", error);
   }
 }

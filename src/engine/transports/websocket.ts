@@ -73,7 +73,7 @@ export class WebSocketTransport extends Transport {
     let result: EnginePacketResult;
     if (this.protocol === 4) {
       if (isBinary) {
-        this.emit("packet", { type: EnginePacketType.Message, data: bytes });
+        this.onPacket({ type: EnginePacketType.Message, data: bytes });
         return;
       }
       result = decodeTextPacket(bytes.toString());
@@ -81,7 +81,7 @@ export class WebSocketTransport extends Transport {
       result = decodePacketV3(isBinary ? bytes : bytes.toString());
     }
     if (!result.ok) {
-      this.emit("malformed", result.reason);
+      this.onMalformed(result.reason);
       return;
     }
     if (result.packet.type === EnginePacketType.Close) {
@@ -89,7 +89,7 @@ export class WebSocketTransport extends Transport {
       this.close();
       return;
     }
-    this.emit("packet", result.packet);
+    this.onPacket(result.packet);
   };
 
   readonly #onSocketClose = (): void => {
@@ -106,7 +106,7 @@ export class WebSocketTransport extends Transport {
    */
   readonly #onDrain = (): void => {
     this.#awaitingDrain = false;
-    if (this.readyState === "open") this.emit("drain");
+    if (this.readyState === "open") this.onDrain();
   };
 
   #awaitingDrain = false;

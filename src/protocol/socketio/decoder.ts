@@ -44,6 +44,10 @@ export type SocketDecodeResult =
 /** The default limit on attachments per packet. */
 export const DEFAULT_MAX_ATTACHMENTS = 10;
 
+const NO_SLOTS: readonly PlaceholderSlot[] = Object.freeze([]);
+/** Never pushed to: a binary packet's text replaces it with an array of its own. */
+const NO_PARTS: Uint8Array[] = [];
+
 const AWAITING: SocketDecodeResult = Object.freeze({ ok: true, packet: null });
 
 /**
@@ -57,8 +61,10 @@ export class Decoder {
   readonly #maxAttachments: number;
   readonly #maxDepth: number;
   #pending: EventPacket | AckPacket | null = null;
-  #slots: PlaceholderSlot[] = [];
-  #parts: Uint8Array[] = [];
+  // Shared empty arrays while no binary packet is being reassembled: a decoder per connection
+  // holds nothing of its own until one arrives.
+  #slots: readonly PlaceholderSlot[] = NO_SLOTS;
+  #parts: Uint8Array[] = NO_PARTS;
   #expected = 0;
 
   /** @throws RangeError for a `maxAttachments` or `maxDepth` out of range (a programming error). */
@@ -95,8 +101,8 @@ export class Decoder {
   /** Drops any partially received binary packet. */
   reset(): void {
     this.#pending = null;
-    this.#slots = [];
-    this.#parts = [];
+    this.#slots = NO_SLOTS;
+    this.#parts = NO_PARTS;
     this.#expected = 0;
   }
 
@@ -117,6 +123,7 @@ export class Decoder {
           : { type: SocketPacketType.Ack, nsp, data, id }
       ) as EventPacket | AckPacket;
       this.#slots = slots;
+      this.#parts = [];
       this.#expected = attachments;
       return AWAITING;
     }

@@ -8,6 +8,7 @@
  */
 import { TYPE_CHARS } from "../engine/packet-types.js";
 import { extract, MAX_DEPTH, mayHoldBinary, NestingTooDeepError } from "./attachment-extraction.js";
+import { stringifyWithSafeStrings } from "./json-safe-strings.js";
 import { type OutgoingSocketPacket, SocketPacketType } from "./packet-types.js";
 import { dataFault, idFault, namespaceFault } from "./validation.js";
 
@@ -56,7 +57,12 @@ function encodeUnguarded(packet: OutgoingSocketPacket): SocketEncodeResult {
     body = extract(data, "", attachments, 0);
   }
   // JSON.stringify gives undefined when a toJSON method returns undefined: no data is written then.
-  const json: string | undefined = body === undefined ? undefined : JSON.stringify(body);
+  let json: string | undefined;
+  if (body !== undefined) {
+    // Strings the parser vouched for (an echo of what a client sent) are not scanned again.
+    if ((isEvent || isAck) && Array.isArray(body)) json = stringifyWithSafeStrings(body);
+    json ??= JSON.stringify(body);
+  }
 
   const binary = attachments !== undefined && attachments.length > 0;
   let wireType: SocketPacketType = type;

@@ -8,6 +8,7 @@
  * rest is JSON.
  */
 import { MAX_DEPTH } from "./attachment-extraction.js";
+import { MIN_REMEMBERED_LENGTH, rememberSafeStrings } from "./json-safe-strings.js";
 import { SocketPacketType } from "./packet-types.js";
 import { dataFault, idFault } from "./validation.js";
 
@@ -79,8 +80,9 @@ export function parsePacketText(
 
   let data: unknown;
   if (i < length) {
-    // Data the encoder could not send back (an ack echoing it) is refused at the door.
-    if (jsonNestingExceeds(text, i, maxDepth)) {
+    // Data the encoder could not send back (an ack echoing it) is refused at the door, before
+    // JSON.parse builds anything; the exact scan runs only when the brackets could be too many.
+    if (mayNestDeeper(text, i, maxDepth) && jsonNestingExceeds(text, i, maxDepth)) {
       return { ok: false, reason: `data nested deeper than ${maxDepth} levels` };
     }
     try {
@@ -88,12 +90,42 @@ export function parsePacketText(
     } catch {
       return { ok: false, reason: "data is not valid JSON" };
     }
+    if (
+      Array.isArray(data) &&
+      length - i > MIN_REMEMBERED_LENGTH &&
+      text.indexOf("\\", i) === -1 &&
+      isWellFormed(text)
+    ) {
+      rememberSafeStrings(data);
+    }
   }
 
   const packetType = type as SocketPacketType;
   const fault = idFault(packetType, id) ?? dataFault(packetType, data);
   if (fault !== null) return { ok: false, reason: fault };
   return { ok: true, parsed: { type: packetType, nsp, id, data, attachments } };
+}
+
+/**
+ * False when the JSON text from `start` cannot nest deeper than `limit`: nesting `limit + 1`
+ * levels takes that many "[" or "{" (and as many closing ones). Counting them with indexOf
+ * (native, no per-character JavaScript) costs a fraction of the exact scan for normal data.
+ */
+function mayNestDeeper(text: string, start: number, limit: number): boolean {
+  if (text.length - start < 2 * (limit + 1)) return false;
+  let openers = 0;
+  for (let at = text.indexOf("[", start); at !== -1; at = text.indexOf("[", at + 1)) {
+    if (++openers > limit) return true;
+  }
+  for (let at = text.indexOf("{", start); at !== -1; at = text.indexOf("{", at + 1)) {
+    if (++openers > limit) return true;
+  }
+  return false;
+}
+
+/** String.prototype.isWellFormed (ES2024, in every Node.js this package supports). */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 /**
