@@ -64,7 +64,9 @@ const noNodeBuiltins = {
  * `src/client/browser/connection-options.ts`, and the client's timers by
  * `src/client/browser/timers.ts` (`autoUnref` is Node's: nothing to unreference in a browser), and
  * what Node tells of a failure (fetch error causes, a refused WebSocket handshake's status) by
- * `src/client/browser/failure-details.ts` (an error's message: all a browser gives).
+ * `src/client/browser/failure-details.ts` (an error's message: all a browser gives), and the
+ * server's memory of escape-free strings (`src/protocol/socketio/json-safe-strings.ts`) by
+ * `src/client/browser/json-safe-strings.ts`, which remembers none.
  */
 const BROWSER_REPLACEMENTS = new Map(
   [
@@ -72,6 +74,7 @@ const BROWSER_REPLACEMENTS = new Map(
     ["src/client/engine/connection-options.ts", "src/client/browser/connection-options.ts"],
     ["src/client/timers.ts", "src/client/browser/timers.ts"],
     ["src/client/engine/failure-details.ts", "src/client/browser/failure-details.ts"],
+    ["src/protocol/socketio/json-safe-strings.ts", "src/client/browser/json-safe-strings.ts"],
   ].map(([replaced, replacement]) => [join(root, replaced), join(root, replacement)]),
 );
 
