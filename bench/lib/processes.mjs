@@ -229,7 +229,10 @@ async function startPair({
       `--cpu-prof-name=${cpuProfile.name}.cpuprofile`,
     );
   }
-  const server = fork(SERVER_MODULES[serverSpec.kind], [JSON.stringify(serverSpec.config)], {
+  // `module`/`args`: a server of the caller's own (bench/nosticky's cluster of workers).
+  const serverModule = serverSpec.module ?? SERVER_MODULES[serverSpec.kind];
+  const serverArgs = serverSpec.args ?? [JSON.stringify(serverSpec.config)];
+  const server = fork(serverModule, serverArgs, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     execArgv: isBun ? [] : execArgv,
     ...(isBun ? { execPath: BUN_BINARY } : {}),
@@ -265,7 +268,8 @@ async function startPair({
       const id = ++requestId;
       const reply = nextMessage(server, type, `${label} server`, id);
       sendQuietly(server, { type, id });
-      const procCpuMs = processCpuMs(server.pid);
+      // A server of several processes adds its workers' CPU to its own answer (`ownCpu`).
+      const procCpuMs = serverSpec.ownCpu ? null : processCpuMs(server.pid);
       const sampledAt = performance.now();
       const result = withDeadline(reply, ms, `server ${type} sample`).then((message) => ({
         ...message,
@@ -288,7 +292,8 @@ async function startPair({
  * samples the server's CPU (and the machine's) when the generator says "measure-start" and
  * "measure-end", and resolves with the generator's result plus those samples.
  *
- * @param {{ server: { kind: string, config: object }, loadModule: string, loadConfig: object,
+ * @param {{ server: { kind: string, config?: object, module?: string, args?: string[],
+ *   ownCpu?: boolean }, loadModule: string, loadConfig: object,
  *   label: string, pin: boolean, deadlineMs: number, files?: number,
  *   cpuProfile?: { dir: string, name: string } }} spec `deadlineMs` bounds the wait for the
  *   generator's result once it has the port; `files`: descriptors each child must be able to

@@ -5,10 +5,9 @@
 //
 //   npm run build && node --import tsx bench/nosticky/polling.mjs [--clients 30] [--duration 5]
 //
-// Run under the machine's lock (flock /tmp/duplexio-heavy.lock ...). Runs through tsx because it
-// reuses the test helpers that start redis-server (test/helpers/redis.ts), the example's nodes
-// (test/examples/example-process.ts) and nginx with the example's configuration
-// (test/examples/nginx.ts). See README.md.
+// Runs through tsx because it reuses the test helpers that start redis-server
+// (test/helpers/redis.ts), the example's nodes (test/examples/example-process.ts) and nginx with
+// the example's configuration (test/examples/nginx.ts). See README.md.
 import { Agent } from "node:http";
 import { parseArgs } from "node:util";
 import { io } from "../../dist/client/node.js";

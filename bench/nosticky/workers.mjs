@@ -4,7 +4,7 @@
 // `npm run bench` (bench/load-generator.mjs) and `npm run bench:socketio`
 // (bench/socketio/load-generator.mjs), driven through bench/lib/processes.mjs.
 //
-//   npm run build && flock /tmp/duplexio-heavy.lock node bench/nosticky/workers.mjs [--workers 2]
+//   npm run build && node bench/nosticky/workers.mjs [--workers 2]
 //
 // See README.md.
 import { fileURLToPath } from "node:url";
@@ -84,8 +84,12 @@ for (const [kind, spec] of Object.entries(KINDS)) {
     const order = round % 2 === 0 ? SETUPS : [...SETUPS].reverse();
     for (const setup of order) {
       const measured = await runMeasured({
-        serverModule: SERVER,
-        serverArgs: [kind, String(setup.workers)],
+        server: {
+          kind: "workers",
+          module: SERVER,
+          args: [kind, String(setup.workers)],
+          ownCpu: true,
+        },
         loadModule: spec.loadModule,
         loadConfig: {
           ...spec.config,
