@@ -17,9 +17,9 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { constants, deflateRawSync } from "node:zlib";
 import fc from "fast-check";
+import { type ChildServer, startChildServer } from "../helpers/child-server.js";
 import { closePayload, encodeFrame, Op } from "../helpers/frames.js";
 import { RawClient } from "../helpers/raw-client.js";
-import { type ChildServer, startChildServer } from "./child-server.js";
 import { fuzzAsync, mutateBytes, mutationArb, split } from "./config.js";
 import {
   encodeStream,

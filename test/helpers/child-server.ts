@@ -1,15 +1,17 @@
 /**
- * A server fixture in a child process, for the end-to-end fuzz suites: a crash or an uncaught
- * exception there shows as an exit or as output on stderr, which the suites assert against
- * after every case. The fixture prints `{"port":N}` once listening and stops on SIGTERM.
+ * A server fixture in a child process, for the end-to-end fuzz and hostile-input suites: a crash
+ * or an uncaught exception there shows as an exit or as output on stderr, which the suites assert
+ * against after every case. The fixture prints `{"port":N}` once listening and stops on SIGTERM.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { withTimeout } from "../helpers/timing.js";
+import { withTimeout } from "./timing.js";
 
 export interface ChildServer {
   child: ChildProcess;
   port: number;
+  /** Everything the process printed on stderr so far. */
+  stderr(): string;
   /** Asserts the process still runs and printed nothing on stderr. */
   assertAliveAndSilent(context: string): void;
   /** SIGTERM, then SIGKILL if it lingers. */
@@ -54,6 +56,7 @@ export async function startChildServer(fixture: string): Promise<ChildServer> {
     return {
       child,
       port,
+      stderr: () => stderr,
       assertAliveAndSilent: (context) => {
         assert.ok(
           alive(),
