@@ -6,12 +6,13 @@
  * Engine.IO server's own `close()` sends each session the close packet.
  */
 import assert from "node:assert/strict";
-import { createServer, request } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { attach as attachEngine, type EngineServer } from "../../src/engine/index.js";
 import type { Socket } from "../../src/index.js";
+import { httpRequest } from "../helpers/http-request.js";
 import { withTimeout } from "../helpers/timing.js";
 import { type ClientSocket, startServer, type TestServer, waitFor } from "./helpers.js";
 
@@ -21,39 +22,17 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** One HTTP request; the status and body. */
-function http(
-  port: number,
-  path: string,
-  method = "GET",
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path, method, agent: false }, (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          text += chunk;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on("error", reject);
-      req.end(body);
-    }),
-    5000,
-    `${method} ${path}`,
-  );
-}
-
 /** A raw polling session (Engine.IO handshake, Socket.IO CONNECT to "/"): its sid. */
 async function rawPollingClient(port: number, path = "/socket.io/"): Promise<string> {
-  const handshake = await http(port, `${path}?EIO=4&transport=polling`);
+  const handshake = await httpRequest(port, `${path}?EIO=4&transport=polling`);
   const sid = (JSON.parse(handshake.body.slice(1)) as { sid: string }).sid;
   if (path === "/socket.io/") {
-    await http(port, `${path}?EIO=4&transport=polling&sid=${sid}`, "POST", "40");
+    await httpRequest(port, `${path}?EIO=4&transport=polling&sid=${sid}`, "POST", "40");
     // The CONNECT's answer: the session is now fully open, and no poll is pending.
-    assert.match((await http(port, `${path}?EIO=4&transport=polling&sid=${sid}`)).body, /^40/);
+    assert.match(
+      (await httpRequest(port, `${path}?EIO=4&transport=polling&sid=${sid}`)).body,
+      /^40/,
+    );
   }
   return sid;
 }
@@ -140,7 +119,7 @@ describe("io.close() bounded", () => {
     const { io, port } = server;
     await rawPollingClient(port);
     const closing = io.close({ timeout: 1000 });
-    const refused = await http(port, "/socket.io/?EIO=4&transport=polling");
+    const refused = await httpRequest(port, "/socket.io/?EIO=4&transport=polling");
     assert.equal(refused.status, 503);
     assert.deepEqual(JSON.parse(refused.body), { code: 3, message: "Server shutting down" });
     await closing;
@@ -191,7 +170,7 @@ describe("EngineServer.close()", () => {
         calledBack = true;
       });
       // The client's next poll takes the close packet.
-      const poll = await http(port, path);
+      const poll = await httpRequest(port, path);
       assert.equal(poll.body.split("\x1e").at(-1), "1", poll.body);
       await withTimeout(
         (async () => {
@@ -203,7 +182,7 @@ describe("EngineServer.close()", () => {
       assert.deepEqual(reasons, ["forced close"]);
       assert.equal(engine.clientsCount, 0);
       // Afterwards the engine takes new sessions again, as engine.io's does.
-      assert.equal((await http(port, "/engine.io/?EIO=4&transport=polling")).status, 200);
+      assert.equal((await httpRequest(port, "/engine.io/?EIO=4&transport=polling")).status, 200);
     } finally {
       engine.close({ timeout: 0 });
       done();

@@ -4,10 +4,10 @@
  * the namespaces one connection may be in, and the dynamic child namespaces clients may create.
  */
 import assert from "node:assert/strict";
-import { request } from "node:http";
 import { afterEach, describe, it } from "node:test";
 import type { Namespace } from "../../src/index.js";
 import { Server } from "../../src/index.js";
+import { httpRequest } from "../helpers/http-request.js";
 import { withTimeout } from "../helpers/timing.js";
 import { type ClientSocket, startServer, type TestServer } from "./helpers.js";
 import { RawClient } from "./raw-client.js";
@@ -49,31 +49,6 @@ function echoOn(nsp: Namespace): void {
   });
 }
 
-/** One HTTP request; resolves with the status and body. */
-function http(
-  port: number,
-  path: string,
-  method = "GET",
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path, method, agent: false }, (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          text += chunk;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on("error", reject);
-      req.end(body);
-    }),
-    5000,
-    `${method} ${path}`,
-  );
-}
-
 describe("namespace name length", () => {
   it("a CONNECT to a 900 KB name, over WebSocket: a short CONNECT_ERROR without the name, then the connection closes", async () => {
     const { port, io, connect } = await setUp();
@@ -94,16 +69,16 @@ describe("namespace name length", () => {
     const { port, io, connect } = await setUp({ transports: ["polling"] });
     echoOn(io.of("/"));
     const good = await connect("/", { transports: ["polling"] });
-    const handshake = await http(port, "/socket.io/?EIO=4&transport=polling");
+    const handshake = await httpRequest(port, "/socket.io/?EIO=4&transport=polling");
     const sid = (JSON.parse(handshake.body.slice(1)) as { sid: string }).sid;
     const path = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
-    const posted = await http(port, path, "POST", `40/${"n".repeat(900 * 1024)},`);
+    const posted = await httpRequest(port, path, "POST", `40/${"n".repeat(900 * 1024)},`);
     assert.equal(posted.status, 200);
-    const polled = await http(port, path);
+    const polled = await httpRequest(port, path);
     assert.ok(polled.body.length < 64, `${polled.body.length} bytes`);
     assert.equal(polled.body, INVALID_LONG_NAME);
     // The session closes: the next poll gets the close packet.
-    const next = await http(port, path);
+    const next = await httpRequest(port, path);
     assert.equal(next.body.split("\x1e").at(-1), "1", `${next.status} ${next.body}`);
     await stillServes(good);
   });
