@@ -43,7 +43,12 @@ export type DisconnectDescription = Error | { description: string; context?: unk
 
 /** A `connect_error`: `data` holds what the server's middleware attached to its error. */
 export interface ConnectError extends Error {
-  data?: unknown;
+  /**
+   * `any`, as in socket.io-client, so that untyped code (`err.data.content`) compiles unchanged;
+   * it is whatever the server sent, so check it before use.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (socket.io-client types it so)
+  data?: any;
 }
 
 /** socket.io-client's name for {@link ConnectError}. */

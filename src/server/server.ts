@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import type { Http2SecureServer } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
 import { createHttpServer } from "../engine/http-server.js";
 import { DEFAULT_CLOSE_TIMEOUT, EngineServer, type EngineSocket } from "../engine/index.js";
@@ -44,8 +45,13 @@ import {
   StrictEventEmitter,
 } from "./typed-events.js";
 
-/** An HTTP(S) server Socket.IO can attach to. */
-export type AttachableServer = HttpServer | HttpsServer;
+/**
+ * An HTTP(S) server Socket.IO can attach to. An `http2.createSecureServer({ allowHTTP1: true })`
+ * server is one too, as in socket.io: its HTTP/1.1 requests and upgrades are served like an HTTPS
+ * server's (a plain `http2.createServer()` is left out: browsers speak no cleartext HTTP/2, and it
+ * has no HTTP/1.1 for the WebSocket upgrade).
+ */
+export type AttachableServer = HttpServer | HttpsServer | Http2SecureServer;
 
 /** Options of {@link Server.close}. */
 export interface ServerCloseOptions {
@@ -281,7 +287,8 @@ export class Server<
     this.#closing = false;
     if (opts.path !== undefined) this.#path = opts.path;
     if (this.#engine === undefined) this.bind(new EngineServer(this.#engineOptions()));
-    this.#engine!.attach(server, { ...this.#engineOptions(), path: this.#path });
+    // An HTTP/2 server with allowHTTP1 emits the same "request"/"upgrade" events for HTTP/1.1.
+    this.#engine!.attach(server as HttpServer, { ...this.#engineOptions(), path: this.#path });
     this.#routeClientBundle(server);
     this.httpServer = server;
     return this;

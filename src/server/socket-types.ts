@@ -81,8 +81,13 @@ export interface Handshake {
   url: string;
   /** The request's query parameters. */
   query: ParsedUrlQuery;
-  /** The client's `auth` payload of its CONNECT packet (`{}` when it sent none). */
-  auth: Record<string, unknown>;
+  /**
+   * The client's `auth` payload of its CONNECT packet (`{}` when it sent none). Its values are
+   * `any`, as in socket.io, so that untyped code (`socket.handshake.auth.token`) compiles
+   * unchanged; they are whatever the client sent, so check them before use.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (socket.io types it so)
+  auth: { [key: string]: any };
 }
 
 /**
@@ -90,5 +95,7 @@ export interface Handshake {
  * `data` as `err.data`.
  */
 export interface ExtendedError extends Error {
-  data?: unknown;
+  /** `any`, as in socket.io, so that untyped code compiles unchanged. */
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (socket.io types it so)
+  data?: any;
 }

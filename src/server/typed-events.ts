@@ -23,8 +23,13 @@ import type {
 // The shared events-map machinery, under the names socket.io users know.
 export type * from "../protocol/socketio/event-maps.js";
 
-/** The default type of `socket.data` when none is given. */
-export type DefaultSocketData = Record<string, unknown>;
+/**
+ * The default type of `socket.data` when none is given: `any`, as in socket.io, so that untyped
+ * socket.io code (`socket.data.user = ...`) compiles unchanged. Give `Server` a `SocketData` type
+ * argument to have it checked.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (socket.io's default is any)
+export type DefaultSocketData = any;
 
 /** The parameters of the `message` event (`send`/`write`), or never when the map has none. */
 export type MessageParams<Map extends EventsMap> = "message" extends keyof Map

@@ -66,7 +66,7 @@ afterEach(async () => {
   for (const client of opened.splice(0)) client.disconnect();
   for (const io of servers.splice(0)) {
     await io.close();
-    io.httpServer?.closeAllConnections?.();
+    (io.httpServer as HttpServer | undefined)?.closeAllConnections?.();
   }
 });
 

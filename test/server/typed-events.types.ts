@@ -16,6 +16,8 @@ import {
 /** True when A and B are the same type. */
 type Equals<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** True when A is `any` (socket.io's default for `socket.data`, `handshake.auth` values). */
+type IsAny<A> = 0 extends 1 & A ? true : false;
 function expectType<T>(value: T): T {
   return value;
 }
@@ -67,7 +69,7 @@ export function untyped(io: Server): void {
     socket.to("room").emit("to-room", 1);
     socket.broadcast.except("other").emit("broadcast", true);
     socket.data.anything = "goes";
-    assertTrue<Equals<typeof socket.data, Record<string, unknown>>>();
+    assertTrue<IsAny<typeof socket.data>>();
     socket.use(([event, ...args], next) => {
       assertTrue<Equals<typeof event, string>>();
       assertTrue<Equals<typeof args, unknown[]>>();
@@ -98,7 +100,7 @@ export function untyped(io: Server): void {
   io.send(1, "2", [3]);
   io.send();
   io.use((socket, next) => {
-    assertTrue<Equals<typeof socket.handshake.auth, Record<string, unknown>>>();
+    assertTrue<IsAny<typeof socket.handshake.auth.token>>();
     next(Object.assign(new Error("refused"), { data: { code: 1 } }));
   });
   io.of("/admin").use((_socket, next) => next());
