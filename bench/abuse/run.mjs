@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { commandLine } from "../lib/cli.mjs";
 import { packageVersion } from "../lib/results-file.mjs";
 import * as fragments from "./attacks/fragments.mjs";
 import * as namespace from "./attacks/namespace.mjs";
@@ -314,17 +315,8 @@ function reprint(path) {
 }
 
 async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+  const options = commandLine(parseOptions, USAGE);
+  if (options === null) return;
   if (options.report !== undefined) {
     reprint(resolve(process.cwd(), options.report));
     return;

@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { runCommand, sleep, startChild } from "../abuse/lib/children.mjs";
-import { parseNumber } from "../lib/cli.mjs";
+import { commandLine, parseNumber } from "../lib/cli.mjs";
 import { packageVersion } from "../lib/results-file.mjs";
 import { renderChart } from "./chart.mjs";
 import { linearFit, verdict } from "./verdict.mjs";
@@ -249,17 +249,8 @@ function chartOf(samples, options, v, title) {
 }
 
 async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${error.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+  const options = commandLine(parseOptions, USAGE);
+  if (options === null) return;
   const dist = resolve(ROOT, options.dist);
   if (!existsSync(join(dist, "index.js"))) {
     console.error(
