@@ -204,3 +204,30 @@ export class Emitter<
     this.#listeners.set(event, next);
   }
 }
+
+/** Listeners of some events of an event map, by event name. */
+export type ListenerMap<Map extends EventsMap> = {
+  [Ev in EventNames<Map>]?: EventListener<Map, Ev>;
+};
+
+/** What {@link listenTo} needs of an emitter (an {@link Emitter}, or a Manager for its Sockets). */
+interface Subscribable {
+  on(event: never, listener: never): unknown;
+  off(event: never, listener: never): unknown;
+}
+
+/**
+ * Adds each listener of `listeners` to `emitter` (in the object's order); returns the function
+ * removing them all again (the Manager and its Sockets follow one connection at a time this way).
+ */
+export function listenTo<Map extends EventsMap>(
+  emitter: Subscribable,
+  listeners: ListenerMap<Map>,
+): () => void {
+  // The map's types have checked each listener against its event; the emitter takes them as such.
+  const entries = Object.entries(listeners) as [never, never][];
+  for (const [event, listener] of entries) emitter.on(event, listener);
+  return () => {
+    for (const [event, listener] of entries) emitter.off(event, listener);
+  };
+}

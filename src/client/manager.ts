@@ -12,7 +12,8 @@ import {
 } from "../protocol/socketio/index.js";
 import { Backoff } from "./backoff.js";
 import { containsBlob, convertReceivedBinary, readBlobs } from "./binary.js";
-import { EngineClient } from "./engine/engine-client.js";
+import { listenTo } from "./emitter.js";
+import { EngineClient, type EngineClientEventMap } from "./engine/engine-client.js";
 import {
   DEFAULT_ENGINE_OPTIONS,
   type EngineClientOptions,
@@ -316,20 +317,18 @@ export class Manager<
       this.#onopen();
       callback?.();
     };
-    const onEngineError = (err: Error): void => onError(err);
-    // An engine may also close before opening without an `error` (a "parse error" from a server
-    // that is not Engine.IO): that is a failed attempt too, or the Manager would wait forever.
-    const onEngineClose = (reason: string, description?: unknown): void => {
-      const detail = description instanceof Error ? ` (${description.message})` : "";
-      onError(new Error(`connection closed while opening: ${reason}${detail}`));
-    };
-    engine.on("open", onOpen);
-    engine.on("error", onEngineError);
-    engine.on("close", onEngineClose);
     this.#subs.push(
-      () => engine.off("open", onOpen),
-      () => engine.off("error", onEngineError),
-      () => engine.off("close", onEngineClose),
+      listenTo<EngineClientEventMap>(engine, {
+        open: onOpen,
+        error: onError,
+        // An engine may also close before opening without an `error` (a "parse error" from a
+        // server that is not Engine.IO): that is a failed attempt too, or the Manager would wait
+        // forever.
+        close: (reason, description) => {
+          const detail = description instanceof Error ? ` (${description.message})` : "";
+          onError(new Error(`connection closed while opening: ${reason}${detail}`));
+        },
+      }),
     );
     return this;
   }
@@ -503,21 +502,14 @@ export class Manager<
     this.#cleanup();
     this._readyState = "open";
     this.emitReserved("open");
-    const engine = this.engine;
-    const onPing = (): void => this.emitReserved("ping");
-    const onMessage = (data: string | ArrayBuffer): void => this.#ondata(data);
-    const onError = (err: Error): void => this.emitReserved("error", err);
-    const onClose = (reason: string, description?: unknown): void =>
-      this.#onclose(reason, description as DisconnectDescription | undefined);
-    engine.on("ping", onPing);
-    engine.on("message", onMessage);
-    engine.on("error", onError);
-    engine.on("close", onClose);
     this.#subs.push(
-      () => engine.off("ping", onPing),
-      () => engine.off("message", onMessage),
-      () => engine.off("error", onError),
-      () => engine.off("close", onClose),
+      listenTo<EngineClientEventMap>(this.engine, {
+        ping: () => this.emitReserved("ping"),
+        message: (data) => this.#ondata(data),
+        error: (err) => this.emitReserved("error", err),
+        close: (reason, description) =>
+          this.#onclose(reason, description as DisconnectDescription | undefined),
+      }),
     );
   }
 

@@ -9,7 +9,8 @@ import {
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
-import type { ClientPacket, Manager } from "./manager.js";
+import { listenTo } from "./emitter.js";
+import type { ClientPacket, Manager, ManagerReservedEvents } from "./manager.js";
 import type { TimerHandle } from "./timers.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
@@ -151,7 +152,8 @@ export class Socket<
   #ids = 0;
   readonly #acks = new Map<number, AckCallback>();
   #flags: EmitFlags = NO_FLAGS;
-  #subs: (() => void)[] | undefined;
+  /** Removes this Socket's listeners from its Manager; undefined while not subscribed. */
+  #unsubscribe: (() => void) | undefined;
   #anyListeners: AnyListener[] = [];
   #anyOutgoingListeners: AnyListener[] = [];
   #queue: QueuedPacket[] = [];
@@ -181,7 +183,7 @@ export class Socket<
    * again after a lost connection (false after `disconnect()` or a refusal by the server).
    */
   get active(): boolean {
-    return this.#subs !== undefined;
+    return this.#unsubscribe !== undefined;
   }
 
   /** Connects (the Manager's connection is opened if needed). */
@@ -335,23 +337,12 @@ export class Socket<
   }
 
   #subEvents(): void {
-    if (this.#subs !== undefined) return;
-    const io = this.io;
-    const onOpen = (): void => this.#onopen();
-    const onPacket = (packet: SocketPacket): void => this.#onpacket(packet);
-    const onError = (err: Error): void => this.#onerror(err);
-    const onClose = (reason: string, description?: DisconnectDescription): void =>
-      this.#onclose(reason as DisconnectReason, description);
-    io.on("open", onOpen);
-    io.on("packet", onPacket);
-    io.on("error", onError);
-    io.on("close", onClose);
-    this.#subs = [
-      () => io.off("open", onOpen),
-      () => io.off("packet", onPacket),
-      () => io.off("error", onError),
-      () => io.off("close", onClose),
-    ];
+    this.#unsubscribe ??= listenTo<ManagerReservedEvents>(this.io, {
+      open: () => this.#onopen(),
+      packet: (packet) => this.#onpacket(packet),
+      error: (err) => this.#onerror(err),
+      close: (reason, description) => this.#onclose(reason as DisconnectReason, description),
+    });
   }
 
   /** Emits `eventAndArgs` (the name first, an acknowledgement callback possibly last). */
@@ -543,12 +534,9 @@ export class Socket<
         if (typeof sid === "string" && sid !== "") {
           this.#onconnect(sid, typeof pid === "string" ? pid : undefined);
         } else {
-          this.emitReserved(
-            "connect_error",
-            new Error(
-              "It seems you are trying to reach a Socket.IO server in v2.x with a v3.x client, but they are not compatible (more information here: https://socket.io/docs/v3/migrating-from-2-x-to-3-0/)",
-            ),
-          );
+          // A CONNECT without a session id: a Socket.IO v2 server (protocol 4), which v3+ clients
+          // cannot talk to.
+          this.emitReserved("connect_error", new Error("no sid in CONNECT: Socket.IO v2 server?"));
         }
         break;
       }
@@ -649,10 +637,8 @@ export class Socket<
   }
 
   #destroy(): void {
-    if (this.#subs !== undefined) {
-      for (const undo of this.#subs) undo();
-      this.#subs = undefined;
-    }
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     this.io._destroy(this);
   }
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Emitter } from "../../src/client/emitter.js";
+import { Emitter, listenTo } from "../../src/client/emitter.js";
 
 interface TupleEvents {
   open: [];
@@ -161,5 +161,24 @@ describe("Emitter", () => {
     // @ts-expect-error wrong argument type for a signature map
     signatures.emit("chat", "hi", "me");
     signatures.emit("chat", "hi", 1);
+  });
+
+  it("listenTo adds a map of listeners in order and returns the undo of them all", () => {
+    const emitter = new Emitter<TupleEvents>();
+    const calls: string[] = [];
+    const other = () => calls.push("other");
+    emitter.on("count", other);
+    const undo = listenTo<TupleEvents>(emitter, {
+      count: (n) => calls.push(`count ${n}`),
+      message: (data, binary) => calls.push(`message ${data} ${binary}`),
+    });
+    emitter.emit("count", 1);
+    emitter.emit("message", "hi", true);
+    undo();
+    emitter.emit("count", 2);
+    emitter.emit("message", "again", false);
+    assert.deepEqual(calls, ["other", "count 1", "message hi true", "other"]);
+    // @ts-expect-error listener parameter of the wrong type
+    listenTo<TupleEvents>(emitter, { count: (n: string) => n });
   });
 });
