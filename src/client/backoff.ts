@@ -29,57 +29,42 @@ export interface BackoffOptions {
 export class Backoff {
   /** Attempts counted since the last reset. */
   attempts = 0;
-  #min: number;
-  #max: number;
-  #factor: number;
-  #jitter: number;
+  /** First delay in milliseconds; a change applies from the next `duration()`. */
+  min: number;
+  /** Largest delay in milliseconds; a change applies from the next `duration()`. */
+  max: number;
+  /** Randomised share of each delay, in (0, 1]; anything else means no jitter. */
+  jitter: number;
+  readonly #factor: number;
   readonly #random: () => number;
 
   constructor(options: BackoffOptions = {}) {
-    this.#min = options.min ?? 100;
-    this.#max = options.max ?? 10000;
+    this.min = options.min ?? 100;
+    this.max = options.max ?? 10000;
     this.#factor = options.factor ?? 2;
-    this.#jitter = validJitter(options.jitter);
+    this.jitter = options.jitter ?? 0;
     this.#random = options.random ?? Math.random;
   }
 
   /** The delay before the next attempt, in whole milliseconds; counts the attempt. */
   duration(): number {
-    let ms = this.#min * this.#factor ** this.attempts++;
-    if (this.#jitter > 0) {
+    let ms = this.min * this.#factor ** this.attempts++;
+    const jitter = this.jitter;
+    if (jitter > 0 && jitter <= 1) {
       const rand = this.#random();
-      const deviation = Math.floor(rand * this.#jitter * ms);
+      const deviation = Math.floor(rand * jitter * ms);
       // One random draw decides both the size and (through its first decimal's parity) the
       // direction, as socket.io-client does, so seeded runs give the same delays as it.
       ms = (Math.floor(rand * 10) & 1) === 0 ? ms - deviation : ms + deviation;
     }
     // After enough attempts the product overflows to Infinity (and Infinity - Infinity is NaN):
     // such a delay is simply the cap.
-    if (!Number.isFinite(ms)) return Math.trunc(this.#max);
-    return Math.trunc(Math.min(ms, this.#max));
+    if (!Number.isFinite(ms)) return Math.trunc(this.max);
+    return Math.trunc(Math.min(ms, this.max));
   }
 
   /** Starts counting attempts from zero again. */
   reset(): void {
     this.attempts = 0;
   }
-
-  /** Sets the first delay. */
-  setMin(min: number): void {
-    this.#min = min;
-  }
-
-  /** Sets the largest delay. */
-  setMax(max: number): void {
-    this.#max = max;
-  }
-
-  /** Sets the randomised share (outside (0, 1] means none). */
-  setJitter(jitter: number): void {
-    this.#jitter = validJitter(jitter);
-  }
-}
-
-function validJitter(jitter: number | undefined): number {
-  return jitter !== undefined && jitter > 0 && jitter <= 1 ? jitter : 0;
 }

@@ -47,12 +47,7 @@ export function convertReceivedBinary(data: unknown[], convert: BinaryConversion
         const value = container[key];
         if (value instanceof Uint8Array) {
           // defineProperty: a "__proto__" key (an own property in JSON.parse output) stays a plain key.
-          Object.defineProperty(container, key, {
-            value: convert(value),
-            writable: true,
-            enumerable: true,
-            configurable: true,
-          });
+          setOwn(container, key, convert(value));
         } else if (typeof value === "object" && value !== null) {
           pending.push(value as Container);
         }
@@ -61,94 +56,59 @@ export function convertReceivedBinary(data: unknown[], convert: BinaryConversion
   }
 }
 
-function blobClass(): (abstract new (...args: never[]) => Blob) | undefined {
+/**
+ * Starts reading every Blob (or File) inside `data`, anywhere JSON.stringify would look; null when
+ * there is none (the packet can go at once). Otherwise resolves to a copy of `data` with each Blob
+ * replaced by its bytes (a Uint8Array), copying only the arrays and objects on the paths to Blobs;
+ * `data` itself is not changed. Rejects when a Blob cannot be read.
+ */
+export function readBlobs(data: unknown[]): Promise<unknown[]> | null {
   const BlobClass = (globalThis as { Blob?: abstract new (...args: never[]) => Blob }).Blob;
-  return typeof BlobClass === "function" ? BlobClass : undefined;
-}
-
-/** True when `data` holds a Blob (or File) anywhere JSON.stringify would look. */
-export function containsBlob(data: unknown): boolean {
-  const BlobClass = blobClass();
-  if (BlobClass === undefined) return false;
-  return hasBlob(data, BlobClass, 0);
-}
-
-function hasBlob(value: unknown, BlobClass: abstract new () => Blob, depth: number): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  if (value instanceof BlobClass) return true;
-  if (depth >= MAX_DEPTH || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (hasBlob(value[i], BlobClass, depth + 1)) return true;
-    }
-    return false;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key in record) {
-    if (Object.hasOwn(record, key) && hasBlob(record[key], BlobClass, depth + 1)) return true;
-  }
-  return false;
+  if (typeof BlobClass !== "function") return null;
+  const reads: Promise<void>[] = [];
+  const copy = withBlobsRead(data, BlobClass, reads, 0) as unknown[];
+  return reads.length === 0 ? null : Promise.all(reads).then(() => copy);
 }
 
 /**
- * A copy of `data` with every Blob replaced by its bytes (a Uint8Array), copying only the arrays
- * and objects on the paths to Blobs; `data` itself is not changed. Rejects when a Blob cannot be
- * read.
+ * `value`, or a copy of it whose Blobs are filled in by `reads` and whose containers of Blobs are
+ * such copies (one walk: the same value back when it holds no Blob, so nothing is allocated).
  */
-export async function readBlobs(data: unknown[]): Promise<unknown[]> {
-  const BlobClass = blobClass();
-  if (BlobClass === undefined) return data;
-  const reads: Promise<void>[] = [];
-  const copy = replaceBlobs(data, BlobClass, reads, 0) as unknown[];
-  await Promise.all(reads);
-  return copy;
-}
-
-function replaceBlobs(
+function withBlobsRead(
   value: unknown,
   BlobClass: abstract new () => Blob,
   reads: Promise<void>[],
   depth: number,
 ): unknown {
-  // Blobs themselves are replaced by their container (below), which owns the slot to fill.
-  if (!hasBlob(value, BlobClass, depth)) return value;
-  if (Array.isArray(value)) {
-    const copy = value.slice();
-    for (let i = 0; i < copy.length; i++) {
-      const item = copy[i];
-      if (item instanceof BlobClass) {
-        reads.push(
-          item.arrayBuffer().then((buffer) => {
-            copy[i] = new Uint8Array(buffer);
-          }),
-        );
-      } else {
-        copy[i] = replaceBlobs(item, BlobClass, reads, depth + 1);
-      }
-    }
-    return copy;
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    depth >= MAX_DEPTH ||
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer
+  ) {
+    return value;
   }
-  const record = value as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const key in record) {
-    if (!Object.hasOwn(record, key)) continue;
+  const record = value as Record<string | number, unknown>;
+  let copy: object | undefined;
+  // Arrays by index (holes included, as JSON.stringify sees them), objects by own keys.
+  for (const key of Array.isArray(value) ? value.keys() : Object.keys(record)) {
     const item = record[key];
-    if (item instanceof BlobClass) {
-      setOwn(copy, key, item);
-      reads.push(
-        item.arrayBuffer().then((buffer) => {
-          setOwn(copy, key, new Uint8Array(buffer));
-        }),
-      );
-    } else {
-      setOwn(copy, key, replaceBlobs(item, BlobClass, reads, depth + 1));
+    const blob = item instanceof BlobClass;
+    const replacement = blob ? item : withBlobsRead(item, BlobClass, reads, depth + 1);
+    if (!blob && replacement === item) continue;
+    copy ??= Array.isArray(value) ? (value.slice() as unknown[]) : { ...record };
+    const target = copy;
+    setOwn(target, key, replacement);
+    if (blob) {
+      reads.push(item.arrayBuffer().then((buffer) => setOwn(target, key, new Uint8Array(buffer))));
     }
   }
-  return copy;
+  return copy ?? value;
 }
 
 /** Assignment, except that "__proto__" becomes an own property instead of changing the prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+function setOwn(target: object, key: string | number, value: unknown): void {
   Object.defineProperty(target, key, {
     value,
     writable: true,

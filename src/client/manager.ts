@@ -11,7 +11,7 @@ import {
   SocketPacketType,
 } from "../protocol/socketio/index.js";
 import { Backoff } from "./backoff.js";
-import { containsBlob, convertReceivedBinary, readBlobs } from "./binary.js";
+import { convertReceivedBinary, readBlobs } from "./binary.js";
 import { listenTo } from "./emitter.js";
 import { EngineClient, type EngineClientEventMap } from "./engine/engine-client.js";
 import {
@@ -190,9 +190,6 @@ export class Manager<
   #skipReconnect = false;
   #reconnection = true;
   #reconnectionAttempts = Number.POSITIVE_INFINITY;
-  #reconnectionDelay = 1000;
-  #reconnectionDelayMax = 5000;
-  #randomizationFactor = 0.5;
   #timeout: number | false = 20000;
   /** Packets waiting for Blobs to be read, or behind such a packet (kept in order). */
   #blobQueue: Promise<void> | null = null;
@@ -222,13 +219,11 @@ export class Manager<
     this.#timers = options.autoUnref === true ? unreferencedTimers(timers) : timers;
     this.reconnection(options.reconnection !== false);
     this.reconnectionAttempts(options.reconnectionAttempts || Number.POSITIVE_INFINITY);
-    this.reconnectionDelay(options.reconnectionDelay || 1000);
-    this.reconnectionDelayMax(options.reconnectionDelayMax || 5000);
-    this.randomizationFactor(options.randomizationFactor ?? 0.5);
+    // The backoff holds the delays and the jitter: the accessors below read and change them there.
     this.#backoff = new Backoff({
-      min: this.#reconnectionDelay,
-      max: this.#reconnectionDelayMax,
-      jitter: this.#randomizationFactor,
+      min: options.reconnectionDelay || 1000,
+      max: options.reconnectionDelayMax || 5000,
+      jitter: options.randomizationFactor ?? 0.5,
       ...(options.random === undefined ? {} : { random: options.random }),
     });
     this.timeout(options.timeout ?? 20000);
@@ -259,9 +254,8 @@ export class Manager<
   reconnectionDelay(): number;
   reconnectionDelay(value: number): this;
   reconnectionDelay(value?: number): this | number {
-    if (value === undefined) return this.#reconnectionDelay;
-    this.#reconnectionDelay = value;
-    this.#backoff?.setMin(value);
+    if (value === undefined) return this.#backoff.min;
+    this.#backoff.min = value;
     return this;
   }
 
@@ -269,9 +263,8 @@ export class Manager<
   randomizationFactor(): number;
   randomizationFactor(value: number): this;
   randomizationFactor(value?: number): this | number {
-    if (value === undefined) return this.#randomizationFactor;
-    this.#randomizationFactor = value;
-    this.#backoff?.setJitter(value);
+    if (value === undefined) return this.#backoff.jitter;
+    this.#backoff.jitter = value;
     return this;
   }
 
@@ -279,9 +272,8 @@ export class Manager<
   reconnectionDelayMax(): number;
   reconnectionDelayMax(value: number): this;
   reconnectionDelayMax(value?: number): this | number {
-    if (value === undefined) return this.#reconnectionDelayMax;
-    this.#reconnectionDelayMax = value;
-    this.#backoff?.setMax(value);
+    if (value === undefined) return this.#backoff.max;
+    this.#backoff.max = value;
     return this;
   }
 
@@ -372,31 +364,31 @@ export class Manager<
    * read, an encoding failure is reported to `onLateFailure` instead.
    */
   _packet(packet: ClientPacket, onLateFailure?: (reason: string) => void): string | null {
-    const carriesData =
-      packet.type === SocketPacketType.Event || packet.type === SocketPacketType.Ack;
-    if (this.#blobQueueLength === 0 && !(carriesData && containsBlob(packet.data))) {
-      return this.#write(packet, this.engine);
-    }
-    // Blobs are read asynchronously; packets queue behind them so the order is kept.
+    const reading =
+      (packet.type === SocketPacketType.Event || packet.type === SocketPacketType.Ack) &&
+      Array.isArray(packet.data)
+        ? readBlobs(packet.data)
+        : null;
+    if (this.#blobQueueLength === 0 && reading === null) return this.#write(packet, this.engine);
+    // Blobs are read asynchronously; packets queue behind them so the order is kept. (Settled
+    // into a value at once: a failed read is this packet's failure, never an unhandled rejection.)
+    const ready =
+      reading?.then(
+        (data): ClientPacket => ({ ...packet, data }),
+        (error: unknown) => toError(error),
+      ) ?? packet;
     const engine = this.engine;
     this.#blobQueueLength++;
     const previous = this.#blobQueue ?? Promise.resolve();
     this.#blobQueue = previous.then(async () => {
-      let ready: ClientPacket = packet;
-      if (carriesData && Array.isArray(packet.data)) {
-        try {
-          ready = { ...packet, data: await readBlobs(packet.data) };
-        } catch (error) {
-          onLateFailure?.(`a Blob could not be read: ${toError(error).message}`);
-          return;
-        } finally {
-          if (--this.#blobQueueLength === 0) this.#blobQueue = null;
-        }
-      } else if (--this.#blobQueueLength === 0) {
-        this.#blobQueue = null;
+      const settled = await ready;
+      if (--this.#blobQueueLength === 0) this.#blobQueue = null;
+      if (settled instanceof Error) {
+        onLateFailure?.(`a Blob could not be read: ${settled.message}`);
+        return;
       }
       // A packet meant for a connection that has closed since is dropped, as it would have been.
-      const fault = this.engine === engine ? this.#write(ready, engine) : null;
+      const fault = this.engine === engine ? this.#write(settled, engine) : null;
       if (fault !== null) onLateFailure?.(fault);
     });
     return null;

@@ -107,16 +107,16 @@ describe("Backoff", () => {
     }
   });
 
-  it("out-of-range jitter means none; setters apply to the next duration", () => {
+  it("out-of-range jitter means none; changed settings apply to the next duration", () => {
     for (const jitter of [-1, 0, 1.5, Number.NaN]) {
       const backoff = new Backoff({ min: 100, jitter, random: () => 0.99 });
       assert.equal(backoff.duration(), 100);
     }
     const backoff = new Backoff({ min: 100, max: 1000, random: () => 0.35 });
-    backoff.setMin(300);
-    backoff.setMax(400);
+    backoff.min = 300;
+    backoff.max = 400;
     assert.equal(backoff.duration(), 300);
-    backoff.setJitter(0.5);
+    backoff.jitter = 0.5;
     assert.equal(backoff.duration(), 400);
   });
 

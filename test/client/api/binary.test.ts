@@ -4,12 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  containsBlob,
-  convertReceivedBinary,
-  readBlobs,
-  toArrayBuffer,
-} from "../../../src/client/binary.js";
+import { convertReceivedBinary, readBlobs, toArrayBuffer } from "../../../src/client/binary.js";
 
 describe("client binary helpers", () => {
   it("gives the view's own ArrayBuffer when it spans it, else an exact copy", () => {
@@ -46,9 +41,11 @@ describe("client binary helpers", () => {
     const blob = new Blob([new Uint8Array([4, 5])]);
     const inner = { keep: 1, file: blob };
     const data: unknown[] = ["upload", inner, [blob], "text"];
-    assert.equal(containsBlob(data), true);
-    assert.equal(containsBlob(["no", { blob: false }, new Uint8Array(2)]), false);
-    const read = await readBlobs(data);
+    const plain = ["no", { blob: false }, new Uint8Array(2), new Array(3)];
+    assert.equal(readBlobs(plain), null, "nothing to read: the packet can go at once");
+    const reading = readBlobs(data);
+    assert.ok(reading !== null);
+    const read = await reading;
     assert.equal(inner.file, blob, "not mutated");
     assert.equal((data[2] as unknown[])[0], blob);
     const readInner = read[1] as { keep: number; file: Uint8Array };
@@ -56,5 +53,24 @@ describe("client binary helpers", () => {
     assert.deepEqual([...readInner.file], [4, 5]);
     assert.deepEqual([...(read[2] as Uint8Array[])[0]!], [4, 5]);
     assert.equal(read[3], "text");
+    assert.notEqual(read, data);
+    // "__proto__" stays an own key of the copy; a hole stays a hole.
+    const tricky: unknown[] = JSON.parse('[{"__proto__": {"x": 1}}, 0]');
+    (tricky[0] as Record<string, unknown>).file = blob;
+    const sparse: unknown[] = new Array(2);
+    sparse[1] = blob;
+    tricky[1] = sparse;
+    const trickyRead = (await readBlobs(tricky)) as [Record<string, unknown>, unknown[]];
+    assert.equal(Object.getPrototypeOf(trickyRead[0]), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(trickyRead[0], "__proto__")?.value, { x: 1 });
+    assert.ok(trickyRead[0].file instanceof Uint8Array);
+    assert.equal(0 in trickyRead[1], false);
+    assert.ok(trickyRead[1][1] instanceof Uint8Array);
+  });
+
+  it("a Blob that cannot be read rejects the read", async () => {
+    const broken = new Blob([new Uint8Array([1])]);
+    broken.arrayBuffer = () => Promise.reject(new Error("gone"));
+    await assert.rejects(readBlobs(["upload", { file: broken }]) ?? Promise.resolve(), /gone/);
   });
 });
