@@ -11,6 +11,8 @@ export interface ParsedUrl {
   protocol: string;
   /** Host name, without the brackets of an IPv6 address. */
   hostname: string;
+  /** Host name and port as in the URL's authority: brackets kept, a default port left out. */
+  host: string;
   /** Port, the scheme's default when the URL has none ("80" or "443"). */
   port: string;
   /** The namespace: the URL's path ("/" when empty). */
@@ -31,7 +33,8 @@ export interface LocationLike {
   host: string;
 }
 
-const SCHEME = /^(https?|wss?):\/\//i;
+/** A URL naming its scheme ("https://", "ftp://"); anything else is a host or a path. */
+const SCHEME = /^[a-z][a-z\d+.-]*:\/\//i;
 
 /** The page's location in a browser, undefined elsewhere. */
 export function pageLocation(): LocationLike | undefined {
@@ -54,47 +57,42 @@ export function parseUrl(
   enginePath: string,
   location: LocationLike | undefined = pageLocation(),
 ): { ok: true; url: ParsedUrl } | { ok: false; reason: string } {
-  let text = uri;
-  if (text === undefined || text === "") {
-    if (location === undefined) return { ok: false, reason: "no URL given and no page location" };
-    text = `${location.protocol}//${location.host}`;
+  const page = location === undefined ? undefined : `${location.protocol}//${location.host}`;
+  let text = uri || page;
+  if (text === undefined) return { ok: false, reason: "no URL given and no page location" };
+  if (/^\/(?!\/)/.test(text)) {
+    // "/admin": a namespace on the page's server.
+    if (page === undefined) return { ok: false, reason: `relative URL "${text}" outside a page` };
+    text = page + text;
+  } else if (!SCHEME.test(text)) {
+    // "//host/admin" or "host:3000/admin": the page's scheme, https without a page.
+    text = `${location?.protocol ?? "https:"}${text.startsWith("//") ? "" : "//"}${text}`;
   }
-  if (text.startsWith("//")) {
-    text = `${location?.protocol ?? "https:"}${text}`;
-  } else if (text.startsWith("/")) {
-    if (location === undefined)
-      return { ok: false, reason: `relative URL "${text}" outside a page` };
-    text = `${location.host}${text}`;
-  }
-  if (!SCHEME.test(text)) text = `${location?.protocol ?? "https:"}//${text}`;
-
   let parsed: URL;
   try {
     parsed = new URL(text);
   } catch {
     return { ok: false, reason: `invalid URL "${text}"` };
   }
-  const protocol = parsed.protocol.slice(0, -1).toLowerCase();
-  if (!/^(https?|wss?)$/.test(protocol)) {
+  // The URL parser lowercases the scheme, and refuses an http(s) or ws(s) URL without a host.
+  const protocol = parsed.protocol.slice(0, -1);
+  if (!/^(http|ws)s?$/.test(protocol)) {
     return { ok: false, reason: `unsupported scheme "${protocol}"` };
   }
-  if (parsed.hostname === "") return { ok: false, reason: `no host in "${text}"` };
-  const port = parsed.port !== "" ? parsed.port : protocol.endsWith("s") ? "443" : "80";
-  // URL keeps IPv6 brackets in `hostname`; the cache key and origin want them exactly once.
-  const bracketed = parsed.hostname.startsWith("[");
-  const hostname = bracketed ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const port = parsed.port || (protocol.endsWith("s") ? "443" : "80");
   // No prototype: a "__proto__" parameter stays an ordinary entry.
   const query: Record<string, string> = Object.create(null);
   for (const [name, value] of parsed.searchParams) query[name] = value;
-  const origin = `${protocol}://${host}:${port}`;
+  // URL's `hostname` keeps an IPv6 address's brackets, as the origin and the cache key want.
+  const origin = `${protocol}://${parsed.hostname}:${port}`;
   return {
     ok: true,
     url: {
       protocol,
-      hostname,
+      hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
+      host: parsed.host,
       port,
-      path: parsed.pathname === "" ? "/" : parsed.pathname,
+      path: parsed.pathname || "/",
       query,
       hasQuery: parsed.search.length > 1,
       origin,

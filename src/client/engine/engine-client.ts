@@ -14,6 +14,7 @@ import {
 } from "../../protocol/engine/index.js";
 import { toArrayBuffer } from "../binary.js";
 import { Emitter } from "../emitter.js";
+import { parseUrl } from "../url.js";
 import { connectionOptions, websocketOptions } from "./connection-options.js";
 import {
   DEFAULT_ENGINE_OPTIONS,
@@ -24,7 +25,6 @@ import {
   type FetchLike,
   GLOBAL_TIMERS,
   type PerTransportOptions,
-  parseEngineUri,
   type TimerHandle,
   type TransportName,
 } from "./options.js";
@@ -166,15 +166,20 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       (typeof globalThis.fetch === "function"
         ? (url, init) => globalThis.fetch(url, init)
         : undefined);
-    const parsed = parseEngineUri(uri);
+    // The io() URL rules (a relative URI against the page, a bare host gets a scheme); only the
+    // scheme, host, port and query count here: the path is a namespace's, not Engine.IO's.
+    const parsed = parseUrl(uri, resolved.path);
+    const target = parsed.ok ? parsed.url : null;
     this.#urls =
-      parsed === null
+      target === null
         ? null
-        : new EngineUrls(parsed.target, resolved.path, resolved.addTrailingSlash, {
-            ...parsed.query,
-            ...resolved.query,
-          });
-    this.#open(parsed === null ? null : parsed.target.host);
+        : new EngineUrls(
+            { secure: target.protocol.endsWith("s"), host: target.host },
+            resolved.path,
+            resolved.addTrailingSlash,
+            { ...target.query, ...resolved.query },
+          );
+    this.#open(target === null ? null : target.host);
   }
 
   /** The session id, once the handshake is done (null before and after the connection). */

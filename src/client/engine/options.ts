@@ -253,45 +253,11 @@ export const GLOBAL_TIMERS: EngineTimers = {
   now: () => Date.now(),
 };
 
-/** Where the server is: scheme security, host (with port) and the query parameters of the URI. */
+/** Where the server is: scheme security and host (with port). */
 export interface EngineTarget {
   secure: boolean;
   /** Host name and port as in a URL authority ("example.com", "127.0.0.1:3000", "[::1]:80"). */
   host: string;
-}
-
-/**
- * Parses the URI given to the client. Only the scheme, host, port and query matter: the path of
- * the URI is the Socket.IO namespace, not the Engine.IO path. A relative URI is resolved against
- * the page's location when there is one. Returns null for what is not an http(s) or ws(s) URL.
- */
-export function parseEngineUri(
-  uri: string,
-): { target: EngineTarget; query: Record<string, string> } | null {
-  let url: URL;
-  try {
-    const base = (globalThis as { location?: { href?: unknown } }).location?.href;
-    url = typeof base === "string" ? new URL(uri, base) : new URL(uri);
-  } catch {
-    return null;
-  }
-  let secure: boolean;
-  switch (url.protocol) {
-    case "https:":
-    case "wss:":
-      secure = true;
-      break;
-    case "http:":
-    case "ws:":
-      secure = false;
-      break;
-    default:
-      return null;
-  }
-  if (url.host === "") return null;
-  const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = value;
-  return { target: { secure, host: url.host }, query };
 }
 
 /** Query parameter names the client sets itself; user parameters of the same name are left out. */

@@ -47,12 +47,19 @@ describe("io() URL parsing", () => {
     assert.equal(parseUrl("/chat", "/socket.io", undefined).ok, false);
     assert.equal(parseUrl("http://exa mple.com", "/socket.io", undefined).ok, false);
     assert.equal(parseUrl("http://", "/socket.io", undefined).ok, false);
+    // A scheme other than http(s) and ws(s) is refused, not taken for a host name.
+    assert.deepEqual(parseUrl("ftp://example.com", "/socket.io", PAGE), {
+      ok: false,
+      reason: 'unsupported scheme "ftp"',
+    });
   });
 
   it("keeps the query and brackets IPv6 hosts", () => {
     const url = parsed("http://[::1]:3000/ns?token=a%20b&x=1");
     assert.equal(url.hostname, "::1");
     assert.equal(url.origin, "http://[::1]:3000");
+    assert.equal(url.host, "[::1]:3000");
+    assert.equal(parsed("HTTPS://Example.COM:443").host, "example.com", "default port left out");
     assert.deepEqual({ ...url.query }, { token: "a b", x: "1" });
     assert.equal(url.hasQuery, true);
     assert.equal(parsed("http://h/").hasQuery, false);
