@@ -173,8 +173,12 @@ export async function buildClientBundles(options = {}) {
   return results;
 }
 
-/** terser's settings: safe transformations only (no `unsafe*` options), two compressor passes. */
-const TERSER_OPTIONS = { ecma: 2020, compress: { passes: 2 }, mangle: true };
+/**
+ * terser's settings: safe transformations only (no `unsafe*` options), three compressor passes,
+ * and statements left as statements rather than joined into comma sequences (`a(),b()`): the same
+ * code either way, and gzip finds more repeats in the plain form (26 B fewer gzipped).
+ */
+const TERSER_OPTIONS = { ecma: 2020, compress: { passes: 3, sequences: false }, mangle: true };
 
 /**
  * Runs esbuild's output through terser and writes the code and its source map (mapping to the
