@@ -81,6 +81,8 @@ export interface ClientHandshakeOptions {
   followRedirects: boolean;
   maxRedirects: number;
   request: ClientRequestOptions;
+  /** Ends each request in place of `request.end()` (ws's `finishRequest`). */
+  finishRequest?: ((request: ClientRequest) => void) | undefined;
 }
 
 /** What the handshake reports; after `open`, `fail` or a handled unexpected response, nothing. */
@@ -91,8 +93,13 @@ export interface ClientHandshakeEvents {
   unexpectedResponse(request: ClientRequest, response: IncomingMessage): boolean;
   /** The application handled an unexpected response and the exchange is now over. */
   unexpectedResponseDone(): void;
-  /** Following a redirect to `url`. */
-  redirect(url: URL): void;
+  /** Following a redirect to `url` with `request` (made, not yet ended). */
+  redirect(url: URL, request: ClientRequest): void;
+  /**
+   * Whether the application watches redirects: it then decides which headers follow one to
+   * another host (ws's rule), none is removed here.
+   */
+  redirectListened(): boolean;
   /** The connection is established. */
   open(
     socket: Duplex,
@@ -150,7 +157,7 @@ export function startClientHandshake(
     events.fail(error);
   }
 
-  function attempt(url: URL): void {
+  function attempt(url: URL, redirected: boolean): void {
     const key = generateClientKey();
     const headers: OutgoingHttpHeaders = {};
     if (userHeaders !== undefined) Object.assign(headers, userHeaders);
@@ -230,13 +237,12 @@ export function startClientHandshake(
           fail(new Error(`Invalid URL in the redirect: ${location}`));
           return;
         }
-        if (next.host !== url.host) {
+        if (next.host !== url.host && !events.redirectListened()) {
           // Credentials meant for one host are not handed to another.
           sendCredentials = false;
           userHeaders = withoutCredentials(userHeaders);
         }
-        events.redirect(next);
-        attempt(next);
+        attempt(next, true);
         return;
       }
       if (events.unexpectedResponse(request, response)) {
@@ -320,10 +326,16 @@ export function startClientHandshake(
       events.open(socket, head, checked.protocol, extensions, deflate);
     });
 
-    request.end();
+    if (redirected) {
+      events.redirect(url, request);
+      // A `redirect` listener may have closed the WebSocket (the request is destroyed then).
+      if (finished) return;
+    }
+    if (options.finishRequest !== undefined) options.finishRequest(request);
+    else request.end();
   }
 
-  attempt(options.url);
+  attempt(options.url, false);
 
   return {
     abort(): void {
