@@ -13,6 +13,7 @@ import {
 } from "node:http";
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { Duplex } from "node:stream";
+import type { ExtensionOffer } from "../protocol/websocket/extensions.js";
 import { checkServerResponse, generateClientKey } from "../protocol/websocket/handshake.js";
 import {
   acceptDeflateResponse,
@@ -43,7 +44,8 @@ export type ClientRequestOptions = Pick<
   | "createConnection"
 >;
 
-const PASSED_THROUGH: readonly (keyof ClientRequestOptions)[] = [
+/** The request options handed to Node's request (or, the agent aside, to `http2.connect`). */
+export const PASSED_THROUGH: readonly (keyof ClientRequestOptions)[] = [
   "agent",
   "ca",
   "cert",
@@ -133,10 +135,7 @@ export function startClientHandshake(
   let userHeaders = options.headers;
   let sendCredentials = true;
 
-  const deflateOffer =
-    options.deflate === null
-      ? null
-      : { ...options.deflate, clientMaxWindowBits: options.deflate.clientMaxWindowBits ?? true };
+  const deflateOffer = deflateOfferOf(options);
 
   function clearTimer(): void {
     if (timer !== null) clearTimeout(timer);
@@ -296,29 +295,13 @@ export function startClientHandshake(
         fail(new Error(checked.message));
         return;
       }
-      let deflate: PerMessageDeflate | null = null;
-      const accepted = checked.extensions.find((offer) => offer.name === PERMESSAGE_DEFLATE);
-      if (accepted !== undefined && deflateOffer !== null) {
-        const result = acceptDeflateResponse(accepted, deflateOffer);
-        if (!result.ok) {
-          socket.destroy();
-          fail(new Error(result.message));
-          return;
-        }
-        try {
-          deflate = new PerMessageDeflate(
-            result.params,
-            "client",
-            options.deflate!,
-            options.maxPayload,
-          );
-        } catch (error) {
-          // Out-of-range perMessageDeflate options: reported like any other handshake failure.
-          socket.destroy();
-          fail(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
+      const agreed = agreeDeflate(checked.extensions, options, deflateOffer);
+      if (agreed instanceof Error) {
+        socket.destroy();
+        fail(agreed);
+        return;
       }
+      const deflate = agreed;
       const extensionHeader = response.headers["sec-websocket-extensions"];
       const extensions = typeof extensionHeader === "string" ? extensionHeader.trim() : "";
       finish();
@@ -346,6 +329,34 @@ export function startClientHandshake(
       request?.destroy();
     },
   };
+}
+
+/** The permessage-deflate parameters offered (the bare client_max_window_bits by default). */
+export function deflateOfferOf(options: ClientHandshakeOptions): PerMessageDeflateOptions | null {
+  return options.deflate === null
+    ? null
+    : { ...options.deflate, clientMaxWindowBits: options.deflate.clientMaxWindowBits ?? true };
+}
+
+/**
+ * The compressor for the extensions the server agreed to (null: none), or the reason the answer
+ * is refused (parameters not offered, out-of-range options).
+ */
+export function agreeDeflate(
+  extensions: ExtensionOffer[],
+  options: ClientHandshakeOptions,
+  offer: PerMessageDeflateOptions | null,
+): PerMessageDeflate | null | Error {
+  const accepted = extensions.find((extension) => extension.name === PERMESSAGE_DEFLATE);
+  if (accepted === undefined || offer === null) return null;
+  const result = acceptDeflateResponse(accepted, offer);
+  if (!result.ok) return new Error(result.message);
+  try {
+    return new PerMessageDeflate(result.params, "client", options.deflate!, options.maxPayload);
+  } catch (error) {
+    // Out-of-range perMessageDeflate options: reported like any other handshake failure.
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 function safeDecode(text: string): string {

@@ -30,6 +30,11 @@ import {
   httpServerTimeouts,
 } from "./http-timeouts.js";
 import {
+  type AnyHttp2Server,
+  attachExtendedConnect,
+  isHttp2Server,
+} from "./http2-extended-connect.js";
+import {
   type ConnectionLimitOptions,
   type ConnectionLimits,
   resolveConnectionLimits,
@@ -72,7 +77,15 @@ export interface WebSocketServerOptions<
    * `headersTimeout` below and docs/design/websocket.md); Node's defaults leave them open for
    * up to 90 s.
    */
-  server?: HttpServer<U> | HttpsServer<U>;
+  server?: HttpServer<U> | HttpsServer<U> | AnyHttp2Server;
+  /**
+   * With an `http2` server (`http2.createSecureServer({ allowHTTP1: true })`): also accept
+   * WebSockets over HTTP/2 (RFC 8441 extended CONNECT, the same checks and options as HTTP/1.1
+   * upgrades), and advertise SETTINGS_ENABLE_CONNECT_PROTOCOL on the server's new sessions
+   * (default true). Browsers that see the setting open their WebSockets to that origin on the
+   * HTTP/2 connection: set false if another library serves WebSockets on the same server.
+   */
+  http2?: boolean;
   /**
    * Take no requests by itself: the application calls {@link WebSocketServer.handleUpgrade}.
    * The HTTP server's timeouts are then the application's, as with `server`.
@@ -214,7 +227,7 @@ export class WebSocketServer<
   readonly #originCheck: OriginCheck | null;
   readonly #tracking: boolean;
   /** The HTTP server listened on or attached to (null with noServer). */
-  readonly #httpServer: HttpServer | HttpsServer | null = null;
+  readonly #httpServer: HttpServer | HttpsServer | AnyHttp2Server | null = null;
   /** Whether #httpServer was created here, so `close()` closes it. */
   readonly #ownsHttpServer: boolean = false;
   /** Every open connection, tracked even without clientTracking so `close()` reaches them. */
@@ -332,13 +345,21 @@ export class WebSocketServer<
   }
 
   /** Routes the HTTP server's upgrades here and re-emits its `listening` and `error`. */
-  #attach(server: HttpServer | HttpsServer): void {
+  #attach(server: HttpServer | HttpsServer | AnyHttp2Server): void {
     const target: UpgradeTarget = {
       // The server's requests are instances of its request class U.
       claimUpgrade: (request, socket, head) =>
         this.#claimUpgrade(request as InstanceType<U>, socket, head),
     };
-    this.#detach = attachUpgradeTarget(server as HttpServer, target);
+    const detachUpgrades = attachUpgradeTarget(server, target);
+    const detachConnects =
+      isHttp2Server(server) && this.options.http2 !== false
+        ? attachExtendedConnect(server, target)
+        : null;
+    this.#detach = () => {
+      detachUpgrades();
+      detachConnects?.();
+    };
     const onListening = (): void => {
       this.emit("listening");
     };
@@ -637,7 +658,8 @@ export class WebSocketServer<
     for (const socket of this.#pending) rejectHandshake(socket, 503, "The server is shutting down");
     this.#pending.clear();
     if (this.#ownsHttpServer && this.#httpServer) {
-      const server = this.#httpServer;
+      // The server's own is always an http.Server.
+      const server = this.#httpServer as HttpServer;
       server.close(() => {
         this.#httpServerClosed = true;
         this.#finishClosing();

@@ -13,6 +13,7 @@
 
 import { EventEmitter } from "node:events";
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { ClientHttp2Session } from "node:http2";
 import type { Duplex } from "node:stream";
 import {
   CloseCode,
@@ -29,6 +30,7 @@ import {
   startClientHandshake,
 } from "./client-handshake.js";
 import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+import { startHttp2ClientHandshake } from "./http2-client-handshake.js";
 import {
   type ConnectionLimitOptions,
   type ConnectionLimits,
@@ -130,6 +132,15 @@ export interface WebSocketOptions
    * late, write a body, then call `request.end()` yourself (ws's `finishRequest`).
    */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  /**
+   * Connect over HTTP/2 (RFC 8441 extended CONNECT) rather than an HTTP/1.1 upgrade: `true`
+   * opens a session to the URL's origin (closed with this WebSocket; the TLS options apply),
+   * or pass a `ClientHttp2Session` of yours to run the WebSocket as one stream of it. The server
+   * must advertise SETTINGS_ENABLE_CONNECT_PROTOCOL, else the handshake fails. Not with
+   * `followRedirects`, `finishRequest` or `agent` (HTTP/1.1 request options); no `upgrade`
+   * event. Default false.
+   */
+  http2?: boolean | ClientHttp2Session;
 }
 
 /**
@@ -493,7 +504,16 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const finishRequest = settings.finishRequest;
     this.#limits = resolveConnectionLimits(settings);
     const deflateOption = settings.perMessageDeflate ?? true;
-    this.#handshake = startClientHandshake(
+    const start =
+      settings.http2 === undefined || settings.http2 === false
+        ? startClientHandshake
+        : (handshake: Parameters<typeof startClientHandshake>[0], events: ClientHandshakeEvents) =>
+            startHttp2ClientHandshake(
+              handshake,
+              settings.http2 === true ? null : (settings.http2 as ClientHttp2Session),
+              events,
+            );
+    this.#handshake = start(
       {
         url: parsed,
         protocols: list,
