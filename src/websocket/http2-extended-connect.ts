@@ -138,6 +138,23 @@ export class ExtendedConnectSocket extends Duplex {
     else callback();
   }
 
+  /** The frames of one turn (the write queue corks) go to the stream in one batch too. */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const stream = this.stream;
+    if (this.#head !== null || stream.destroyed) {
+      this._write(Buffer.concat(chunks.map((entry) => entry.chunk)), "binary", callback);
+      return;
+    }
+    stream.cork();
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) stream.write(chunks[i].chunk);
+    stream.write(chunks[last].chunk, callback);
+    stream.uncork();
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     const stream = this.stream;
     if (stream.destroyed) {

@@ -11,6 +11,7 @@ import { once } from "node:events";
 import type { IncomingMessage } from "node:http";
 import {
   type ClientHttp2Session,
+  createServer as createCleartextServer,
   createSecureServer,
   type Http2SecureServer,
   connect as http2Connect,
@@ -181,6 +182,27 @@ describe("WebSocketServer on an http2 server", () => {
     });
     assert.match(await refusedWith(socket), /SETTINGS_ENABLE_CONNECT_PROTOCOL/);
     await new Promise<void>((resolve) => plain.close(() => resolve()));
+  });
+});
+
+describe("cleartext HTTP/2 (h2c)", () => {
+  test("a ws: URL with http2: true speaks HTTP/2 with prior knowledge", async () => {
+    const h2c = createCleartextServer();
+    const cleartext = new WebSocketServer({ server: h2c });
+    cleartext.on("connection", (socket, request: IncomingMessage) => {
+      socket.send(`hello over ${request.httpVersion}`);
+    });
+    h2c.listen(0, "127.0.0.1");
+    await once(h2c, "listening");
+    const socket = new WebSocket(`ws://127.0.0.1:${(h2c.address() as AddressInfo).port}/`, {
+      http2: true,
+    });
+    const [message] = await withTimeout(once(socket, "message"), 5000, "greeting");
+    assert.equal(String(message), "hello over 2.0");
+    socket.close();
+    await closed(socket);
+    await new Promise<void>((resolve) => cleartext.close(() => resolve()));
+    await new Promise<void>((resolve) => h2c.close(() => resolve()));
   });
 });
 
