@@ -7,6 +7,7 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
+import { attachExtendedConnect, isHttp2Server } from "../websocket/http2-extended-connect.js";
 
 /** What the routing calls on the engine. */
 export interface EngineRequestHandler {
@@ -53,6 +54,16 @@ export function routeEngineRequests(
     }
   });
   if (!settings.upgrades) return;
+  if (isHttp2Server(server)) {
+    // WebSockets over HTTP/2 (RFC 8441) reach the engine as the upgrades they stand for.
+    attachExtendedConnect(server, {
+      claimUpgrade: (request, socket, head) => {
+        if (!matches(request)) return false;
+        engine.handleUpgrade(request, socket, head);
+        return true;
+      },
+    });
+  }
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (matches(request)) {
       engine.handleUpgrade(request, socket, head);

@@ -13,6 +13,7 @@ import {
 } from "node:http";
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { Duplex } from "node:stream";
+import type { ExtensionOffer } from "../protocol/websocket/extensions.js";
 import { checkServerResponse, generateClientKey } from "../protocol/websocket/handshake.js";
 import {
   acceptDeflateResponse,
@@ -43,7 +44,8 @@ export type ClientRequestOptions = Pick<
   | "createConnection"
 >;
 
-const PASSED_THROUGH: readonly (keyof ClientRequestOptions)[] = [
+/** The request options handed to Node's request (or, the agent aside, to `http2.connect`). */
+export const PASSED_THROUGH: readonly (keyof ClientRequestOptions)[] = [
   "agent",
   "ca",
   "cert",
@@ -81,6 +83,8 @@ export interface ClientHandshakeOptions {
   followRedirects: boolean;
   maxRedirects: number;
   request: ClientRequestOptions;
+  /** Ends each request in place of `request.end()` (ws's `finishRequest`). */
+  finishRequest?: ((request: ClientRequest) => void) | undefined;
 }
 
 /** What the handshake reports; after `open`, `fail` or a handled unexpected response, nothing. */
@@ -91,8 +95,13 @@ export interface ClientHandshakeEvents {
   unexpectedResponse(request: ClientRequest, response: IncomingMessage): boolean;
   /** The application handled an unexpected response and the exchange is now over. */
   unexpectedResponseDone(): void;
-  /** Following a redirect to `url`. */
-  redirect(url: URL): void;
+  /** Following a redirect to `url` with `request` (made, not yet ended). */
+  redirect(url: URL, request: ClientRequest): void;
+  /**
+   * Whether the application watches redirects: it then decides which headers follow one to
+   * another host (ws's rule), none is removed here.
+   */
+  redirectListened(): boolean;
   /** The connection is established. */
   open(
     socket: Duplex,
@@ -126,10 +135,7 @@ export function startClientHandshake(
   let userHeaders = options.headers;
   let sendCredentials = true;
 
-  const deflateOffer =
-    options.deflate === null
-      ? null
-      : { ...options.deflate, clientMaxWindowBits: options.deflate.clientMaxWindowBits ?? true };
+  const deflateOffer = deflateOfferOf(options);
 
   function clearTimer(): void {
     if (timer !== null) clearTimeout(timer);
@@ -150,7 +156,7 @@ export function startClientHandshake(
     events.fail(error);
   }
 
-  function attempt(url: URL): void {
+  function attempt(url: URL, redirected: boolean): void {
     const key = generateClientKey();
     const headers: OutgoingHttpHeaders = {};
     if (userHeaders !== undefined) Object.assign(headers, userHeaders);
@@ -230,13 +236,12 @@ export function startClientHandshake(
           fail(new Error(`Invalid URL in the redirect: ${location}`));
           return;
         }
-        if (next.host !== url.host) {
+        if (next.host !== url.host && !events.redirectListened()) {
           // Credentials meant for one host are not handed to another.
           sendCredentials = false;
           userHeaders = withoutCredentials(userHeaders);
         }
-        events.redirect(next);
-        attempt(next);
+        attempt(next, true);
         return;
       }
       if (events.unexpectedResponse(request, response)) {
@@ -290,29 +295,13 @@ export function startClientHandshake(
         fail(new Error(checked.message));
         return;
       }
-      let deflate: PerMessageDeflate | null = null;
-      const accepted = checked.extensions.find((offer) => offer.name === PERMESSAGE_DEFLATE);
-      if (accepted !== undefined && deflateOffer !== null) {
-        const result = acceptDeflateResponse(accepted, deflateOffer);
-        if (!result.ok) {
-          socket.destroy();
-          fail(new Error(result.message));
-          return;
-        }
-        try {
-          deflate = new PerMessageDeflate(
-            result.params,
-            "client",
-            options.deflate!,
-            options.maxPayload,
-          );
-        } catch (error) {
-          // Out-of-range perMessageDeflate options: reported like any other handshake failure.
-          socket.destroy();
-          fail(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
+      const agreed = agreeDeflate(checked.extensions, options, deflateOffer);
+      if (agreed instanceof Error) {
+        socket.destroy();
+        fail(agreed);
+        return;
       }
+      const deflate = agreed;
       const extensionHeader = response.headers["sec-websocket-extensions"];
       const extensions = typeof extensionHeader === "string" ? extensionHeader.trim() : "";
       finish();
@@ -320,10 +309,16 @@ export function startClientHandshake(
       events.open(socket, head, checked.protocol, extensions, deflate);
     });
 
-    request.end();
+    if (redirected) {
+      events.redirect(url, request);
+      // A `redirect` listener may have closed the WebSocket (the request is destroyed then).
+      if (finished) return;
+    }
+    if (options.finishRequest !== undefined) options.finishRequest(request);
+    else request.end();
   }
 
-  attempt(options.url);
+  attempt(options.url, false);
 
   return {
     abort(): void {
@@ -334,6 +329,34 @@ export function startClientHandshake(
       request?.destroy();
     },
   };
+}
+
+/** The permessage-deflate parameters offered (the bare client_max_window_bits by default). */
+export function deflateOfferOf(options: ClientHandshakeOptions): PerMessageDeflateOptions | null {
+  return options.deflate === null
+    ? null
+    : { ...options.deflate, clientMaxWindowBits: options.deflate.clientMaxWindowBits ?? true };
+}
+
+/**
+ * The compressor for the extensions the server agreed to (null: none), or the reason the answer
+ * is refused (parameters not offered, out-of-range options).
+ */
+export function agreeDeflate(
+  extensions: ExtensionOffer[],
+  options: ClientHandshakeOptions,
+  offer: PerMessageDeflateOptions | null,
+): PerMessageDeflate | null | Error {
+  const accepted = extensions.find((extension) => extension.name === PERMESSAGE_DEFLATE);
+  if (accepted === undefined || offer === null) return null;
+  const result = acceptDeflateResponse(accepted, offer);
+  if (!result.ok) return new Error(result.message);
+  try {
+    return new PerMessageDeflate(result.params, "client", options.deflate!, options.maxPayload);
+  } catch (error) {
+    // Out-of-range perMessageDeflate options: reported like any other handshake failure.
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 function safeDecode(text: string): string {

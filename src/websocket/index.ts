@@ -51,6 +51,7 @@ export { CloseCode } from "../protocol/websocket/close-codes.js";
 export { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 export { WebSocketHandshakeError } from "./handshake-error.js";
 export type { BackpressurePolicy, ConnectionLimitOptions } from "./limits.js";
+export type { GenerateMask } from "./message-sender.js";
 export type { AllowedOrigins } from "./origin-check.js";
 export type { PerMessageDeflateOptions } from "./permessage-deflate.js";
 export {
@@ -69,6 +70,7 @@ export {
   type BinaryType,
   type BrowserListener,
   type BrowserListenerOptions,
+  type ConnectionOptions,
   PreparedMessage,
   prepareMessage,
   type RawData,

@@ -64,6 +64,22 @@ const HIGH_WATER = 16;
  */
 const MAX_PENDING_INFLATES = 1024;
 
+/** ws's per-connection receive options (see `WebSocketServerOptions`). */
+export interface ReceiverOptions {
+  /** Deliver text and close reasons without the UTF-8 check (default false). */
+  skipUtf8Validation?: boolean;
+  /**
+   * Whether several `message`/`ping`/`pong` events may be delivered in one event-loop turn
+   * (default true); false delivers at most one per `setImmediate` turn.
+   */
+  allowSynchronousEvents?: boolean;
+}
+
+/** Ends the pause after an event delivered with `allowSynchronousEvents: false`. */
+function endYield(receiver: MessageReceiver): void {
+  receiver.endYield();
+}
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
@@ -85,6 +101,10 @@ export class MessageReceiver implements FrameParserEvents {
   /** Compressed frames handed to zlib whose result has not come back. */
   private pendingInflates = 0;
   private paused = false;
+  /** An event went out with `allowSynchronousEvents: false`: later ones wait for setImmediate. */
+  private yielding = false;
+  private readonly synchronousEvents: boolean;
+  private readonly skipUtf8Validation: boolean;
   private flowing = true;
   private stopped = false;
   private delivering = false;
@@ -97,13 +117,23 @@ export class MessageReceiver implements FrameParserEvents {
     maxFragments: number,
     deflate: PerMessageDeflate | null,
     handlers: ReceiverHandlers,
+    options?: ReceiverOptions,
   ) {
     this.deflate = deflate;
     this.handlers = handlers;
+    this.synchronousEvents = options?.allowSynchronousEvents ?? true;
+    this.skipUtf8Validation = options?.skipUtf8Validation ?? false;
     this.parser = new FrameParser(
       // Node's isUtf8 (simdutf) is as strict as the parser's own check; it takes the bulk of
       // large text pieces, the parser still tracks sequences cut at piece edges.
-      { role, maxPayload, maxFragments, permessageDeflate: deflate !== null, isUtf8 },
+      {
+        role,
+        maxPayload,
+        maxFragments,
+        permessageDeflate: deflate !== null,
+        isUtf8,
+        skipUtf8Validation: this.skipUtf8Validation,
+      },
       this,
     );
   }
@@ -111,8 +141,9 @@ export class MessageReceiver implements FrameParserEvents {
   /** @internal Parser event: a complete uncompressed message. */
   message(isBinary: boolean, payload: Uint8Array): void {
     if (this.stopped) return;
-    if (this.queue.length === 0 && !this.paused) {
+    if (this.queue.length === 0 && !this.paused && !this.yielding) {
       this.handlers.message(toBuffer(payload), isBinary);
+      if (!this.synchronousEvents) this.startYield();
     } else {
       this.enqueue(Kind.Message, isBinary, toBuffer(payload), undefined, "");
     }
@@ -200,9 +231,10 @@ export class MessageReceiver implements FrameParserEvents {
 
   private control(kind: Kind, payload: Uint8Array): void {
     if (this.stopped) return;
-    if (this.queue.length === 0 && !this.paused) {
+    if (this.queue.length === 0 && !this.paused && !this.yielding) {
       if (kind === Kind.Ping) this.handlers.ping(toBuffer(payload));
       else this.handlers.pong(toBuffer(payload));
+      if (!this.synchronousEvents) this.startYield();
       return;
     }
     this.enqueue(kind, false, toBuffer(payload), undefined, "");
@@ -212,7 +244,7 @@ export class MessageReceiver implements FrameParserEvents {
     if (this.stopped) return;
     // Nothing is parsed after a close frame or an error: an open compressed message never ends.
     this.abandonOpenMessage();
-    if (this.queue.length === 0 && !this.paused) {
+    if (this.queue.length === 0 && !this.paused && !this.yielding) {
       this.dispatchTerminal(kind, code, text);
       return;
     }
@@ -307,7 +339,7 @@ export class MessageReceiver implements FrameParserEvents {
     }
     event.inflated = null;
     event.done = true;
-    if (!event.isBinary && !isUtf8(data)) {
+    if (!event.isBinary && !this.skipUtf8Validation && !isUtf8(data)) {
       event.kind = Kind.Error;
       event.code = CloseCode.InvalidPayload;
       event.text = "Invalid UTF-8 in a text message";
@@ -339,17 +371,20 @@ export class MessageReceiver implements FrameParserEvents {
     this.delivering = true;
     try {
       const queue = this.queue;
-      while (queue.length > 0 && !this.paused && !this.stopped && queue[0].done) {
+      while (queue.length > 0 && !this.paused && !this.yielding && !this.stopped && queue[0].done) {
         const event = queue.shift()!;
         switch (event.kind) {
           case Kind.Message:
             this.handlers.message(event.data!, event.isBinary);
+            if (!this.synchronousEvents) this.startYield();
             break;
           case Kind.Ping:
             this.handlers.ping(event.data!);
+            if (!this.synchronousEvents) this.startYield();
             break;
           case Kind.Pong:
             this.handlers.pong(event.data!);
+            if (!this.synchronousEvents) this.startYield();
             break;
           default:
             // Nothing can follow a close frame or a protocol error.
@@ -362,6 +397,18 @@ export class MessageReceiver implements FrameParserEvents {
     }
     this.updateFlow();
     if (this.queue.length === 0) this.notifyIdle();
+  }
+
+  /** One event went out; the next waits for a later turn (ws's `allowSynchronousEvents: false`). */
+  private startYield(): void {
+    this.yielding = true;
+    setImmediate(endYield, this);
+  }
+
+  /** @internal The turn after an event delivered without synchronous events: deliver the next. */
+  endYield(): void {
+    this.yielding = false;
+    this.deliver();
   }
 
   private notifyIdle(): void {

@@ -18,6 +18,12 @@ function nextMaskKey(): Uint8Array {
   return maskKeys.next();
 }
 
+/**
+ * ws's `generateMask`: fills the 4 bytes of a frame's mask key (a zero key in a benchmark, a
+ * recorded one in a test). The key is still applied to the payload, whatever it is.
+ */
+export type GenerateMask = (mask: Buffer) => void;
+
 /** Bit flags of one data frame (flags rather than an options object: no allocation per send). */
 export const FrameFlags = {
   /** Binary (opcode 2) rather than text (opcode 1); ignored for continuation frames. */
@@ -50,10 +56,34 @@ export class MessageSender {
   private pendingPong: WriteSlot | null = null;
   /** Bytes of sends waiting behind a Blob read (part of `bufferedAmount`). */
   backlogBytes = 0;
+  /**
+   * Pings answered automatically whose pong has not been written yet, those answered by an
+   * earlier pong taking the new payload included (what ws's `maxPendingAutoPongs` bounds).
+   */
+  unwrittenAutoPongs = 0;
+  /** Per queued automatic pong, in queue order: how many pings it answers. Made at the first ping. */
+  private autoPongAnswers: number[] | null = null;
+  private autoPongWritten: WriteCallback | undefined = undefined;
+  private readonly generateMask: GenerateMask | null;
 
-  constructor(queue: WriteQueue, deflate: PerMessageDeflate | null) {
+  constructor(
+    queue: WriteQueue,
+    deflate: PerMessageDeflate | null,
+    generateMask: GenerateMask | null = null,
+  ) {
     this.queue = queue;
     this.deflate = deflate;
+    this.generateMask = generateMask;
+  }
+
+  /** A fresh mask key: the application's `generateMask`, else the shared random pool. */
+  private maskKey(): Uint8Array {
+    const generate = this.generateMask;
+    if (generate === null) return nextMaskKey();
+    // Its own buffer: the key stays with its frame until the frame is written.
+    const key = Buffer.alloc(4);
+    generate(key);
+    return key;
   }
 
   /** Sends one data frame of `payload`. `owned`: the sender may mask the bytes in place. */
@@ -145,26 +175,39 @@ export class MessageSender {
    * A peer that reads gets every pong (Autobahn 2.10 and 2.11 expect them).
    */
   sendAutoPong(payload: Uint8Array, mask: boolean): void {
+    this.unwrittenAutoPongs++;
+    let answers = this.autoPongAnswers;
+    if (answers === null) {
+      const made: number[] = [];
+      answers = made;
+      this.autoPongAnswers = made;
+      this.autoPongWritten = () => {
+        this.unwrittenAutoPongs -= made.shift() ?? 0;
+      };
+    }
     const pending = this.pendingPong;
     if (pending !== null && WriteQueue.isQueued(pending) && this.queue.blocked) {
       // The mask key (client role) is applied when the frame is copied out; any fresh key works.
       pending.payload = payload;
       pending.length = payload.length;
+      answers[answers.length - 1]++;
       return;
     }
+    answers.push(1);
+    const written = this.autoPongWritten;
     if (this.backlog !== null) {
-      this.defer(0, () => this.sendControlNow(Opcode.Pong, payload, mask, undefined));
+      this.defer(0, () => this.sendControlNow(Opcode.Pong, payload, mask, written));
       return;
     }
     this.pendingPong = this.queue.push(
       Opcode.Pong,
       true,
       false,
-      mask ? nextMaskKey() : null,
+      mask ? this.maskKey() : null,
       payload,
       false,
       0,
-      undefined,
+      written,
     );
   }
 
@@ -235,7 +278,7 @@ export class MessageSender {
     this.inMessage = !fin;
     if (!compress) {
       // The header is written by the queue straight into the outgoing buffer.
-      const key = mask ? nextMaskKey() : null;
+      const key = mask ? this.maskKey() : null;
       if (typeof payload === "string")
         this.queue.pushText(opcode, fin, key, payload, length, callback);
       else this.queue.push(opcode, fin, false, key, payload, owned, length, callback);
@@ -249,7 +292,7 @@ export class MessageSender {
         this.queue.cancel(slot, error ?? new Error("Compression failed"));
         return;
       }
-      this.queue.fill(slot, opcode, fin, rsv1, mask ? nextMaskKey() : null, result);
+      this.queue.fill(slot, opcode, fin, rsv1, mask ? this.maskKey() : null, result);
     });
   }
 
@@ -259,7 +302,7 @@ export class MessageSender {
     mask: boolean,
     callback: WriteCallback | undefined,
   ): void {
-    const key = mask ? nextMaskKey() : null;
+    const key = mask ? this.maskKey() : null;
     // Control frames are not application data: bufferedAmount counts only what send() queued.
     this.queue.push(opcode, true, false, key, payload, false, 0, callback);
   }

@@ -30,16 +30,22 @@ import {
   httpServerTimeouts,
 } from "./http-timeouts.js";
 import {
+  type AnyHttp2Server,
+  attachExtendedConnect,
+  isHttp2Server,
+} from "./http2-extended-connect.js";
+import {
   type ConnectionLimitOptions,
   type ConnectionLimits,
   resolveConnectionLimits,
 } from "./limits.js";
+import type { ReceiverOptions } from "./message-receiver.js";
 import { type AllowedOrigins, createOriginCheck, type OriginCheck } from "./origin-check.js";
 import { PerMessageDeflate, type PerMessageDeflateOptions } from "./permessage-deflate.js";
 import { rejectHandshake } from "./reject-handshake.js";
 import { attachUpgradeTarget, type UpgradeTarget } from "./upgrade-router.js";
 import { runVerifyClient, type VerifyClient, type VerifyClientInfo } from "./verify-client.js";
-import { acceptWebSocket, type WebSocket } from "./websocket.js";
+import { acceptWebSocket, type ConnectionOptions, WebSocket } from "./websocket.js";
 
 /** ws's default: a single message may not exceed 100 MiB. */
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
@@ -49,9 +55,15 @@ const DEFAULT_CLOSE_TIMEOUT = 10_000;
 /**
  * Options of {@link WebSocketServer}. Exactly one of `port`, `server` and `noServer` is required.
  * The per-connection limits (`maxBufferedAmount`, `backpressure`, `backpressureCloseCode`,
- * `maxFragments`) are those of {@link ConnectionLimitOptions}.
+ * `maxFragments`) are those of {@link ConnectionLimitOptions}; `maxPendingAutoPongs`,
+ * `skipUTF8Validation` and `allowSynchronousEvents` those of {@link ConnectionOptions}.
+ * `T`: the class of the connections (see `WebSocket`); `U`: the HTTP server's request class.
  */
-export interface WebSocketServerOptions extends ConnectionLimitOptions {
+export interface WebSocketServerOptions<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof IncomingMessage = typeof IncomingMessage,
+> extends ConnectionLimitOptions,
+    ConnectionOptions {
   /** Listen on this port with a new HTTP server (0 picks a free one). */
   port?: number;
   /** Address to listen on with `port` (default: all interfaces, like `net.Server#listen`). */
@@ -65,7 +77,15 @@ export interface WebSocketServerOptions extends ConnectionLimitOptions {
    * `headersTimeout` below and docs/design/websocket.md); Node's defaults leave them open for
    * up to 90 s.
    */
-  server?: HttpServer | HttpsServer;
+  server?: HttpServer<U> | HttpsServer<U> | AnyHttp2Server;
+  /**
+   * With an `http2` server (`http2.createSecureServer({ allowHTTP1: true })`): also accept
+   * WebSockets over HTTP/2 (RFC 8441 extended CONNECT, the same checks and options as HTTP/1.1
+   * upgrades), and advertise SETTINGS_ENABLE_CONNECT_PROTOCOL on the server's new sessions
+   * (default true). Browsers that see the setting open their WebSockets to that origin on the
+   * HTTP/2 connection: set false if another library serves WebSockets on the same server.
+   */
+  http2?: boolean;
   /**
    * Take no requests by itself: the application calls {@link WebSocketServer.handleUpgrade}.
    * The HTTP server's timeouts are then the application's, as with `server`.
@@ -82,7 +102,7 @@ export interface WebSocketServerOptions extends ConnectionLimitOptions {
    * first offered protocol is selected (as ws does). A value the client did not offer is ignored,
    * as RFC 6455 section 4.2.2 allows only offered protocols.
    */
-  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  handleProtocols?: (protocols: Set<string>, request: InstanceType<U>) => string | false;
   /** Accepts or refuses a client before the handshake is answered; see {@link VerifyClient}. */
   verifyClient?: VerifyClient;
   /** Browser origins allowed to connect; others are refused with 403. Default: any origin. */
@@ -93,6 +113,12 @@ export interface WebSocketServerOptions extends ConnectionLimitOptions {
   heartbeat?: HeartbeatOptions;
   /** Answer pings with pongs automatically (default true). */
   autoPong?: boolean;
+  /**
+   * The class of the server's connections (default {@link WebSocket}): a subclass of it, which
+   * must pass its constructor arguments on to `super` (it is called with an internal marker and
+   * these options, as ws calls it). `connection` and `clients` then hold instances of it.
+   */
+  WebSocket?: T;
   /**
    * Ms that `close()` waits for clients' closing handshakes before terminating them (default
    * 10 s); also how long a connection failed by this server (protocol error, backpressure) waits
@@ -124,13 +150,16 @@ export interface WebSocketServerOptions extends ConnectionLimitOptions {
 export type HeartbeatOptions = HeartbeatSettings;
 
 /** Events of {@link WebSocketServer} and their arguments. */
-export interface WebSocketServerEventMap {
+export interface WebSocketServerEventMap<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof IncomingMessage = typeof IncomingMessage,
+> {
   /** A client completed the handshake. */
-  connection: [socket: WebSocket, request: IncomingMessage];
+  connection: [socket: InstanceType<T>, request: InstanceType<U>];
   /** The underlying HTTP server failed (e.g. port in use), or a user hook threw. */
   error: [error: Error];
   /** The 101 response lines, before they are written: push lines to add headers. */
-  headers: [headers: string[], request: IncomingMessage];
+  headers: [headers: string[], request: InstanceType<U>];
   /** `close()` finished: every client is gone and the own HTTP server is closed. */
   close: [];
   /** The underlying HTTP server is listening. */
@@ -139,7 +168,7 @@ export interface WebSocketServerEventMap {
    * A malformed upgrade request. With a listener, answering and closing `socket` is the
    * listener's job; without one the server answers `error.statusCode` itself.
    */
-  wsClientError: [error: WebSocketHandshakeError, socket: Duplex, request: IncomingMessage];
+  wsClientError: [error: WebSocketHandshakeError, socket: Duplex, request: InstanceType<U>];
 }
 
 enum State {
@@ -173,15 +202,23 @@ function isSafeHeaderLine(line: unknown): boolean {
  *
  * Malformed and refused handshakes are answered with an HTTP error and never throw. `close()`
  * closes every client with 1001 (going away) and terminates the ones that do not answer.
+ *
+ * As ws's `Server<T, U>`: `T` is the class of the connections (the `WebSocket` option), `U` the
+ * request class of the HTTP server, so `connection` hands out `InstanceType<T>`.
  */
-export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
+export class WebSocketServer<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof IncomingMessage = typeof IncomingMessage,
+> extends EventEmitter<WebSocketServerEventMap<T, U>> {
   /**
    * Connected clients (with `clientTracking`, the default; otherwise always empty). A client
    * leaves the set when its connection closes.
    */
-  readonly clients = new Set<WebSocket>();
+  readonly clients = new Set<InstanceType<T>>();
   /** The options as given, with defaults filled in. */
-  readonly options: Readonly<WebSocketServerOptions>;
+  readonly options: Readonly<WebSocketServerOptions<T, U>>;
+  /** skipUTF8Validation and allowSynchronousEvents, one object for every connection. */
+  readonly #receive: ReceiverOptions;
 
   readonly #maxPayload: number;
   readonly #closeTimeout: number;
@@ -190,11 +227,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   readonly #originCheck: OriginCheck | null;
   readonly #tracking: boolean;
   /** The HTTP server listened on or attached to (null with noServer). */
-  readonly #httpServer: HttpServer | HttpsServer | null = null;
+  readonly #httpServer: HttpServer | HttpsServer | AnyHttp2Server | null = null;
   /** Whether #httpServer was created here, so `close()` closes it. */
   readonly #ownsHttpServer: boolean = false;
   /** Every open connection, tracked even without clientTracking so `close()` reaches them. */
-  readonly #live = new Set<WebSocket>();
+  readonly #live = new Set<InstanceType<T>>();
   /** Sockets waiting for an asynchronous verifyClient. */
   readonly #pending = new Set<Duplex>();
   /** Sockets already handed to handleUpgrade, to catch a second call with the same socket. */
@@ -213,7 +250,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * option is invalid; RangeError for out-of-range perMessageDeflate settings (configuration
    * mistakes, found at construction).
    */
-  constructor(options: WebSocketServerOptions, callback?: () => void) {
+  constructor(options: WebSocketServerOptions<T, U>, callback?: () => void) {
     super();
     const modes =
       (options.port !== undefined && options.port !== null ? 1 : 0) +
@@ -258,6 +295,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     if (this.#deflateOptions) checkDeflateOptions(this.#deflateOptions, maxPayload);
     this.#originCheck = options.allowedOrigins ? createOriginCheck(options.allowedOrigins) : null;
     this.#tracking = options.clientTracking ?? true;
+    if (options.WebSocket !== undefined && !isWebSocketClass(options.WebSocket)) {
+      throw new TypeError('"WebSocket" must be the WebSocket class or a subclass of it');
+    }
+    this.#receive = {
+      skipUtf8Validation: options.skipUTF8Validation ?? false,
+      allowSynchronousEvents: options.allowSynchronousEvents ?? true,
+    };
     if (options.heartbeat) checkHeartbeatOptions(options.heartbeat);
     const ownsServer = options.port !== undefined && options.port !== null;
     this.options = {
@@ -266,6 +310,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       closeTimeout,
       perMessageDeflate: deflate,
       clientTracking: this.#tracking,
+      maxPendingAutoPongs: options.maxPendingAutoPongs ?? 60,
+      skipUTF8Validation: this.#receive.skipUtf8Validation,
+      allowSynchronousEvents: this.#receive.allowSynchronousEvents,
       ...this.#limits,
       // Only the server's own HTTP server has these; an application's keeps its settings.
       ...(ownsServer ? { headersTimeout, requestTimeout } : {}),
@@ -298,11 +345,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   }
 
   /** Routes the HTTP server's upgrades here and re-emits its `listening` and `error`. */
-  #attach(server: HttpServer | HttpsServer): void {
+  #attach(server: HttpServer | HttpsServer | AnyHttp2Server): void {
     const target: UpgradeTarget = {
-      claimUpgrade: (request, socket, head) => this.#claimUpgrade(request, socket, head),
+      // The server's requests are instances of its request class U.
+      claimUpgrade: (request, socket, head) =>
+        this.#claimUpgrade(request as InstanceType<U>, socket, head),
     };
-    this.#detach = attachUpgradeTarget(server, target);
+    const detachUpgrades = attachUpgradeTarget(server, target);
+    const detachConnects =
+      isHttp2Server(server) && this.options.http2 !== false
+        ? attachExtendedConnect(server, target)
+        : null;
+    this.#detach = () => {
+      detachUpgrades();
+      detachConnects?.();
+    };
     const onListening = (): void => {
       this.emit("listening");
     };
@@ -330,7 +387,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * Whether this server takes `request`: with a `path` option, only requests for that path
    * (the query string is ignored). Subclasses may override it.
    */
-  shouldHandle(request: IncomingMessage): boolean {
+  shouldHandle(request: InstanceType<U>): boolean {
     const path = this.options.path;
     if (path === undefined || path === null) return true;
     const url = request.url ?? "";
@@ -350,10 +407,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * @param callback receives the WebSocket; with `noServer`, emit `connection` from here
    */
   handleUpgrade(
-    request: IncomingMessage,
+    request: InstanceType<U>,
     socket: Duplex,
     head: Buffer,
-    callback: (socket: WebSocket, request: IncomingMessage) => void,
+    callback: (socket: InstanceType<T>, request: InstanceType<U>) => void,
   ): void {
     let wanted: boolean;
     try {
@@ -370,7 +427,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   }
 
   /** The router's question: does this server take the request? If so, it is handled here. */
-  #claimUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+  #claimUpgrade(request: InstanceType<U>, socket: Duplex, head: Buffer): boolean {
     try {
       if (!this.shouldHandle(request)) return false;
     } catch (error) {
@@ -384,10 +441,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   }
 
   #upgrade(
-    request: IncomingMessage,
+    request: InstanceType<U>,
     socket: Duplex,
     head: Buffer,
-    callback: (socket: WebSocket, request: IncomingMessage) => void,
+    callback: (socket: InstanceType<T>, request: InstanceType<U>) => void,
   ): void {
     if (this.#handled.has(socket)) {
       // Programming error in the application; the first call owns the socket, so leave it be.
@@ -457,7 +514,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   }
 
   /** The subprotocol to answer with ("" for none). */
-  #selectProtocol(offered: string[], request: IncomingMessage): string {
+  #selectProtocol(offered: string[], request: InstanceType<U>): string {
     if (offered.length === 0) return "";
     const handle = this.options.handleProtocols;
     if (!handle) return offered[0];
@@ -467,7 +524,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   /** A malformed request: `wsClientError` listeners decide, else the HTTP error goes out. */
   #refuseMalformed(
-    request: IncomingMessage,
+    request: InstanceType<U>,
     socket: Duplex,
     status: number,
     message: string,
@@ -487,13 +544,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   /** Writes the 101 response and hands the socket to a WebSocket. */
   #complete(
-    request: IncomingMessage,
+    request: InstanceType<U>,
     socket: Duplex,
     head: Buffer,
     key: string,
     protocol: string,
     deflate: { params: DeflateParams; response: string } | null,
-    callback: (socket: WebSocket, request: IncomingMessage) => void,
+    callback: (socket: InstanceType<T>, request: InstanceType<U>) => void,
   ): void {
     // The peer may have left while verifyClient was thinking.
     if (socket.destroyed || !socket.readable || !socket.writable) {
@@ -539,12 +596,16 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       : null;
     socket.write(response);
     socket.off("error", destroyOnError);
-    const client = acceptWebSocket(socket, head, {
+    const client = acceptWebSocket<T>(socket, head, {
       maxPayload: this.#maxPayload,
       protocol,
       extensions,
       deflate: compressor,
       autoPong: this.options.autoPong,
+      maxPendingAutoPongs: this.options.maxPendingAutoPongs,
+      receive: this.#receive,
+      WebSocket: this.options.WebSocket,
+      constructorOptions: this.options,
       closeTimeout: this.#closeTimeout,
       limits: this.#limits,
       onClosed: this.#untrack,
@@ -556,8 +617,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   /** Every socket of this server calls it as it closes (before its `close` listeners). */
   readonly #untrack = (client: WebSocket): void => {
-    this.#live.delete(client);
-    this.clients.delete(client);
+    this.#live.delete(client as InstanceType<T>);
+    this.clients.delete(client as InstanceType<T>);
     this.#finishClosing();
   };
 
@@ -597,7 +658,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     for (const socket of this.#pending) rejectHandshake(socket, 503, "The server is shutting down");
     this.#pending.clear();
     if (this.#ownsHttpServer && this.#httpServer) {
-      const server = this.#httpServer;
+      // The server's own is always an http.Server.
+      const server = this.#httpServer as HttpServer;
       server.close(() => {
         this.#httpServerClosed = true;
         this.#finishClosing();
@@ -625,6 +687,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.#removeForwarders = null;
     process.nextTick(() => this.emit("close"));
   }
+}
+
+/** Whether `value` is WebSocket or a class derived from it. */
+function isWebSocketClass(value: unknown): boolean {
+  return (
+    value === WebSocket || (typeof value === "function" && value.prototype instanceof WebSocket)
+  );
 }
 
 /** Heartbeat timings must be usable by timers: positive interval, non-negative timeout. */

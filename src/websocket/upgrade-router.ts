@@ -23,7 +23,38 @@ export interface UpgradeTarget {
 
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-class UpgradeRouter {
+/** Routes one source's requests to the targets attached to it. */
+export interface TargetRouter {
+  attach(target: UpgradeTarget): void;
+  /** Returns true when no target is left (the router can be dropped). */
+  detach(target: UpgradeTarget): boolean;
+}
+
+/**
+ * Attaches `target` to `source`'s router in `routers` (made by `make` for the first target).
+ * Returns the function that detaches it, dropping the router with its last target.
+ */
+export function attachToRouter<S extends object>(
+  routers: WeakMap<S, TargetRouter>,
+  source: S,
+  make: (source: S) => TargetRouter,
+  target: UpgradeTarget,
+): () => void {
+  let router = routers.get(source);
+  if (!router) {
+    router = make(source);
+    routers.set(source, router);
+  }
+  router.attach(target);
+  let attached = true;
+  return () => {
+    if (!attached) return;
+    attached = false;
+    if (routers.get(source)?.detach(target)) routers.delete(source);
+  };
+}
+
+class UpgradeRouter implements TargetRouter {
   readonly #source: EventEmitter;
   // Replaced, never mutated, so a target detaching during dispatch cannot skip another.
   #targets: readonly UpgradeTarget[] = [];
@@ -56,24 +87,12 @@ class UpgradeRouter {
   }
 }
 
-const routers = new WeakMap<EventEmitter, UpgradeRouter>();
+const routers = new WeakMap<EventEmitter, TargetRouter>();
 
 /**
  * Routes `server`'s upgrade requests to `target` too (after targets attached earlier).
  * Returns the function that detaches it.
  */
 export function attachUpgradeTarget(server: EventEmitter, target: UpgradeTarget): () => void {
-  let router = routers.get(server);
-  if (!router) {
-    router = new UpgradeRouter(server);
-    routers.set(server, router);
-  }
-  router.attach(target);
-  let attached = true;
-  return () => {
-    if (!attached) return;
-    attached = false;
-    const current = routers.get(server);
-    if (current?.detach(target)) routers.delete(server);
-  };
+  return attachToRouter(routers, server, (source) => new UpgradeRouter(source), target);
 }

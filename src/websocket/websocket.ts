@@ -13,6 +13,7 @@
 
 import { EventEmitter } from "node:events";
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { ClientHttp2Session } from "node:http2";
 import type { Duplex } from "node:stream";
 import {
   CloseCode,
@@ -29,14 +30,19 @@ import {
   startClientHandshake,
 } from "./client-handshake.js";
 import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+import { startHttp2ClientHandshake } from "./http2-client-handshake.js";
 import {
   type ConnectionLimitOptions,
   type ConnectionLimits,
   DEFAULT_LIMITS,
   resolveConnectionLimits,
 } from "./limits.js";
-import { MessageReceiver, type ReceiverHandlers } from "./message-receiver.js";
-import { FrameFlags, MessageSender } from "./message-sender.js";
+import {
+  MessageReceiver,
+  type ReceiverHandlers,
+  type ReceiverOptions,
+} from "./message-receiver.js";
+import { FrameFlags, type GenerateMask, MessageSender } from "./message-sender.js";
 import type { PerMessageDeflate, PerMessageDeflateOptions } from "./permessage-deflate.js";
 import type { WebSocketServer, WebSocketServerOptions } from "./server.js";
 import { WebSocketError } from "./websocket-error.js";
@@ -49,6 +55,8 @@ const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 /** How long the closing handshake may take before the connection is dropped. */
 const DEFAULT_CLOSE_TIMEOUT = 30_000;
 const DEFAULT_MAX_REDIRECTS = 10;
+/** ws's default `maxPendingAutoPongs`. */
+const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
 /** Largest close reason: 125 payload bytes minus the 2-byte code (RFC 6455 section 5.5). */
 const MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;
 
@@ -87,9 +95,13 @@ export type SendCallback = (error?: Error | null) => void;
 /**
  * Options of the client constructor. Node TLS and agent options are passed to `https.request`;
  * the connection limits (`maxBufferedAmount`, `backpressure`, `maxFragments`, ...) are those of
- * {@link ConnectionLimitOptions}.
+ * {@link ConnectionLimitOptions}; `maxPendingAutoPongs`, `skipUTF8Validation` and
+ * `allowSynchronousEvents` those of {@link ConnectionOptions}.
  */
-export interface WebSocketOptions extends ClientRequestOptions, ConnectionLimitOptions {
+export interface WebSocketOptions
+  extends ClientRequestOptions,
+    ConnectionLimitOptions,
+    ConnectionOptions {
   /** Extra request headers. */
   headers?: OutgoingHttpHeaders;
   /** Ms the opening handshake may take (per request, redirects included); default: no limit. */
@@ -108,6 +120,51 @@ export interface WebSocketOptions extends ClientRequestOptions, ConnectionLimitO
   closeTimeout?: number;
   /** Answer pings with pongs automatically (default true). */
   autoPong?: boolean;
+  /**
+   * Fills the 4-byte mask key of each frame sent (default: crypto-strength random keys). The key
+   * is applied whatever it is; a constant key (e.g. zero, to measure without masking costs) lets
+   * anyone who sees the traffic predict the bytes on the wire, which RFC 6455 section 10.3 warns
+   * about: for benchmarks and tests.
+   */
+  generateMask?: GenerateMask;
+  /**
+   * Called with the upgrade request (and each redirected one) instead of ending it: set headers
+   * late, write a body, then call `request.end()` yourself (ws's `finishRequest`).
+   */
+  finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  /**
+   * Connect over HTTP/2 (RFC 8441 extended CONNECT) rather than an HTTP/1.1 upgrade: `true`
+   * opens a session to the URL's origin (closed with this WebSocket; the TLS options apply),
+   * or pass a `ClientHttp2Session` of yours to run the WebSocket as one stream of it. The server
+   * must advertise SETTINGS_ENABLE_CONNECT_PROTOCOL, else the handshake fails. Not with
+   * `followRedirects`, `finishRequest` or `agent` (HTTP/1.1 request options); no `upgrade`
+   * event. Default false.
+   */
+  http2?: boolean | ClientHttp2Session;
+}
+
+/**
+ * Per-connection options of ws that both {@link WebSocketOptions} and the server's options have.
+ */
+export interface ConnectionOptions {
+  /**
+   * Most automatic pongs that may wait unwritten (the peer pings but does not read); the next
+   * ping then terminates the connection (default 60, as ws; 0: no limit). Pings answered by one
+   * waiting pong (it takes the newest payload) each count.
+   */
+  maxPendingAutoPongs?: number;
+  /**
+   * Deliver text messages and close reasons without checking that they are UTF-8 (default
+   * false). Only for peers trusted to send valid text: invalid bytes then reach the application
+   * (a close reason is decoded with U+FFFD for them).
+   */
+  skipUTF8Validation?: boolean;
+  /**
+   * Whether several `message`, `ping` and `pong` events may be emitted in one event-loop turn
+   * (default true, as ws 8.17+); false emits at most one per `setImmediate` turn, so microtasks
+   * and `process.nextTick` callbacks queued by a listener run before the next event.
+   */
+  allowSynchronousEvents?: boolean;
 }
 
 /** Node events and their arguments (ws-compatible). */
@@ -126,6 +183,12 @@ export interface WebSocketEventMap {
   upgrade: [response: IncomingMessage];
   /** Client: a response other than 101; with a listener, reading it is the listener's job. */
   "unexpected-response": [request: ClientRequest, response: IncomingMessage];
+  /**
+   * Client, with `followRedirects`: a redirect to `url` is being followed; `request` is the new
+   * request, headers not sent yet. With a listener no header is removed on a redirect to
+   * another host (the listener decides, with `request.removeHeader`), as in ws.
+   */
+  redirect: [url: string, request: ClientRequest];
   /** Everything queued has been written: `bufferedAmount` is back to 0. */
   drain: [];
 }
@@ -176,6 +239,13 @@ export interface AcceptOptions {
   deflate: PerMessageDeflate | null;
   closeTimeout?: number;
   autoPong?: boolean;
+  maxPendingAutoPongs?: number;
+  /** One object shared by a server's connections. */
+  receive?: ReceiverOptions;
+  /** The class to construct: {@link WebSocket} or a subclass (the server's `WebSocket` option). */
+  WebSocket?: typeof WebSocket;
+  /** Passed to the class's constructor as its third argument, as ws does. */
+  constructorOptions?: object;
   /** Resolved connection limits (default: {@link DEFAULT_LIMITS}). */
   limits?: ConnectionLimits;
   /**
@@ -310,8 +380,12 @@ export function prepareMessage(
  * @internal Used by WebSocketServer after a successful upgrade (the 101 response is written).
  * Returns an OPEN socket; `head` (bytes read past the request) is parsed first.
  */
-export function acceptWebSocket(socket: Duplex, head: Buffer, options: AcceptOptions): WebSocket {
-  return acceptImplementation(socket, head, options);
+export function acceptWebSocket<T extends typeof WebSocket = typeof WebSocket>(
+  socket: Duplex,
+  head: Buffer,
+  options: AcceptOptions & { WebSocket?: T | undefined },
+): InstanceType<T> {
+  return acceptImplementation(socket, head, options) as InstanceType<T>;
 }
 
 /**
@@ -355,6 +429,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #maxPayload = DEFAULT_MAX_PAYLOAD;
   #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
   #autoPong = true;
+  #maxPendingAutoPongs = DEFAULT_MAX_PENDING_AUTO_PONGS;
+  #receive: ReceiverOptions | null = null;
+  #generateMask: GenerateMask | null = null;
   #maskByDefault: boolean;
   #limits: ConnectionLimits = DEFAULT_LIMITS;
   /** Messages refused by the "drop" backpressure policy. */
@@ -416,9 +493,27 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (settings.maxPayload !== undefined) this.#maxPayload = settings.maxPayload;
     if (settings.closeTimeout !== undefined) this.#closeTimeout = settings.closeTimeout;
     if (settings.autoPong !== undefined) this.#autoPong = settings.autoPong;
+    if (settings.maxPendingAutoPongs !== undefined) {
+      this.#maxPendingAutoPongs = settings.maxPendingAutoPongs;
+    }
+    this.#receive = {
+      skipUtf8Validation: settings.skipUTF8Validation,
+      allowSynchronousEvents: settings.allowSynchronousEvents,
+    };
+    this.#generateMask = settings.generateMask ?? null;
+    const finishRequest = settings.finishRequest;
     this.#limits = resolveConnectionLimits(settings);
     const deflateOption = settings.perMessageDeflate ?? true;
-    this.#handshake = startClientHandshake(
+    const start =
+      settings.http2 === undefined || settings.http2 === false
+        ? startClientHandshake
+        : (handshake: Parameters<typeof startClientHandshake>[0], events: ClientHandshakeEvents) =>
+            startHttp2ClientHandshake(
+              handshake,
+              settings.http2 === true ? null : (settings.http2 as ClientHttp2Session),
+              events,
+            );
+    this.#handshake = start(
       {
         url: parsed,
         protocols: list,
@@ -430,6 +525,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         followRedirects: settings.followRedirects ?? false,
         maxRedirects: settings.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
         request: settings,
+        finishRequest:
+          finishRequest === undefined ? undefined : (request) => finishRequest(request, this),
       },
       this.#handshakeEvents(),
     );
@@ -437,13 +534,21 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   static {
     acceptImplementation = (socket, head, options) => {
-      const ws = new WebSocket(SERVER_ROLE as unknown as string);
+      const Class = options.WebSocket ?? WebSocket;
+      // ws constructs the server's class with the server's options as the third argument; a
+      // subclass passes its arguments on to this constructor, which sees the server role.
+      const ws = new Class(SERVER_ROLE as unknown as string, undefined, options.constructorOptions);
+      if (!(#role in ws)) throw new TypeError('"WebSocket" must be WebSocket or a subclass of it');
       ws.#maxPayload = options.maxPayload;
       ws.#protocol = options.protocol;
       ws.#extensions = options.extensions;
       ws.#deflate = options.deflate;
       if (options.closeTimeout !== undefined) ws.#closeTimeout = options.closeTimeout;
       if (options.autoPong !== undefined) ws.#autoPong = options.autoPong;
+      if (options.maxPendingAutoPongs !== undefined) {
+        ws.#maxPendingAutoPongs = options.maxPendingAutoPongs;
+      }
+      if (options.receive !== undefined) ws.#receive = options.receive;
       if (options.limits !== undefined) ws.#limits = options.limits;
       if (options.onClosed !== undefined) ws.#onClosed = options.onClosed;
       ws.#attach(socket, head);
@@ -771,8 +876,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         this.#handshake = null;
         this.#finishWithoutConnection(null);
       },
-      redirect: (url) => {
+      redirectListened: () => this.listenerCount("redirect") > 0,
+      redirect: (url, request) => {
         this.#url = url.href;
+        this.emit("redirect", this.#url, request);
       },
       open: (socket, head, protocol, extensions, deflate) => {
         this.#handshake = null;
@@ -825,13 +932,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const hooks = new ConnectionHooks(this);
     const queue = new WriteQueue(socket, hooks);
     this.#queue = queue;
-    this.#sender = new MessageSender(queue, this.#deflate);
+    this.#sender = new MessageSender(queue, this.#deflate, this.#generateMask);
     this.#receiver = new MessageReceiver(
       this.#role,
       this.#maxPayload,
       this.#limits.maxFragments,
       this.#deflate,
       hooks,
+      this.#receive ?? undefined,
     );
     // Bytes read past the handshake come first; the data listener makes them flow next tick,
     // after whoever created this socket has attached its listeners.
@@ -848,7 +956,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       message: (ws, data, isBinary) => ws.#deliverMessage(data, isBinary),
       ping: (ws, data) => {
         if (ws.#autoPong && ws.#readyState === OPEN) {
-          ws.#sender!.sendAutoPong(data, ws.#maskByDefault);
+          const sender = ws.#sender!;
+          const limit = ws.#maxPendingAutoPongs;
+          // A peer that pings without reading: ws terminates it here, and so do we.
+          if (limit > 0 && sender.unwrittenAutoPongs >= limit) ws.terminate();
+          else sender.sendAutoPong(data, ws.#maskByDefault);
         }
         ws.emit("ping", data);
       },

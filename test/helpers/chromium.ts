@@ -31,16 +31,20 @@ export interface RunningChromium {
 }
 
 /**
- * Starts Chromium with a fresh profile; `timeoutMs` bounds the launch. Navigate the page (the
+ * Starts Chromium with a fresh profile; `timeoutMs` bounds the launch; `extraArgs` are added to
+ * {@link CHROMIUM_ARGS} (e.g. a certificate to trust). Navigate the page (the
  * init script that makes page.evaluate() work with tsx-compiled functions runs on navigation).
  */
-export async function launchChromium(timeoutMs = 60000): Promise<RunningChromium> {
+export async function launchChromium(
+  timeoutMs = 60000,
+  extraArgs: readonly string[] = [],
+): Promise<RunningChromium> {
   const userDataDir = await mkdtemp(join(tmpdir(), "duplexio-chromium-"));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...extraArgs],
       timeout: timeoutMs,
     });
     // tsx compiles test files with esbuild's keepNames, which wraps named inner functions in

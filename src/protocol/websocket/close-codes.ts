@@ -65,8 +65,12 @@ export type ClosePayload =
   /** 1002 for a one-byte payload or a code not valid on the wire, 1007 for a non-UTF-8 reason. */
   | { ok: false; closeCode: number; message: string };
 
-/** Parses and validates a received close frame payload. Never throws. */
-export function parseClosePayload(payload: Uint8Array): ClosePayload {
+/**
+ * Parses and validates a received close frame payload. Never throws. `skipUtf8Validation` (ws's
+ * opt-in `skipUTF8Validation`) accepts a reason that is not UTF-8; it is decoded with U+FFFD for
+ * the bad bytes.
+ */
+export function parseClosePayload(payload: Uint8Array, skipUtf8Validation = false): ClosePayload {
   if (payload.length === 0) return { ok: true, code: undefined, reason: "" };
   if (payload.length === 1) {
     return {
@@ -85,7 +89,7 @@ export function parseClosePayload(payload: Uint8Array): ClosePayload {
   }
   if (payload.length === 2) return { ok: true, code, reason: "" };
   const reasonBytes = payload.subarray(2);
-  if (!isValidUtf8(reasonBytes)) {
+  if (!skipUtf8Validation && !isValidUtf8(reasonBytes)) {
     return {
       ok: false,
       closeCode: CloseCode.InvalidPayload,

@@ -37,6 +37,11 @@ export interface FrameParserOptions {
    * of large text pieces; the parser still validates incrementally and fails as early.
    */
   isUtf8?: (bytes: Uint8Array) => boolean;
+  /**
+   * Deliver text messages and close reasons without checking that they are UTF-8 (ws's opt-in
+   * `skipUTF8Validation`, for peers trusted to send valid text). Default false.
+   */
+  skipUtf8Validation?: boolean;
 }
 
 /** What a {@link FrameParser} reports. Payloads may be views into the pushed chunks. */
@@ -113,6 +118,7 @@ export class FrameParser {
   /** Made at the first uncompressed text message. */
   private utf8: Utf8Validator | null = null;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  private readonly skipUtf8Validation: boolean;
   /**
    * Unmasked payload bytes not yet handed on: the message's (compressed: the frame's) so far.
    * Made the first time a message does not arrive whole in one chunk.
@@ -127,6 +133,7 @@ export class FrameParser {
     this.maxFragments = Math.max(options.maxFragments ?? 0, 0);
     this.permessageDeflate = options.permessageDeflate;
     this.isUtf8 = options.isUtf8;
+    this.skipUtf8Validation = options.skipUtf8Validation ?? false;
   }
 
   /**
@@ -304,7 +311,7 @@ export class FrameParser {
       this.messageCompressed = this.rsv1;
       this.messageLength = 0;
       this.messageFrames = 1;
-      this.validateText = this.opcode === Opcode.Text && !this.rsv1;
+      this.validateText = this.opcode === Opcode.Text && !this.rsv1 && !this.skipUtf8Validation;
       if (this.validateText) {
         if (this.utf8 === null) this.utf8 = new Utf8Validator(this.isUtf8);
         else this.utf8.reset();
@@ -414,7 +421,7 @@ export class FrameParser {
     } else if (opcode === Opcode.Pong) {
       this.events.pong(payload);
     } else {
-      const result = parseClosePayload(payload);
+      const result = parseClosePayload(payload, this.skipUtf8Validation);
       if (!result.ok) {
         this.fail(result.closeCode, result.message);
         return;

@@ -252,6 +252,18 @@ export function checkServerResponse(
   if (typeof accept !== "string" || trimWhitespace(accept) !== computeAcceptKey(expected.key)) {
     return { ok: false, message: "Invalid Sec-WebSocket-Accept header" };
   }
+  return checkNegotiation(headers, expected);
+}
+
+/**
+ * Client side, the part of the response check that every transport shares (HTTP/1.1's 101 and
+ * HTTP/2's 200 to an extended CONNECT, RFC 8441): the subprotocol is one of those offered (or
+ * none), the extensions only ones offered, each once.
+ */
+export function checkNegotiation(
+  headers: Headers,
+  expected: { protocols: string[]; offeredExtensions: string[] },
+): ServerResponseCheck {
   let protocol = "";
   const protocolHeader = headerValue(headers, "sec-websocket-protocol");
   if (protocolHeader !== undefined) {

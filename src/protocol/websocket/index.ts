@@ -29,6 +29,7 @@ export {
   maskRangeWithKey,
 } from "./frame-serializer.js";
 export {
+  checkNegotiation,
   checkServerResponse,
   checkUpgradeRequest,
   computeAcceptKey,
