@@ -64,6 +64,8 @@ const HIGH_WATER = 16;
  */
 const MAX_PENDING_INFLATES = 1024;
 
+const INVALID_UTF8 = "Invalid UTF-8 in a text message";
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
@@ -120,6 +122,26 @@ export class MessageReceiver implements FrameParserEvents {
 
   /** @internal Parser event: one frame of a compressed message. */
   compressedFrame(isBinary: boolean, payload: Uint8Array, fin: boolean): void {
+    // A small message in one frame with nothing ahead of it is inflated and delivered now.
+    if (
+      fin &&
+      this.inflating === null &&
+      this.queue.length === 0 &&
+      !this.paused &&
+      !this.stopped
+    ) {
+      const data = this.deflate!.decompressNow(payload, true);
+      if (data !== null) {
+        if (isBinary || isUtf8(data)) {
+          this.handlers.message(data, isBinary);
+        } else {
+          this.parser.stop();
+          this.handlers.error(CloseCode.InvalidPayload, INVALID_UTF8);
+        }
+        return;
+      }
+      // Too large, busy, or failed: decompress() takes it (and reports a failure in order).
+    }
     this.inflateFrame(isBinary, payload, fin);
   }
 
@@ -310,7 +332,7 @@ export class MessageReceiver implements FrameParserEvents {
     if (!event.isBinary && !isUtf8(data)) {
       event.kind = Kind.Error;
       event.code = CloseCode.InvalidPayload;
-      event.text = "Invalid UTF-8 in a text message";
+      event.text = INVALID_UTF8;
       return;
     }
     event.data = data;
