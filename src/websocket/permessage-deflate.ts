@@ -30,7 +30,11 @@ import { SyncZlib, syncZlibAvailable } from "./zlib-sync.js";
 
 /** Negotiation options plus how this end runs zlib. */
 export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
-  /** Bytes; smaller messages are sent uncompressed (default 1024). */
+  /**
+   * Bytes; smaller messages are sent uncompressed when our sending direction has no context
+   * takeover (default 1024). With context takeover every message is compressed, as ws does:
+   * a short message then usually costs a few bytes, referring to earlier ones.
+   */
   threshold?: number;
   /**
    * zlib jobs running at once, process-wide (default 10). Instances given the same value share
@@ -39,9 +43,9 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   concurrencyLimit?: number;
   /**
    * Passed to zlib's deflateRaw, as ws does: `level`, `memLevel`, `strategy`, `chunkSize`,
-   * `dictionary` (only for peers configured with the same one). `windowBits` can only make the
-   * window smaller than the negotiated one (a sender may use less, RFC 7692 7.1.2.1). `flush` and
-   * `finishFlush` are ignored: every frame ends with the sync flush RFC 7692 needs.
+   * `dictionary` (only for peers configured with the same one). As in ws, the negotiated window
+   * replaces `windowBits`; `flush` and `finishFlush` are ignored: every frame ends with the sync
+   * flush RFC 7692 needs.
    */
   zlibDeflateOptions?: ZlibOptions;
   /**
@@ -175,7 +179,10 @@ function endsWithTail(data: Buffer): boolean {
  * output with a strict decoder so a Node built against such a zlib is caught.)
  */
 export class PerMessageDeflate {
-  /** Messages shorter than this many bytes should be sent uncompressed. */
+  /**
+   * Messages shorter than this many bytes should be sent uncompressed: the `threshold` option
+   * without context takeover for our sending direction, 0 with it (as ws).
+   */
   readonly threshold: number;
 
   private readonly limiter: ConcurrencyLimiter;
@@ -261,11 +268,10 @@ export class PerMessageDeflate {
     checkInteger("syncLimit", syncLimit, 0, Number.MAX_SAFE_INTEGER);
     const deflateOptions = options.zlibDeflateOptions ?? {};
     const inflateOptions = options.zlibInflateOptions ?? {};
-    const { level, memLevel, strategy, windowBits } = deflateOptions;
+    const { level, memLevel, strategy } = deflateOptions;
     if (level !== undefined) checkInteger("zlibDeflateOptions.level", level, -1, 9);
     if (memLevel !== undefined) checkInteger("zlibDeflateOptions.memLevel", memLevel, 1, 9);
     if (strategy !== undefined) checkInteger("zlibDeflateOptions.strategy", strategy, 0, 4);
-    if (windowBits !== undefined) checkInteger("zlibDeflateOptions.windowBits", windowBits, 8, 15);
     for (const [name, zlibOptions] of [
       ["zlibDeflateOptions", deflateOptions],
       ["zlibInflateOptions", inflateOptions],
@@ -289,8 +295,7 @@ export class PerMessageDeflate {
     const sendBits = server ? params.serverMaxWindowBits : params.clientMaxWindowBits;
     // zlib turns a raw-deflate request for 8 into 9 (or rejects it); see the class comment for
     // why 9 stays within what an 8-bit peer can inflate.
-    // A sender may use a smaller window than negotiated (RFC 7692 7.1.2.1), never a larger one.
-    this.deflateWindowBits = Math.max(Math.min(sendBits, windowBits ?? 15), 9);
+    this.deflateWindowBits = Math.max(sendBits, 9);
     this.inflateWindowBits = server ? params.clientMaxWindowBits : params.serverMaxWindowBits;
     this.deflateNoContextTakeover = server
       ? params.serverNoContextTakeover
@@ -298,7 +303,7 @@ export class PerMessageDeflate {
     this.inflateNoContextTakeover = server
       ? params.clientNoContextTakeover
       : params.serverNoContextTakeover;
-    this.threshold = threshold;
+    this.threshold = this.deflateNoContextTakeover ? threshold : 0;
     this.maxPayload = maxPayload;
     this.limiter = sharedLimiter(concurrency);
     // -1: nothing runs synchronously, not even an empty frame.
