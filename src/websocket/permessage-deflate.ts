@@ -3,8 +3,8 @@
  * inflates incoming ones with the inflated size capped while inflating, one zlib stream per
  * direction reused across messages, and a process-wide limit on zlib jobs in flight.
  * Frames up to `syncLimit` bytes run on the event loop (no thread-pool round trip); a direction
- * without context takeover compresses whole small messages with one deflater shared by every
- * connection of the same options. Parameter negotiation is pure and lives in
+ * without context takeover compresses or inflates whole small messages with one zlib stream
+ * shared by every connection of the same options. Parameter negotiation is pure and lives in
  * `protocol/websocket/permessage-deflate-params.ts`.
  * @module
  */
@@ -109,13 +109,19 @@ const MERGE_LIMIT = 256 * 1024;
 const sharedLimiters = new Map<number, ConcurrencyLimiter>();
 
 /**
- * Deflaters shared by every instance made with the same options object (a server passes one
- * object for all its connections), per window size. Only used for a whole message in one
- * synchronous call and reset after it, so they are only for a sending direction without context
- * takeover, where each message starts from an empty window anyway: one zlib context for the
- * server instead of one per connection (uWebSockets' shared compressor).
+ * zlib streams shared by every instance made with the same options object (a server passes one
+ * object for all its connections), by direction and window size (see {@link sharedKey}). Only
+ * used for a whole message in one synchronous call and reset after it, so only for a direction
+ * without context takeover, where each message starts from an empty window anyway: one zlib
+ * context for the server instead of one per connection (uWebSockets' shared compressor and
+ * decompressor).
  */
-const sharedDeflaters = new WeakMap<PerMessageDeflateOptions, Map<number, SyncZlib>>();
+const sharedStreams = new WeakMap<PerMessageDeflateOptions, Map<number, SyncZlib>>();
+
+/** The key of a shared stream among those of one options object. */
+function sharedKey(inflate: boolean, windowBits: number): number {
+  return inflate ? 16 + windowBits : windowBits;
+}
 
 /** The process-wide limiter for `concurrency`, created on first use. */
 function sharedLimiter(concurrency: number): ConcurrencyLimiter {
@@ -565,7 +571,7 @@ export class PerMessageDeflate {
   private deflateSync(data: Uint8Array, fin: boolean): Buffer | null {
     let zlib: SyncZlib | null = null;
     const shared = fin && this.deflateNoContextTakeover && !this.deflateMidMessage;
-    if (shared) zlib = this.sharedDeflater();
+    if (shared) zlib = this.sharedStream(false);
     if (zlib === null) {
       if (this.deflater === null && this.createDeflater() === null) return null;
       zlib = this.deflaterSync;
@@ -587,7 +593,7 @@ export class PerMessageDeflate {
     }
     if (output === null) {
       const error = zlib.stream.errored;
-      if (zlib.stream !== this.deflater) this.dropSharedDeflater(zlib);
+      if (zlib.stream !== this.deflater) this.dropSharedStream(zlib, false);
       this.failDeflate(
         new DeflateError(`zlib deflate: ${error?.message}`, CloseCode.InternalError),
       );
@@ -597,7 +603,7 @@ export class PerMessageDeflate {
     if (fin && this.deflateNoContextTakeover) zlib.reset();
     if (result === null) {
       // zlib's output broke RFC 7692's framing; nothing more can be trusted from this deflater.
-      if (zlib.stream !== this.deflater) this.dropSharedDeflater(zlib);
+      if (zlib.stream !== this.deflater) this.dropSharedStream(zlib, false);
       this.failDeflate(
         new DeflateError("zlib sync flush did not end in 00 00 ff ff", CloseCode.InternalError),
       );
@@ -607,20 +613,23 @@ export class PerMessageDeflate {
     return result;
   }
 
-  /** The deflater shared by instances with these options and this window, made on first use. */
-  private sharedDeflater(): SyncZlib | null {
-    let byWindow = sharedDeflaters.get(this.options);
-    if (byWindow === undefined) {
-      byWindow = new Map();
-      sharedDeflaters.set(this.options, byWindow);
+  /** The stream shared by instances with these options for this direction, made on first use. */
+  private sharedStream(inflate: boolean): SyncZlib | null {
+    let streams = sharedStreams.get(this.options);
+    if (streams === undefined) {
+      streams = new Map();
+      sharedStreams.set(this.options, streams);
     }
-    const existing = byWindow.get(this.deflateWindowBits);
+    const key = sharedKey(inflate, inflate ? this.inflateWindowBits : this.deflateWindowBits);
+    const existing = streams.get(key);
     if (existing !== undefined) return existing;
-    let stream: DeflateRaw;
+    let stream: DeflateRaw | InflateRaw;
     try {
-      stream = createDeflateRaw(this.deflateZlibOptions);
+      stream = inflate
+        ? createInflateRaw(this.inflateZlibOptions)
+        : createDeflateRaw(this.deflateZlibOptions);
     } catch {
-      return null; // this instance's own deflater reports the problem
+      return null; // this instance's own stream reports the problem
     }
     // Only driven synchronously: a failure is seen by the caller; this keeps it from throwing.
     stream.on("error", noop);
@@ -629,13 +638,14 @@ export class PerMessageDeflate {
       stream.destroy();
       return null;
     }
-    byWindow.set(this.deflateWindowBits, zlib);
+    streams.set(key, zlib);
     return zlib;
   }
 
-  private dropSharedDeflater(zlib: SyncZlib): void {
-    const byWindow = sharedDeflaters.get(this.options);
-    if (byWindow?.get(this.deflateWindowBits) === zlib) byWindow.delete(this.deflateWindowBits);
+  private dropSharedStream(zlib: SyncZlib, inflate: boolean): void {
+    const streams = sharedStreams.get(this.options);
+    const key = sharedKey(inflate, inflate ? this.inflateWindowBits : this.deflateWindowBits);
+    if (streams?.get(key) === zlib) streams.delete(key);
     zlib.stream.destroy();
   }
 
@@ -713,21 +723,33 @@ export class PerMessageDeflate {
    * the maxPayload cap on each output chunk). Returns null on failure (failInflate has run).
    */
   private inflateSync(data: Uint8Array, fin: boolean): Buffer | null {
-    if (!this.inflatePieceSync(data, false)) return null;
+    // A whole message (its only frame) without context takeover: the shared inflater.
+    const shared =
+      fin && this.inflateNoContextTakeover && this.messageInput === data.length
+        ? this.sharedStream(true)
+        : null;
     // As inflatePieceDone: an empty compressed message gets no tail.
-    if (fin && this.messageInput > 0 && !this.inflatePieceSync(DEFLATE_TAIL, true)) return null;
-    return this.takeInflated(fin);
+    const ok =
+      this.inflatePieceSync(data, false, shared) &&
+      !(fin && this.messageInput > 0 && !this.inflatePieceSync(DEFLATE_TAIL, true, shared));
+    // Ready for the next message, whatever happened to this one (a failure destroys it).
+    if (shared !== null && !shared.stream.destroyed) shared.reset();
+    return ok ? this.takeInflated(fin) : null;
   }
 
-  private inflatePieceSync(piece: Uint8Array, isTail: boolean): boolean {
+  /** Inflates `piece` with `shared`, or with this instance's inflater when null. */
+  private inflatePieceSync(piece: Uint8Array, isTail: boolean, shared: SyncZlib | null): boolean {
     let offset = 0;
     while (offset < piece.length) {
-      if (this.inflater === null) {
-        // The DEFLATE stream ended with a final block: nothing left to flush.
-        if (isTail) return true;
-        if (this.createInflater() === null) return false;
+      let zlib = shared;
+      if (zlib === null) {
+        if (this.inflater === null) {
+          // The DEFLATE stream ended with a final block: nothing left to flush.
+          if (isTail) return true;
+          if (this.createInflater() === null) return false;
+        }
+        zlib = this.inflaterSync;
       }
-      const zlib = this.inflaterSync;
       if (zlib === null) {
         this.failInflate(
           new DeflateError("zlib inflate: no synchronous access", CloseCode.InternalError),
@@ -737,6 +759,7 @@ export class PerMessageDeflate {
       do {
         const output = zlib.write(piece, offset, this.inflateChunk);
         if (output === null) {
+          if (zlib === shared) this.dropSharedStream(zlib, true);
           this.failInflate(inflateFailure(zlib.stream.errored));
           return false;
         }
@@ -745,8 +768,9 @@ export class PerMessageDeflate {
       } while (zlib.outputFull);
       if (offset >= piece.length) return true;
       // zlib stopped before the end of the input: a final block ended the DEFLATE stream (see
-      // inflated()); the rest starts a new one.
-      this.discardInflater();
+      // inflated()); the rest starts a new one (a reset stream is a new one).
+      if (zlib === shared) zlib.reset();
+      else this.discardInflater();
       if (isTail) return true;
       if (++this.streamEndsThisFrame > this.streamEndsAllowed) {
         this.failInflate(

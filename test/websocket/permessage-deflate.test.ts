@@ -360,18 +360,21 @@ describe("PerMessageDeflate", () => {
     receiver.close();
   });
 
-  it("shares one deflater between instances of the same options without context takeover", async () => {
+  it("shares one deflater and one inflater between instances of the same options without context takeover", async () => {
     const write = SyncZlib.prototype.write;
     const streams = new Set<unknown>();
+    const inflaters = new Set<unknown>();
     SyncZlib.prototype.write = function (this: SyncZlib, ...args) {
       if (this.stream instanceof zlib.DeflateRaw) streams.add(this.stream);
+      else inflaters.add(this.stream);
       return write.apply(this, args);
     };
     try {
       const options: PerMessageDeflateOptions = {};
+      const peerOptions: PerMessageDeflateOptions = {};
       const params = makeParams({ serverNoContextTakeover: true });
       const senders = [0, 1, 2].map(() => new PerMessageDeflate(params, "server", options));
-      const peers = [0, 1, 2].map(() => new PerMessageDeflate(params, "client"));
+      const peers = [0, 1, 2].map(() => new PerMessageDeflate(params, "client", peerOptions));
       const message = sampleText(3000, 4);
       const alone = zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
       for (let round = 0; round < 3; round++) {
@@ -383,12 +386,18 @@ describe("PerMessageDeflate", () => {
         }
       }
       assert.equal(streams.size, 1, "one deflater for the three");
+      assert.equal(inflaters.size, 1, "one inflater for the three");
+      // A corrupt message fails its connection alone; the others go on with a new inflater.
+      await expectDeflateError(decompress(peers[2], Buffer.from([0xff, 0xff, 0xff])), 1007);
+      assert.ok((await decompress(peers[1], await compress(senders[1], message))).equals(message));
+      assert.equal(inflaters.size, 2);
       // A message in several frames keeps its own deflater: frames of others may come between.
       const first = await compress(senders[0], message.subarray(0, 1000), false);
       const other = await compress(senders[1], message);
       const last = await compress(senders[0], message.subarray(1000), true);
       assert.ok(Buffer.concat([other, TAIL]).equals(alone));
       assert.ok((await decompressFrames(peers[0], [first, last])).equals(message));
+      assert.equal(inflaters.size, 3, "the fragmented message used an inflater of its own");
       assert.equal(streams.size, 2, "the fragmented message used a deflater of its own");
       // Another options object, another deflater; context takeover, one per connection.
       const other1 = new PerMessageDeflate(params, "server", {});
@@ -396,7 +405,12 @@ describe("PerMessageDeflate", () => {
       await compress(other1, message);
       await compress(kept, message);
       assert.equal(streams.size, 4);
-      for (const pmd of [...senders, ...peers, other1, kept]) pmd.close();
+      // A maxPayload failure leaves the shared inflater clean for the others.
+      const small = new PerMessageDeflate(params, "client", peerOptions, 100);
+      await expectDeflateError(decompress(small, await compress(senders[0], message)), 1009);
+      assert.ok((await decompress(peers[1], await compress(senders[1], message))).equals(message));
+      assert.equal(inflaters.size, 3);
+      for (const pmd of [...senders, ...peers, other1, kept, small]) pmd.close();
     } finally {
       SyncZlib.prototype.write = write;
     }
