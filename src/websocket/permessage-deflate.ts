@@ -31,9 +31,9 @@ import { SyncZlib, syncZlibAvailable } from "./zlib-sync.js";
 /** Negotiation options plus how this end runs zlib. */
 export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   /**
-   * Bytes; smaller messages are sent uncompressed when our sending direction has no context
-   * takeover (default 1024). With context takeover every message is compressed, as ws does:
-   * a short message then usually costs a few bytes, referring to earlier ones.
+   * Bytes; smaller messages are sent uncompressed (default 1024). Unlike ws, also with context
+   * takeover, where ws compresses every message: as engine.io and socket.io-client apply it, and
+   * a short message is not worth a zlib call. `threshold: 0` compresses everything, as ws then.
    */
   threshold?: number;
   /**
@@ -185,10 +185,7 @@ function endsWithTail(data: Buffer): boolean {
  * output with a strict decoder so a Node built against such a zlib is caught.)
  */
 export class PerMessageDeflate {
-  /**
-   * Messages shorter than this many bytes should be sent uncompressed: the `threshold` option
-   * without context takeover for our sending direction, 0 with it (as ws).
-   */
+  /** Messages shorter than this many bytes should be sent uncompressed. */
   readonly threshold: number;
 
   private readonly limiter: ConcurrencyLimiter;
@@ -309,7 +306,7 @@ export class PerMessageDeflate {
     this.inflateNoContextTakeover = server
       ? params.clientNoContextTakeover
       : params.serverNoContextTakeover;
-    this.threshold = this.deflateNoContextTakeover ? threshold : 0;
+    this.threshold = threshold;
     this.maxPayload = maxPayload;
     this.limiter = sharedLimiter(concurrency);
     // -1: nothing runs synchronously, not even an empty frame.

@@ -223,15 +223,8 @@ function inspectDeflate(data: Uint8Array): { output: Buffer; maxDistance: number
 
 describe("PerMessageDeflate", () => {
   it("exposes threshold (default 1024) and rejects bad parameters", () => {
-    // As ws: the threshold applies only when the sending direction has no context takeover.
-    const noTakeover = makeParams({ serverNoContextTakeover: true, clientNoContextTakeover: true });
-    assert.equal(new PerMessageDeflate(noTakeover, "server").threshold, 1024);
-    assert.equal(new PerMessageDeflate(noTakeover, "client", { threshold: 0 }).threshold, 0);
-    assert.equal(new PerMessageDeflate(makeParams(), "server", { threshold: 2048 }).threshold, 0);
-    assert.equal(
-      new PerMessageDeflate(makeParams({ clientNoContextTakeover: true }), "server").threshold,
-      0,
-    );
+    assert.equal(new PerMessageDeflate(makeParams(), "server").threshold, 1024);
+    assert.equal(new PerMessageDeflate(makeParams(), "client", { threshold: 0 }).threshold, 0);
     const bad: [DeflateParams, PerMessageDeflateOptions, number][] = [
       [makeParams({ serverMaxWindowBits: 7 }), {}, 0],
       [makeParams({ clientMaxWindowBits: 16 }), {}, 0],

@@ -158,44 +158,16 @@ export class WebSocketTransport extends Transport {
     if (data === undefined) {
       socket.send(TYPE_CHARS[type], TEXT_RAW, callback);
     } else if (typeof data === "string") {
-      const text = TYPE_CHARS[type] + data;
-      socket.send(text, compress && this.#reachesThreshold(text) ? TEXT : TEXT_RAW, callback);
+      socket.send(TYPE_CHARS[type] + data, compress ? TEXT : TEXT_RAW, callback);
     } else if (this.protocol === 4) {
-      if (this.supportsBinary) {
-        const binary = compress && data.length >= this.#deflateThreshold;
-        socket.send(data, binary ? BINARY : BINARY_RAW, callback);
-      } else {
-        const text = `b${encodeBase64(data)}`;
-        socket.send(
-          text,
-          compress && text.length >= this.#deflateThreshold ? TEXT : TEXT_RAW,
-          callback,
-        );
-      }
+      if (this.supportsBinary) socket.send(data, compress ? BINARY : BINARY_RAW, callback);
+      else socket.send(`b${encodeBase64(data)}`, compress ? TEXT : TEXT_RAW, callback);
     } else {
       const encoded = encodePacketV3(makePacket(type, data), this.supportsBinary);
       const options =
-        typeof encoded === "string"
-          ? compress && this.#reachesThreshold(encoded)
-            ? TEXT
-            : TEXT_RAW
-          : compress && encoded.length >= this.#deflateThreshold
-            ? BINARY
-            : BINARY_RAW;
+        typeof encoded === "string" ? (compress ? TEXT : TEXT_RAW) : compress ? BINARY : BINARY_RAW;
       socket.send(encoded, options, callback);
     }
-  }
-
-  /**
-   * Whether `text` is at least the threshold in UTF-8 bytes. engine.io applies its threshold to
-   * every packet; the WebSocket layer, as ws, only without context takeover.
-   */
-  #reachesThreshold(text: string): boolean {
-    const threshold = this.#deflateThreshold;
-    // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count only when the length does not decide.
-    if (text.length >= threshold) return true;
-    if (text.length * 3 < threshold) return false;
-    return Buffer.byteLength(text) >= threshold;
   }
 
   protected doClose(done: () => void): void {
