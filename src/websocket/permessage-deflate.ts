@@ -174,7 +174,9 @@ function endsWithTail(data: Buffer): boolean {
 /**
  * permessage-deflate for one connection. Jobs (compress and decompress alike) run one at a time
  * and complete in call order; each needs a slot of the shared {@link ConcurrencyLimiter}.
- * zlib streams are created on first use and reused for every message.
+ * zlib streams are created on first use and reused for every message. A job of at most
+ * `syncLimit` bytes runs synchronously when its turn comes, and `compressNow` / `decompressNow`
+ * run one at once when nothing is queued (callers then skip the callback round entirely).
  *
  * Window bits: this end sends with the window negotiated for its own direction (server:
  * `serverMaxWindowBits`, client: `clientMaxWindowBits`) and inflates with the other. zlib cannot
