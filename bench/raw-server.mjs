@@ -1,7 +1,7 @@
 // One raw WebSocket (or plain TCP) server under test, alone in its Node process. Started by
 // lib/processes.mjs with fork(): `node --expose-gc bench/raw-server.mjs '<config JSON>'`, config
-// { implementation: "duplexio" | "ws" | "tcp", deflate, mode: "echo" | "broadcast",
-// duplexioRoot }. Speaks lib/server-control.mjs's IPC protocol. Every implementation runs the
+// { implementation: "duplexio" | "ws" | "tcp", deflate, serverNoContextTakeover,
+// mode: "echo" | "broadcast", duplexioRoot }. Speaks lib/server-control.mjs's IPC protocol. Every implementation runs the
 // same handlers:
 // - echo: `ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }))`;
 // - broadcast: every message received goes to every connected client (the sender too), encoded
@@ -42,8 +42,15 @@ function startTcp() {
 async function startWebSocket() {
   const library = await loadWebSocketModule();
   // Same explicit settings for both: ws's defaults for a server (threshold 1024 bytes, at most
-  // 10 zlib jobs at once), context takeover both ways.
-  const perMessageDeflate = config.deflate ? { threshold: 1024, concurrencyLimit: 10 } : false;
+  // 10 zlib jobs at once), context takeover both ways unless the row asks the server to declare
+  // server_no_context_takeover (RFC 7692 7.1.1.1 lets it do so unasked).
+  const perMessageDeflate = config.deflate
+    ? {
+        threshold: 1024,
+        concurrencyLimit: 10,
+        ...(config.serverNoContextTakeover ? { serverNoContextTakeover: true } : {}),
+      }
+    : false;
   const server = new library.WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate });
   const broadcast =
     config.implementation === "duplexio"

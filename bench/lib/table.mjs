@@ -22,12 +22,27 @@ export const SERVERS = {
 export const COLUMNS = ["duplexio", "ws", "socket.io", "Bun (uWebSockets)", "Node TCP"];
 
 /** The server process for a cell: `{ kind, config }` as lib/processes.mjs takes it. */
-function serverSpec(name, { mode = "echo", deflate = false, duplexioRoot }) {
+function serverSpec(
+  name,
+  { mode = "echo", deflate = false, serverNoContextTakeover = false, duplexioRoot },
+) {
   switch (name) {
     case "duplexio raw":
-      return { kind: "raw", config: { implementation: "duplexio", mode, deflate, duplexioRoot } };
+      return {
+        kind: "raw",
+        config: {
+          implementation: "duplexio",
+          mode,
+          deflate,
+          serverNoContextTakeover,
+          duplexioRoot,
+        },
+      };
     case "ws":
-      return { kind: "raw", config: { implementation: "ws", mode, deflate } };
+      return {
+        kind: "raw",
+        config: { implementation: "ws", mode, deflate, serverNoContextTakeover },
+      };
     case "Node TCP":
       return { kind: "raw", config: { implementation: "tcp", mode } };
     case "Bun":
@@ -190,16 +205,15 @@ export const ROWS = [
       };
     },
   },
-  {
-    id: "deflate-active",
-    title:
-      "permessage-deflate, 1,000 conns x 1 in flight echoing 1 KiB JSON: msg/s (server CPU per msg; RSS per connection)",
+  ...[false, true].map((serverNoContextTakeover) => ({
+    id: serverNoContextTakeover ? "deflate-active-shared" : "deflate-active",
+    title: `permessage-deflate${serverNoContextTakeover ? " with serverNoContextTakeover" : ""}, 1,000 conns x 1 in flight echoing 1 KiB JSON: msg/s (server CPU per msg; RSS per connection)`,
     cells: ["duplexio raw", "ws"],
     metrics: [RATE, CPU, { key: "rss", label: "RSS B/conn", kind: "bytes" }],
     async run(name, ctx) {
       const connections = 1000;
       const result = await runEcho({
-        server: serverSpec(name, { ...ctx, deflate: true }),
+        server: serverSpec(name, { ...ctx, deflate: true, serverNoContextTakeover }),
         label: name,
         size: 1024,
         options: { ...ctx.options, text: true },
@@ -216,7 +230,7 @@ export const ROWS = [
         detail: result,
       };
     },
-  },
+  })),
 ];
 
 /** gzip -9 size of a file, or null when it does not exist. */
@@ -334,6 +348,20 @@ export const TARGETS = [
   {
     name: "deflate active RSS per connection, duplexio / ws",
     value: figureRatio("rss", "deflate-active", "duplexio raw", "deflate-active", "ws"),
+  },
+  {
+    name: "deflate active, serverNoContextTakeover, msg/s, duplexio / ws",
+    ...rateRatio("deflate-active-shared", "duplexio raw", "ws"),
+  },
+  {
+    name: "deflate active, serverNoContextTakeover, RSS per connection, duplexio / ws",
+    value: figureRatio(
+      "rss",
+      "deflate-active-shared",
+      "duplexio raw",
+      "deflate-active-shared",
+      "ws",
+    ),
   },
   {
     name: "client bundle ESM, gzip -9 (B)",

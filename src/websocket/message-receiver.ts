@@ -80,6 +80,8 @@ function endYield(receiver: MessageReceiver): void {
   receiver.endYield();
 }
 
+const INVALID_UTF8 = "Invalid UTF-8 in a text message";
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
@@ -151,6 +153,28 @@ export class MessageReceiver implements FrameParserEvents {
 
   /** @internal Parser event: one frame of a compressed message. */
   compressedFrame(isBinary: boolean, payload: Uint8Array, fin: boolean): void {
+    // A small message in one frame with nothing ahead of it is inflated and delivered now.
+    if (
+      fin &&
+      this.inflating === null &&
+      this.queue.length === 0 &&
+      !this.paused &&
+      !this.yielding &&
+      !this.stopped
+    ) {
+      const data = this.deflate!.decompressNow(payload, true);
+      if (data !== null) {
+        if (isBinary || this.skipUtf8Validation || isUtf8(data)) {
+          this.handlers.message(data, isBinary);
+          if (!this.synchronousEvents) this.startYield();
+        } else {
+          this.parser.stop();
+          this.handlers.error(CloseCode.InvalidPayload, INVALID_UTF8);
+        }
+        return;
+      }
+      // Too large, busy, or failed: decompress() takes it (and reports a failure in order).
+    }
     this.inflateFrame(isBinary, payload, fin);
   }
 
@@ -342,7 +366,7 @@ export class MessageReceiver implements FrameParserEvents {
     if (!event.isBinary && !this.skipUtf8Validation && !isUtf8(data)) {
       event.kind = Kind.Error;
       event.code = CloseCode.InvalidPayload;
-      event.text = "Invalid UTF-8 in a text message";
+      event.text = INVALID_UTF8;
       return;
     }
     event.data = data;

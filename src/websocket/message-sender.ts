@@ -284,9 +284,24 @@ export class MessageSender {
       else this.queue.push(opcode, fin, false, key, payload, owned, length, callback);
       return;
     }
+    const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+    // Small frames are compressed now (no thread-pool round trip, no reserved slot).
+    const compressed = this.deflate!.compressNow(bytes, fin);
+    if (compressed !== null) {
+      this.queue.push(
+        opcode,
+        fin,
+        rsv1,
+        mask ? nextMaskKey() : null,
+        compressed,
+        true,
+        length,
+        callback,
+      );
+      return;
+    }
     const slot = this.queue.reserve(length, callback);
     if (slot === null) return;
-    const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
     this.deflate!.compress(bytes, fin, (error, result) => {
       if (error !== null || result === undefined) {
         this.queue.cancel(slot, error ?? new Error("Compression failed"));

@@ -9,6 +9,7 @@ import {
   PerMessageDeflate,
   type PerMessageDeflateOptions,
 } from "../../src/websocket/permessage-deflate.js";
+import { SyncZlib, syncZlibAvailable } from "../../src/websocket/zlib-sync.js";
 
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
@@ -240,6 +241,12 @@ describe("PerMessageDeflate", () => {
   });
 
   it("round-trips every window size and context takeover combination, both directions", async () => {
+    // Thread pool only, the default (small frames on the event loop), and everything on the loop:
+    // one stream may go through both paths, message after message.
+    for (const syncLimit of [0, undefined, 1 << 20]) await roundTrips({ syncLimit });
+  });
+
+  async function roundTrips(options: PerMessageDeflateOptions): Promise<void> {
     const messages = [
       sampleText(200, 1),
       sampleText(200, 1), // the same again: one back-reference with context takeover, any window
@@ -257,8 +264,8 @@ describe("PerMessageDeflate", () => {
             serverMaxWindowBits: bits,
             clientMaxWindowBits: bits,
           });
-          const server = new PerMessageDeflate(params, "server");
-          const client = new PerMessageDeflate(params, "client");
+          const server = new PerMessageDeflate(params, "server", options);
+          const client = new PerMessageDeflate(params, "client", options);
           for (const [from, to, resets] of [
             [server, client, serverNoContextTakeover],
             [client, server, clientNoContextTakeover],
@@ -278,6 +285,127 @@ describe("PerMessageDeflate", () => {
           client.close();
         }
       }
+    }
+  }
+
+  it("runs small frames now on the event loop, with the thread pool's bytes", async () => {
+    assert.ok(syncZlibAvailable(), "synchronous zlib works in this Node");
+    const sizes = [0, 10, 1000, 4096];
+    const now = new PerMessageDeflate(makeParams(), "server");
+    const pooled = new PerMessageDeflate(makeParams(), "server", { syncLimit: 0 });
+    const peer = new PerMessageDeflate(makeParams(), "client");
+    for (const size of sizes) {
+      const message = sampleText(size, size);
+      const payload = now.compressNow(message, true);
+      assert.ok(payload !== null, `${size} bytes compressed now`);
+      assert.ok(payload.equals(await compress(pooled, message)), `${size} bytes: same output`);
+      const inflated = peer.decompressNow(payload, true);
+      assert.ok(inflated?.equals(message), `${size} bytes inflated now`);
+    }
+    assert.equal(pooled.compressNow(sampleText(10, 1), true), null, "syncLimit 0: never now");
+    assert.equal(now.compressNow(sampleText(4097, 1), true), null, "above syncLimit");
+    // A job waiting keeps its place: nothing overtakes it.
+    const waiting = compress(now, sampleText(10_000, 2));
+    assert.equal(now.compressNow(sampleText(10, 1), true), null, "behind a queued job");
+    assert.ok(peer.decompressNow(await waiting, true)?.equals(sampleText(10_000, 2)));
+    assert.ok(now.compressNow(sampleText(10, 1), true) !== null, "free again");
+    for (const pmd of [now, pooled, peer]) pmd.close();
+    assert.equal(now.compressNow(sampleText(10, 1), true), null, "closed");
+  });
+
+  it("stops a small zip bomb inflated now at maxPayload; decompress() then reports 1009", async () => {
+    const bomb = zlib.deflateRawSync(Buffer.alloc(3 * 1024 * 1024), {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      level: 9,
+    });
+    const payload = bomb.subarray(0, -4);
+    assert.ok(payload.length <= 4096, `bomb is ${payload.length} bytes: inflated now`);
+    const maxPayload = 256 * 1024;
+    const chunkSize = 4096;
+    const write = SyncZlib.prototype.write;
+    let inflatedBytes = 0;
+    SyncZlib.prototype.write = function (this: SyncZlib, ...args) {
+      const output = write.apply(this, args);
+      inflatedBytes += output?.length ?? 0;
+      return output;
+    };
+    try {
+      const receiver = new PerMessageDeflate(
+        makeParams(),
+        "server",
+        { zlibInflateOptions: { chunkSize } },
+        maxPayload,
+      );
+      assert.equal(receiver.decompressNow(payload, true), null);
+      assert.ok(inflatedBytes > maxPayload, "the cap was reached by inflating");
+      assert.ok(inflatedBytes <= maxPayload + chunkSize, `inflated ${inflatedBytes} of 3 MiB`);
+      await expectDeflateError(decompress(receiver, payload), 1009);
+      receiver.close();
+    } finally {
+      SyncZlib.prototype.write = write;
+    }
+  });
+
+  it("fails corrupt data inflated now: null, then 1007 from decompress()", async () => {
+    const receiver = new PerMessageDeflate(makeParams(), "server");
+    assert.equal(receiver.decompressNow(Buffer.from([0xff, 0xff, 0xff, 0xff]), true), null);
+    await expectDeflateError(decompress(receiver, Buffer.from([0x00])), 1007);
+    receiver.close();
+  });
+
+  it("shares one deflater and one inflater between instances of the same options without context takeover", async () => {
+    const write = SyncZlib.prototype.write;
+    const streams = new Set<unknown>();
+    const inflaters = new Set<unknown>();
+    SyncZlib.prototype.write = function (this: SyncZlib, ...args) {
+      if (this.stream instanceof zlib.DeflateRaw) streams.add(this.stream);
+      else inflaters.add(this.stream);
+      return write.apply(this, args);
+    };
+    try {
+      const options: PerMessageDeflateOptions = {};
+      const peerOptions: PerMessageDeflateOptions = {};
+      const params = makeParams({ serverNoContextTakeover: true });
+      const senders = [0, 1, 2].map(() => new PerMessageDeflate(params, "server", options));
+      const peers = [0, 1, 2].map(() => new PerMessageDeflate(params, "client", peerOptions));
+      const message = sampleText(3000, 4);
+      const alone = zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      for (let round = 0; round < 3; round++) {
+        for (const [i, sender] of senders.entries()) {
+          const payload = await compress(sender, message);
+          // Every message as compressed on its own, whoever used the deflater before.
+          assert.ok(Buffer.concat([payload, TAIL]).equals(alone));
+          assert.ok((await decompress(peers[i], payload)).equals(message));
+        }
+      }
+      assert.equal(streams.size, 1, "one deflater for the three");
+      assert.equal(inflaters.size, 1, "one inflater for the three");
+      // A corrupt message fails its connection alone; the others go on with a new inflater.
+      await expectDeflateError(decompress(peers[2], Buffer.from([0xff, 0xff, 0xff])), 1007);
+      assert.ok((await decompress(peers[1], await compress(senders[1], message))).equals(message));
+      assert.equal(inflaters.size, 2);
+      // A message in several frames keeps its own deflater: frames of others may come between.
+      const first = await compress(senders[0], message.subarray(0, 1000), false);
+      const other = await compress(senders[1], message);
+      const last = await compress(senders[0], message.subarray(1000), true);
+      assert.ok(Buffer.concat([other, TAIL]).equals(alone));
+      assert.ok((await decompressFrames(peers[0], [first, last])).equals(message));
+      assert.equal(inflaters.size, 3, "the fragmented message used an inflater of its own");
+      assert.equal(streams.size, 2, "the fragmented message used a deflater of its own");
+      // Another options object, another deflater; context takeover, one per connection.
+      const other1 = new PerMessageDeflate(params, "server", {});
+      const kept = new PerMessageDeflate(makeParams(), "server", options);
+      await compress(other1, message);
+      await compress(kept, message);
+      assert.equal(streams.size, 4);
+      // A maxPayload failure leaves the shared inflater clean for the others.
+      const small = new PerMessageDeflate(params, "client", peerOptions, 100);
+      await expectDeflateError(decompress(small, await compress(senders[0], message)), 1009);
+      assert.ok((await decompress(peers[1], await compress(senders[1], message))).equals(message));
+      assert.equal(inflaters.size, 3);
+      for (const pmd of [...senders, ...peers, other1, kept, small]) pmd.close();
+    } finally {
+      SyncZlib.prototype.write = write;
     }
   });
 

@@ -168,6 +168,40 @@ describe("skipUTF8Validation (server)", () => {
     });
   }
 
+  /** A compressed text message of invalid UTF-8 from ws's client; what the server delivered. */
+  async function sendCompressedInvalid(library: Library, options: Record<string, unknown>) {
+    const server = await startServer(library, { perMessageDeflate: { threshold: 0 }, ...options });
+    const accepted = server.connection();
+    const client = new WsClient(`ws://127.0.0.1:${server.port}/`, {
+      perMessageDeflate: { threshold: 0 },
+    });
+    client.on("error", () => {});
+    const socket = await accepted;
+    socket.on("error", () => {});
+    const messages: string[] = [];
+    socket.on("message", (data) => messages.push((data as Buffer).toString("hex")));
+    await once(client, "open");
+    assert.match(client.extensions, /permessage-deflate/);
+    const closed = once(client, "close");
+    client.send(invalid, { binary: false, compress: true });
+    // With the check skipped the message is delivered and the client closes normally after it.
+    await eventually(() => messages.length > 0 || client.readyState !== WsClient.OPEN, "outcome");
+    if (client.readyState === WsClient.OPEN) client.close(1000);
+    const [code] = await withTimeout(closed, 5000, "close");
+    await server.close();
+    return { messages, closeCode: code as number };
+  }
+
+  for (const library of LIBRARIES) {
+    test(`${library}: compressed messages follow the same rule`, async () => {
+      assert.deepEqual(await sendCompressedInvalid(library, {}), { messages: [], closeCode: 1007 });
+      assert.deepEqual(await sendCompressedInvalid(library, { skipUTF8Validation: true }), {
+        messages: [invalid.toString("hex")],
+        closeCode: 1000,
+      });
+    });
+  }
+
   test("duplexio client: skipUTF8Validation delivers a server's invalid text", async () => {
     const raw = await startRawServer();
     const next = raw.nextConnection();
