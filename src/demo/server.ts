@@ -119,6 +119,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     // A chat message is at most 500 characters: 100 kB per request is ample, and bounds what a
     // hostile client can make the server parse.
     maxHttpBufferSize: 100_000,
+    // An acknowledgement the server asks for never waits forever: a page that went away without
+    // answering gets its callback an Error after 10 s (what `timeout(ms)` gives).
+    ackTimeout: 10_000,
     // A client that lost its connection for up to 2 minutes gets its id, rooms and the messages
     // it missed back (the page shows "recovered" when that happens).
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },

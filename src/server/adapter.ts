@@ -126,6 +126,8 @@ export interface AdapterNamespace {
   readonly sockets: ReadonlyMap<SocketId, AdapterSocket>;
   /** The next acknowledgement id of the namespace (shared by emits and broadcasts). */
   _ids: number;
+  /** The namespace's default acknowledgement timeout (undefined: none); broadcasts read it. */
+  readonly ackTimeout?: number | undefined;
   /** What adapters use of the server: its resolved options and its packet encoder. */
   readonly server: { readonly opts: ResolvedServerOptions; readonly encoder: PacketEncoder };
   /** Delivers an event emitted by another server with `serverSideEmit`. */

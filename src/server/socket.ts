@@ -257,7 +257,9 @@ export class Socket<
     }
     // Registered after a successful send (an answer cannot come before this turn ends), so that
     // an emit that throws leaves nothing behind.
-    if (ack !== undefined) registerAck(this.acks, packet.id!, ack, flags.timeout, this);
+    if (ack !== undefined) {
+      registerAck(this.acks, packet.id!, ack, flags.timeout ?? this.nsp.ackTimeout, this);
+    }
     return true;
   }
 
@@ -269,7 +271,7 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
-    const withError = this.#flags.timeout !== undefined;
+    const withError = (this.#flags.timeout ?? this.nsp.ackTimeout) !== undefined;
     return new Promise((resolve, reject) => {
       const callback = (first: unknown, second: unknown): void => {
         type Result = FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>;
