@@ -9,7 +9,7 @@ import {
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
-import type { ClientPacket, Manager } from "./manager.js";
+import { type ClientPacket, debug, type Manager } from "./manager.js";
 import type { TimerHandle } from "./timers.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
@@ -521,6 +521,7 @@ export class Socket<
   #onclose(reason: DisconnectReason, description?: DisconnectDescription): void {
     this.connected = false;
     this.id = undefined;
+    debug?.(`${this.nsp} disconnected: ${reason}`);
     this.emitReserved("disconnect", reason, description);
     this.#clearAcks();
   }
@@ -570,6 +571,7 @@ export class Socket<
             ? new Error(data)
             : new Error(data.message === undefined ? undefined : String(data.message));
         if (typeof data === "object") err.data = data.data;
+        debug?.(`${this.nsp} refused: ${err.message}`);
         this.emitReserved("connect_error", err);
         break;
       }
@@ -622,6 +624,7 @@ export class Socket<
     this.recovered = pid !== undefined && this.#pid === pid;
     this.#pid = pid;
     this.connected = true;
+    debug?.(`${this.nsp} connected: ${id}`);
     this.#emitBuffered();
     this.#drainQueue(true);
     this.emitReserved("connect");

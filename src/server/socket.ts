@@ -25,6 +25,7 @@ import {
 } from "./adapter.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
+import { debug } from "./debug.js";
 import { buildHandshake } from "./handshake.js";
 import type { Namespace } from "./namespace.js";
 import {
@@ -488,6 +489,7 @@ export class Socket<
 
   /** @internal The namespace accepted the socket: CONNECT goes out, missed packets follow. */
   _onconnect(): void {
+    debug?.(`socket ${this.id} connected to ${this.nsp.name} (client ${this.client.conn.id})`);
     this.connected = true;
     void this.join(this.id);
     this.#packet(
@@ -587,6 +589,7 @@ export class Socket<
   /** @internal The client left (or the connection closed): "disconnecting", then "disconnect". */
   _onclose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
+    debug?.(`socket ${this.id} left ${this.nsp.name}: ${reason}`);
     this.emitReserved("disconnecting", reason, description);
     const recovery = this.nsp.server.opts.connectionStateRecovery;
     if (recovery && this.#pid !== undefined && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
@@ -612,6 +615,9 @@ export class Socket<
 
   /** @internal Refuses the connection to the namespace (CONNECT_ERROR). */
   _error(data: { message: string; data?: unknown }): void {
+    debug?.(
+      `connection to ${this.nsp.name} refused: ${data.message} (client ${this.client.conn.id})`,
+    );
     this.#packet({ type: SocketPacketType.ConnectError, nsp: this.nsp.name, data }, {});
   }
 

@@ -22,6 +22,7 @@ import {
   isValidWindowBits,
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
+import { debugLogger } from "./debug.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
 import {
@@ -40,6 +41,8 @@ import { rejectHandshake } from "./reject-handshake.js";
 import { attachUpgradeTarget, type UpgradeTarget } from "./upgrade-router.js";
 import { runVerifyClient, type VerifyClient, type VerifyClientInfo } from "./verify-client.js";
 import { acceptWebSocket, type WebSocket } from "./websocket.js";
+
+const debug = debugLogger("duplexio:websocket");
 
 /** ws's default: a single message may not exceed 100 MiB. */
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
@@ -551,6 +554,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     });
     this.#live.add(client);
     if (this.#tracking) this.clients.add(client);
+    debug?.(`handshake accepted: ${request.url} protocol "${protocol}" extensions "${extensions}"`);
     callback(client, request);
   }
 

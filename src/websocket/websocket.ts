@@ -14,6 +14,7 @@
 import { EventEmitter } from "node:events";
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
+import { debugPreview } from "../protocol/debug.js";
 import {
   CloseCode,
   encodeClosePayload,
@@ -28,6 +29,7 @@ import {
   type ClientRequestOptions,
   startClientHandshake,
 } from "./client-handshake.js";
+import { debugLogger } from "./debug.js";
 import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 import {
   type ConnectionLimitOptions,
@@ -43,6 +45,8 @@ import { WebSocketError } from "./websocket-error.js";
 import type { createWebSocketStream } from "./websocket-stream.js";
 import { toSubprotocolList, toWebSocketUrl } from "./websocket-url.js";
 import { type FlushListener, WriteQueue } from "./write-queue.js";
+
+const debug = debugLogger("duplexio:websocket");
 
 /** ws's default: a single message may not exceed 100 MiB. */
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
@@ -591,6 +595,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       options = undefined;
     }
     if (this.#readyState === CONNECTING) throw notYetOpen();
+    debug?.(
+      `${this.#role} message out: ${typeof data === "string" ? debugPreview(data) : "<binary>"}`,
+    );
     let payload: Uint8Array = EMPTY_BUFFER;
     let owned = false;
     let binary = true;
@@ -886,6 +893,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   // ---- incoming ----------------------------------------------------------------------------
 
   #deliverMessage(data: Buffer, isBinary: boolean): void {
+    debug?.(`${this.#role} message in: ${debugPreview(isBinary ? data : data.toString())}`);
     if (!isBinary) {
       this.emit("message", data, false);
       return;
@@ -953,6 +961,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   #finalize(): void {
+    debug?.(
+      `${this.#role} closed: ${this.#closeCode} ${JSON.stringify(this.#closeReason.toString())}`,
+    );
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#clearCloseTimer();

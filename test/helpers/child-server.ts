@@ -18,10 +18,18 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** Starts `fixture` (a .ts file run through tsx) and waits for its port. */
-export async function startChildServer(fixture: string): Promise<ChildServer> {
+/**
+ * Starts `fixture` (a .ts file run through tsx) and waits for its port. `envChanges` are set in
+ * its environment (undefined values removed).
+ */
+export async function startChildServer(
+  fixture: string,
+  envChanges: Record<string, string | undefined> = {},
+): Promise<ChildServer> {
   // Not a test process itself: without the runner's marker it runs as a plain script.
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+  const env = { ...inherited, ...envChanges };
+  for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
   const child = spawn(process.execPath, ["--import", "tsx", fixture], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
