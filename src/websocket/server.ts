@@ -22,6 +22,7 @@ import {
   isValidWindowBits,
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
+import { nodeAcceptKey } from "./accept-key.js";
 import { debugLogger } from "./debug.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
@@ -508,11 +509,14 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       return;
     }
     const extensions = deflate ? deflate.response : "";
-    let response = formatAcceptResponse({
-      key,
-      protocol: protocol || undefined,
-      extensions: extensions || undefined,
-    });
+    let response = formatAcceptResponse(
+      {
+        key,
+        protocol: protocol || undefined,
+        extensions: extensions || undefined,
+      },
+      nodeAcceptKey,
+    );
     if (this.listenerCount("headers") > 0) {
       // ws hands listeners the response as lines they can push to; the blank line is added back.
       const lines = response.slice(0, -4).split("\r\n");
