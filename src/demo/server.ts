@@ -24,6 +24,7 @@ import { attachDashboard } from "./dashboard.js";
 import { DemoMetrics } from "./metrics.js";
 import { isSameOrigin } from "./origin.js";
 import { attachPlainWebSocket } from "./plain-websocket.js";
+import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.js";
 import { serveStaticFile } from "./static-files.js";
 import { TrafficCounter } from "./traffic.js";
 
@@ -245,19 +246,12 @@ function serveMetrics(metrics: DemoMetrics, request: IncomingMessage, response: 
     response.writeHead(405, { Allow: "GET, HEAD" }).end();
     return;
   }
-  metrics.registry.metrics().then(
-    (text) => {
-      response.writeHead(200, {
-        "Content-Type": metrics.registry.contentType,
-        "Content-Length": Buffer.byteLength(text),
-      });
-      response.end(request.method === "HEAD" ? undefined : text);
-    },
-    (error: unknown) => {
-      response.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
-      response.end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    },
-  );
+  const text = metrics.prometheusText();
+  response.writeHead(200, {
+    "Content-Type": PROMETHEUS_CONTENT_TYPE,
+    "Content-Length": Buffer.byteLength(text),
+  });
+  response.end(request.method === "HEAD" ? undefined : text);
 }
 
 function delay(ms: number): Promise<void> {
