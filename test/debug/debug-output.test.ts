@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createDebugLog, debugEnabled, debugPreview } from "../../src/protocol/debug.js";
-import { startChildServer } from "../helpers/child-server.js";
+import { fixtureEnv, startChildServer } from "../helpers/child-server.js";
 import { withTimeout } from "../helpers/timing.js";
 
 const serverFixture = fileURLToPath(new URL("./fixtures/socketio-server.ts", import.meta.url));
@@ -71,15 +71,9 @@ interface ClientRun {
 }
 
 /** Runs the client fixture against `url`; resolves with its stdout result and its stderr. */
-function runClient(
-  url: string,
-  env: Record<string, string | undefined>,
-): Promise<ClientRun> {
-  const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
-  const childEnv = { ...inherited, ...env };
-  for (const name of Object.keys(childEnv)) if (childEnv[name] === undefined) delete childEnv[name];
+function runClient(url: string, env: Record<string, string | undefined>): Promise<ClientRun> {
   const child = spawn(process.execPath, ["--import", "tsx", clientFixture, url], {
-    env: childEnv,
+    env: fixtureEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
