@@ -15,6 +15,7 @@ import { TypedEmitter } from "./typed-emitter.js";
 import type {
   AckResult,
   AllButLast,
+  CatchAllListener,
   DecorateAcknowledgements,
   DefaultEventsMap,
   EventNames,
@@ -82,10 +83,8 @@ export interface SocketReservedEvents {
   disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
 }
 
-/** A catch-all listener: the event name, then its arguments. */
-export type AnyListener = {
-  bivarianceHack(event: string, ...args: UntypedArg[]): void;
-}["bivarianceHack"];
+/** A catch-all listener: the event name, then its arguments (see {@link CatchAllListener}). */
+export type AnyListener = CatchAllListener;
 
 /** An acknowledgement callback as stored: `withError` ones get null (or an Error) first. */
 type AckCallback = ((...args: unknown[]) => void) & {

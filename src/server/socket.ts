@@ -37,6 +37,7 @@ import {
 } from "./socket-types.js";
 import {
   type AllButLast,
+  type CatchAllListener,
   type DecorateAcknowledgements,
   type DecorateAcknowledgementsWithMultipleResponses,
   type DefaultEventsMap,
@@ -58,13 +59,8 @@ export type Event = [string, ...unknown[]];
 /** A per-event middleware: call `next()` to go on, `next(err)` to drop the event ("error" event). */
 export type SocketMiddleware = (event: Event, next: (err?: Error) => void) => void;
 
-/**
- * A catch-all listener: the event name, then its arguments. Declared bivariantly, so listeners
- * with annotated parameters can be registered.
- */
-export type AnyListener = {
-  bivarianceHack(event: string, ...args: UntypedArg[]): void;
-}["bivarianceHack"];
+/** A catch-all listener: the event name, then its arguments (see {@link CatchAllListener}). */
+export type AnyListener = CatchAllListener;
 
 /** Options of one packet written to a client. */
 interface PacketOptions {

@@ -50,6 +50,16 @@ export type UntypedListener = {
   bivarianceHack(...args: any[]): void;
 }["bivarianceHack"];
 
+/**
+ * A catch-all listener (`onAny`, `onAnyOutgoing`): the event name, then the event's arguments,
+ * each `any` as socket.io types them (events reaching it are not checked against any map).
+ * Declared as a method so that listeners with annotated parameters register.
+ */
+export type CatchAllListener = {
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (socket.io's onAny listeners take any[])
+  bivarianceHack(event: string, ...args: any[]): void;
+}["bivarianceHack"];
+
 /** The events map used when none is given: every event name, any arguments. */
 export interface DefaultEventsMap {
   [event: string]: UntypedListener;
