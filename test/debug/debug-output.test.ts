@@ -130,20 +130,26 @@ describe("DEBUG in a server and a client process", () => {
       assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z duplexio:[a-z.]+ .+ \+\d+ms$/, line);
     }
     assert.ok(!(server + client).includes("\u001b"), "no escape codes");
-    // The connect.
+    // The connect: over polling, then the upgrade to a WebSocket of the same session.
+    const [accepted] = linesMatching(
+      server,
+      /duplexio:engine handshake accepted: session \S+ over polling \(protocol 4\)/,
+    );
+    const sid = accepted?.match(/session (\S+)/)?.[1];
+    assert.ok(sid, server);
     assert.equal(
       linesMatching(
         server,
-        /duplexio:websocket handshake accepted: \/socket\.io\/\?EIO=4&transport=websocket/,
+        new RegExp(
+          `duplexio:websocket handshake accepted: /socket\\.io/\\?EIO=4&transport=websocket&sid=${sid}`,
+        ),
       ).length,
       1,
       server,
     );
     assert.equal(
-      linesMatching(
-        server,
-        /duplexio:engine handshake accepted: session \S+ over websocket \(protocol 4\)/,
-      ).length,
+      linesMatching(server, /duplexio:engine session \S+: upgraded from polling to websocket/)
+        .length,
       1,
       server,
     );
