@@ -10,6 +10,12 @@ import type { Socket } from "../../src/index.js";
 import { delay } from "../helpers/timing.js";
 import { type ClientSocket, startServer, type TestServer, waitFor } from "./helpers.js";
 
+/**
+ * The server's ackTimeout in these tests: long enough for an answer on a loaded machine (an
+ * answered emit must not time out), short enough to keep the waits for silent clients short.
+ */
+const ACK_TIMEOUT = 500;
+
 /** Connects a client whose "silent" listener never answers and whose "echo" answers at once. */
 async function connect(server: TestServer, nsp = "/"): Promise<[Socket, ClientSocket]> {
   const connection = waitFor<[Socket]>(server.io.of(nsp), "connection");
@@ -30,7 +36,7 @@ function callbackArgs(emit: (callback: (...args: unknown[]) => void) => void): P
 describe("ackTimeout", () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer({ ackTimeout: 100 });
+    server = await startServer({ ackTimeout: ACK_TIMEOUT });
   });
   after(() => server.close());
 
@@ -38,7 +44,7 @@ describe("ackTimeout", () => {
     const [socket] = await connect(server);
     const started = Date.now();
     const timedOut = await callbackArgs((cb) => socket.emit("silent", 1, cb));
-    assert.ok(Date.now() - started >= 90, "not before ackTimeout");
+    assert.ok(Date.now() - started >= ACK_TIMEOUT - 10, "not before ackTimeout");
     assert.equal(timedOut.length, 1);
     assert.ok(timedOut[0] instanceof Error);
     assert.equal(timedOut[0].message, "operation has timed out");
@@ -51,10 +57,10 @@ describe("ackTimeout", () => {
     await assert.rejects(socket.emitWithAck("silent"), { message: "operation has timed out" });
     assert.equal(await socket.emitWithAck("echo", 7), 7);
     const started = Date.now();
-    await assert.rejects(socket.timeout(400).emitWithAck("silent"), {
+    await assert.rejects(socket.timeout(2 * ACK_TIMEOUT).emitWithAck("silent"), {
       message: "operation has timed out",
     });
-    assert.ok(Date.now() - started >= 390, "timeout(400) overrides ackTimeout 100");
+    assert.ok(Date.now() - started >= 2 * ACK_TIMEOUT - 10, "timeout(ms) overrides ackTimeout");
   });
 
   it("times out broadcasts with acknowledgements, keeping the responses that came", async () => {
@@ -79,12 +85,12 @@ describe("ackTimeout", () => {
 
   it("can be changed per namespace, and dynamic children take their parent's", async () => {
     const admin = server.io.of("/admin");
-    assert.equal(admin.ackTimeout, 100);
-    admin.ackTimeout = 300;
+    assert.equal(admin.ackTimeout, ACK_TIMEOUT);
+    admin.ackTimeout = 2 * ACK_TIMEOUT;
     const [socket] = await connect(server, "/admin");
     const started = Date.now();
     await assert.rejects(socket.emitWithAck("silent"), { message: "operation has timed out" });
-    assert.ok(Date.now() - started >= 290, "the namespace's 300 ms, not the server's 100");
+    assert.ok(Date.now() - started >= 2 * ACK_TIMEOUT - 10, "the namespace's, not the server's");
 
     const parent = server.io.of(/^\/tenant-\d+$/);
     parent.ackTimeout = undefined;
@@ -94,7 +100,7 @@ describe("ackTimeout", () => {
     child.emit("silent", () => {
       answered = true;
     });
-    await delay(250);
+    await delay(ACK_TIMEOUT + 100);
     assert.equal(answered, false, "no ackTimeout: waits (socket.io's behaviour)");
     assert.equal(child.acks.size, 1);
   });
