@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { request } from "node:http";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createDebugLog, debugEnabled, debugPreview } from "../../src/protocol/debug.js";
@@ -96,6 +97,37 @@ function runClient(url: string, env: Record<string, string | undefined>): Promis
   ).finally(() => child.kill());
 }
 
+/** The status a WebSocket upgrade with `key` to the Socket.IO path gets. */
+function upgradeStatus(port: number, key: string): Promise<number> {
+  return withTimeout(
+    new Promise<number>((resolve, reject) => {
+      const req = request({
+        host: "127.0.0.1",
+        port,
+        path: "/socket.io/?EIO=4&transport=websocket",
+        headers: {
+          Connection: "Upgrade",
+          Upgrade: "websocket",
+          "Sec-WebSocket-Version": "13",
+          "Sec-WebSocket-Key": key,
+        },
+      });
+      req.on("response", (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      req.on("upgrade", (_response, socket) => {
+        socket.destroy();
+        reject(new Error("upgraded"));
+      });
+      req.on("error", reject);
+      req.end();
+    }),
+    10_000,
+    "the upgrade's answer",
+  );
+}
+
 /** A connect, an emit, a refused namespace and a refused Engine.IO handshake, with `env`. */
 async function scenario(env: Record<string, string | undefined>) {
   const server = await startChildServer(serverFixture, env);
@@ -103,6 +135,8 @@ async function scenario(env: Record<string, string | undefined>) {
     const url = `http://127.0.0.1:${server.port}`;
     const client = await runClient(url, env);
     assert.deepEqual(client.result, { reply: "echo: hello", refused: "not authorized" });
+    // A WebSocket upgrade with a malformed key: refused by the WebSocket layer.
+    assert.equal(await upgradeStatus(server.port, "not a key"), 400);
     const refused = await fetch(`${url}/socket.io/?EIO=4&transport=carrier-pigeon`);
     assert.equal(refused.status, 400);
     await refused.text();
@@ -183,6 +217,11 @@ describe("DEBUG in a server and a client process", () => {
     assert.equal(
       linesMatching(server, /duplexio:socket\.io connection to \/private refused: not authorized/)
         .length,
+      1,
+      server,
+    );
+    assert.equal(
+      linesMatching(server, /duplexio:websocket handshake refused: 400 .*Sec-WebSocket-Key/).length,
       1,
       server,
     );
