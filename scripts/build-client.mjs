@@ -66,7 +66,9 @@ const noNodeBuiltins = {
  * what Node tells of a failure (fetch error causes, a refused WebSocket handshake's status) by
  * `src/client/browser/failure-details.ts` (an error's message: all a browser gives), and the
  * server's memory of escape-free strings (`src/protocol/socketio/json-safe-strings.ts`) by
- * `src/client/browser/json-safe-strings.ts`, which remembers none.
+ * `src/client/browser/json-safe-strings.ts`, which remembers none, and where the debug patterns
+ * are read (`DEBUG` or `localStorage.debug`) by `src/client/browser/debug-patterns.ts`
+ * (`localStorage.debug` only: no `process.env` in a browser bundle).
  */
 const BROWSER_REPLACEMENTS = new Map(
   [
@@ -75,6 +77,7 @@ const BROWSER_REPLACEMENTS = new Map(
     ["src/client/timers.ts", "src/client/browser/timers.ts"],
     ["src/client/engine/failure-details.ts", "src/client/browser/failure-details.ts"],
     ["src/protocol/socketio/json-safe-strings.ts", "src/client/browser/json-safe-strings.ts"],
+    ["src/client/debug-patterns.ts", "src/client/browser/debug-patterns.ts"],
   ].map(([replaced, replacement]) => [join(root, replaced), join(root, replacement)]),
 );
 

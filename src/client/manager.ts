@@ -12,6 +12,7 @@ import {
 } from "../protocol/socketio/index.js";
 import { Backoff } from "./backoff.js";
 import { convertReceivedBinary, readBlobs } from "./binary.js";
+import { debugLogger } from "./debug.js";
 import { listenTo } from "./emitter.js";
 import { EngineClient, type EngineClientEventMap } from "./engine/engine-client.js";
 import {
@@ -26,6 +27,9 @@ import { GLOBAL_TIMERS, type TimerHandle, unreferencedTimers } from "./timers.js
 import { TypedEmitter } from "./typed-emitter.js";
 import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
 import { type LocationLike, type ParsedUrl, pageLocation, parseUrl } from "./url.js";
+
+/** Shared with socket.ts: one namespace for the client. */
+export const debug = debugLogger("duplexio:client");
 
 /** A query parameter value (numbers and booleans are sent as text). */
 export type QueryValue = string | number | boolean;
@@ -493,6 +497,7 @@ export class Manager<
   #onopen(): void {
     this.#cleanup();
     this._readyState = "open";
+    debug?.("open");
     this.emitReserved("open");
     this.#subs.push(
       listenTo<EngineClientEventMap>(this.engine, {
@@ -536,6 +541,7 @@ export class Manager<
     this.engine?.close();
     this.#backoff.reset();
     this._readyState = "closed";
+    debug?.(`close: ${reason}`);
     this.emitReserved("close", reason, description);
     if (this.#reconnection && !this.#skipReconnect) this.#reconnect();
   }
@@ -552,6 +558,7 @@ export class Manager<
     this._reconnecting = true;
     const handle = this.setTimeoutFn(() => {
       if (this.#skipReconnect) return;
+      debug?.(`reconnect attempt ${this.#backoff.attempts}`);
       this.emitReserved("reconnect_attempt", this.#backoff.attempts);
       // A listener may have closed the Manager.
       if (this.#skipReconnect) return;

@@ -6,10 +6,13 @@
  * own per transport (the TLS options and `agent` apply there too), and received binary values as
  * Buffers, as socket.io-client gives them in Node. Each Manager keeps the cookies servers set
  * (sticky load balancers' and Engine.IO's `io`) and sends them back on its polling requests and
- * WebSocket handshakes, as socket.io-client does in Node with `withCredentials: true`.
+ * WebSocket handshakes, as socket.io-client does in Node with `withCredentials: true`. Debug
+ * lines (`DEBUG=duplexio:client`) go to stderr.
  * @module
  */
 import { Buffer } from "node:buffer";
+import { stderrDebugWriter } from "../websocket/debug.js";
+import { setDebugWriter } from "./debug.js";
 import { CookieJar } from "./node-cookies.js";
 import { createScopedFetch } from "./node-scoped-fetch.js";
 import { ClientWebSocket } from "./node-websocket.js";
@@ -22,6 +25,8 @@ setClientPlatform({
   scopedFetch: createScopedFetch,
   cookieJar: () => new CookieJar(),
 });
+// DEBUG=duplexio:client lines on stderr, like the server's.
+setDebugWriter(stderrDebugWriter);
 
 export * from "./index.js";
 export { default } from "./index.js";

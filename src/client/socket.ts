@@ -10,12 +10,13 @@ import {
   SocketPacketType,
 } from "../protocol/socketio/index.js";
 import { listenTo } from "./emitter.js";
-import type { ClientPacket, Manager, ManagerReservedEvents } from "./manager.js";
+import { type ClientPacket, debug, type Manager, type ManagerReservedEvents } from "./manager.js";
 import type { TimerHandle } from "./timers.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
   AckResult,
   AllButLast,
+  CatchAllListener,
   DecorateAcknowledgements,
   DefaultEventsMap,
   EventNames,
@@ -83,10 +84,8 @@ export interface SocketReservedEvents {
   disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
 }
 
-/** A catch-all listener: the event name, then its arguments. */
-export type AnyListener = {
-  bivarianceHack(event: string, ...args: UntypedArg[]): void;
-}["bivarianceHack"];
+/** A catch-all listener: the event name, then its arguments (see {@link CatchAllListener}). */
+export type AnyListener = CatchAllListener;
 
 /** An acknowledgement callback as stored: `withError` ones get null (or an Error) first. */
 type AckCallback = ((...args: unknown[]) => void) & {
@@ -512,6 +511,7 @@ export class Socket<
   #onclose(reason: DisconnectReason, description?: DisconnectDescription): void {
     this.connected = false;
     this.id = undefined;
+    debug?.(`${this.nsp} disconnected: ${reason}`);
     this.emitReserved("disconnect", reason, description);
     this.#clearAcks();
   }
@@ -558,6 +558,7 @@ export class Socket<
             ? new Error(data)
             : new Error(data.message === undefined ? undefined : String(data.message));
         if (typeof data === "object") err.data = data.data;
+        debug?.(`${this.nsp} refused: ${err.message}`);
         this.emitReserved("connect_error", err);
         break;
       }
@@ -610,6 +611,7 @@ export class Socket<
     this.recovered = pid !== undefined && this.#pid === pid;
     this.#pid = pid;
     this.connected = true;
+    debug?.(`${this.nsp} connected: ${id}`);
     this.#emitBuffered();
     this.#drainQueue(true);
     this.emitReserved("connect");

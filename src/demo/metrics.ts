@@ -10,11 +10,11 @@
  */
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Counter, Gauge, Registry } from "prom-client";
 import type { Adapter } from "../server/index.js";
 import type { DemoIo } from "./chat.js";
 import type { ClusterView } from "./cluster.js";
 import { type DashboardSnapshot, MAX_ROOMS_IN_SNAPSHOT } from "./events.js";
+import { formatPrometheus } from "./prometheus.js";
 import type { TrafficCounter, TrafficTotals } from "./traffic.js";
 
 /** What the figures are read from. */
@@ -50,8 +50,6 @@ function delayMs(nanoseconds: number): number {
 
 /** See the module comment. */
 export class DemoMetrics {
-  /** The Prometheus registry served at /metrics (its own, not prom-client's global one). */
-  readonly registry = new Registry();
   readonly #sources: MetricsSources;
   readonly #namespaces = new Set<AnyNamespace>();
   readonly #startedAt = performance.now();
@@ -68,7 +66,6 @@ export class DemoMetrics {
     this.#previousTotals = sources.traffic.totals();
     this.#previousSampleAt = performance.now();
     this.#latest = this.#snapshot(this.#previousTotals, 0, { mean: 0, p99: 0, max: 0 });
-    this.#registerPrometheusMetrics();
   }
 
   /** The last snapshot taken by {@link sample}. */
@@ -161,135 +158,117 @@ export class DemoMetrics {
     return { polling, websocket };
   }
 
-  #registerPrometheusMetrics(): void {
-    const registers = [this.registry];
+  /** The figures in Prometheus' text format, read now (see the module comment). */
+  prometheusText(): string {
     const sources = this.#sources;
-    const metrics = this;
-
-    new Gauge({
-      name: "duplexio_connected_clients",
-      help: "Connected clients: Socket.IO ones by transport, and plain WebSocket ones",
-      labelNames: ["transport"],
-      registers,
-      collect() {
-        const clients = metrics.#clientsByTransport();
-        this.set({ transport: "polling" }, clients.polling);
-        this.set({ transport: "websocket" }, clients.websocket);
-        this.set({ transport: "plain_websocket" }, sources.plainWebSocketClients());
+    const clients = this.#clientsByTransport();
+    const totals = sources.traffic.totals();
+    const memory = process.memoryUsage();
+    const { cluster, eventLoopDelayMs } = this.#latest;
+    const namespaces = [...this.#namespaces];
+    return formatPrometheus([
+      {
+        name: "duplexio_connected_clients",
+        help: "Connected clients: Socket.IO ones by transport, and plain WebSocket ones",
+        type: "gauge",
+        samples: [
+          { labels: { transport: "polling" }, value: clients.polling },
+          { labels: { transport: "websocket" }, value: clients.websocket },
+          { labels: { transport: "plain_websocket" }, value: sources.plainWebSocketClients() },
+        ],
       },
-    });
-    new Gauge({
-      name: "duplexio_namespace_sockets",
-      help: "Sockets connected to each Socket.IO namespace",
-      labelNames: ["namespace"],
-      registers,
-      collect() {
-        for (const nsp of metrics.#namespaces) this.set({ namespace: nsp.name }, nsp.sockets.size);
+      {
+        name: "duplexio_namespace_sockets",
+        help: "Sockets connected to each Socket.IO namespace",
+        type: "gauge",
+        samples: namespaces.map((nsp) => ({
+          labels: { namespace: nsp.name },
+          value: nsp.sockets.size,
+        })),
       },
-    });
-    new Gauge({
-      name: "duplexio_namespace_rooms",
-      help: "Rooms of each Socket.IO namespace (the private per-socket rooms left out)",
-      labelNames: ["namespace"],
-      registers,
-      collect() {
-        for (const nsp of metrics.#namespaces) {
-          this.set({ namespace: nsp.name }, describeNamespace(nsp).roomCount);
-        }
+      {
+        name: "duplexio_namespace_rooms",
+        help: "Rooms of each Socket.IO namespace (the private per-socket rooms left out)",
+        type: "gauge",
+        samples: namespaces.map((nsp) => ({
+          labels: { namespace: nsp.name },
+          value: describeNamespace(nsp).roomCount,
+        })),
       },
-    });
-    // The hot path increments plain numbers (traffic.ts); prom-client's counters are brought up to
-    // date only when scraped.
-    const messageCounter = (name: string, help: string, read: (t: TrafficTotals) => number[]) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ["endpoint"],
-        registers,
-        collect() {
-          const [socketIo, plainWebSocket] = read(sources.traffic.totals());
-          this.reset();
-          this.inc({ endpoint: "socket.io" }, socketIo);
-          this.inc({ endpoint: "plain_websocket" }, plainWebSocket);
-        },
-      });
-    messageCounter("duplexio_messages_received_total", "Messages received from clients", (t) => [
-      t.socketIoMessagesIn,
-      t.plainWebSocketMessagesIn,
+      // The hot path increments plain numbers (traffic.ts), read only when scraped.
+      {
+        name: "duplexio_messages_received_total",
+        help: "Messages received from clients",
+        type: "counter",
+        samples: [
+          { labels: { endpoint: "socket.io" }, value: totals.socketIoMessagesIn },
+          { labels: { endpoint: "plain_websocket" }, value: totals.plainWebSocketMessagesIn },
+        ],
+      },
+      {
+        name: "duplexio_messages_sent_total",
+        help: "Messages sent to clients",
+        type: "counter",
+        samples: [
+          { labels: { endpoint: "socket.io" }, value: totals.socketIoMessagesOut },
+          { labels: { endpoint: "plain_websocket" }, value: totals.plainWebSocketMessagesOut },
+        ],
+      },
+      {
+        name: "duplexio_bytes_received_total",
+        help: "Bytes read from TCP connections",
+        type: "counter",
+        samples: [{ value: totals.bytesIn }],
+      },
+      {
+        name: "duplexio_bytes_sent_total",
+        help: "Bytes written to TCP connections",
+        type: "counter",
+        samples: [{ value: totals.bytesOut }],
+      },
+      {
+        name: "duplexio_process_memory_bytes",
+        help: "Memory of the server process (process.memoryUsage())",
+        type: "gauge",
+        samples: [
+          { labels: { kind: "rss" }, value: memory.rss },
+          { labels: { kind: "heap_used" }, value: memory.heapUsed },
+          { labels: { kind: "heap_total" }, value: memory.heapTotal },
+        ],
+      },
+      {
+        name: "duplexio_cluster_nodes",
+        help: "Servers of the cluster this one has heard from recently, itself included",
+        type: "gauge",
+        samples: [{ value: cluster.nodes.length }],
+      },
+      {
+        name: "duplexio_adapter_up",
+        help: "Whether the link to the other servers (Redis) is up: 1 up, 0 down (1 for one server)",
+        type: "gauge",
+        samples: [{ value: cluster.state === "down" ? 0 : 1 }],
+      },
+      {
+        name: "duplexio_adapter_messages_total",
+        help: "Messages exchanged with the other servers of the cluster",
+        type: "counter",
+        samples: [
+          { labels: { kind: "published" }, value: cluster.crossNode.published },
+          { labels: { kind: "received" }, value: cluster.crossNode.received },
+          { labels: { kind: "dropped" }, value: cluster.crossNode.dropped },
+        ],
+      },
+      {
+        name: "duplexio_event_loop_delay_seconds",
+        help: "Event-loop delay over the last dashboard interval (perf_hooks.monitorEventLoopDelay)",
+        type: "gauge",
+        samples: [
+          { labels: { stat: "mean" }, value: eventLoopDelayMs.mean / 1000 },
+          { labels: { stat: "p99" }, value: eventLoopDelayMs.p99 / 1000 },
+          { labels: { stat: "max" }, value: eventLoopDelayMs.max / 1000 },
+        ],
+      },
     ]);
-    messageCounter("duplexio_messages_sent_total", "Messages sent to clients", (t) => [
-      t.socketIoMessagesOut,
-      t.plainWebSocketMessagesOut,
-    ]);
-    const byteCounter = (name: string, help: string, read: (t: TrafficTotals) => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read(sources.traffic.totals()));
-        },
-      });
-    byteCounter(
-      "duplexio_bytes_received_total",
-      "Bytes read from TCP connections",
-      (t) => t.bytesIn,
-    );
-    byteCounter("duplexio_bytes_sent_total", "Bytes written to TCP connections", (t) => t.bytesOut);
-    new Gauge({
-      name: "duplexio_process_memory_bytes",
-      help: "Memory of the server process (process.memoryUsage())",
-      labelNames: ["kind"],
-      registers,
-      collect() {
-        const memory = process.memoryUsage();
-        this.set({ kind: "rss" }, memory.rss);
-        this.set({ kind: "heap_used" }, memory.heapUsed);
-        this.set({ kind: "heap_total" }, memory.heapTotal);
-      },
-    });
-    new Gauge({
-      name: "duplexio_cluster_nodes",
-      help: "Servers of the cluster this one has heard from recently, itself included",
-      registers,
-      collect() {
-        this.set(metrics.#latest.cluster.nodes.length);
-      },
-    });
-    new Gauge({
-      name: "duplexio_adapter_up",
-      help: "Whether the link to the other servers (Redis) is up: 1 up, 0 down (1 for one server)",
-      registers,
-      collect() {
-        this.set(metrics.#latest.cluster.state === "down" ? 0 : 1);
-      },
-    });
-    new Counter({
-      name: "duplexio_adapter_messages_total",
-      help: "Messages exchanged with the other servers of the cluster",
-      labelNames: ["kind"],
-      registers,
-      collect() {
-        const { crossNode } = metrics.#latest.cluster;
-        this.reset();
-        this.inc({ kind: "published" }, crossNode.published);
-        this.inc({ kind: "received" }, crossNode.received);
-        this.inc({ kind: "dropped" }, crossNode.dropped);
-      },
-    });
-    new Gauge({
-      name: "duplexio_event_loop_delay_seconds",
-      help: "Event-loop delay over the last dashboard interval (perf_hooks.monitorEventLoopDelay)",
-      labelNames: ["stat"],
-      registers,
-      collect() {
-        const delay = metrics.#latest.eventLoopDelayMs;
-        this.set({ stat: "mean" }, delay.mean / 1000);
-        this.set({ stat: "p99" }, delay.p99 / 1000);
-        this.set({ stat: "max" }, delay.max / 1000);
-      },
-    });
   }
 }
 

@@ -24,6 +24,7 @@ import { attachDashboard } from "./dashboard.js";
 import { DemoMetrics } from "./metrics.js";
 import { isSameOrigin } from "./origin.js";
 import { attachPlainWebSocket } from "./plain-websocket.js";
+import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.js";
 import { serveStaticFile } from "./static-files.js";
 import { TrafficCounter } from "./traffic.js";
 
@@ -119,6 +120,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     // A chat message is at most 500 characters: 100 kB per request is ample, and bounds what a
     // hostile client can make the server parse.
     maxHttpBufferSize: 100_000,
+    // An acknowledgement the server asks for never waits forever: a page that went away without
+    // answering gets its callback an Error after 10 s (what `timeout(ms)` gives).
+    ackTimeout: 10_000,
     // A client that lost its connection for up to 2 minutes gets its id, rooms and the messages
     // it missed back (the page shows "recovered" when that happens).
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
@@ -242,19 +246,12 @@ function serveMetrics(metrics: DemoMetrics, request: IncomingMessage, response: 
     response.writeHead(405, { Allow: "GET, HEAD" }).end();
     return;
   }
-  metrics.registry.metrics().then(
-    (text) => {
-      response.writeHead(200, {
-        "Content-Type": metrics.registry.contentType,
-        "Content-Length": Buffer.byteLength(text),
-      });
-      response.end(request.method === "HEAD" ? undefined : text);
-    },
-    (error: unknown) => {
-      response.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
-      response.end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    },
-  );
+  const text = metrics.prometheusText();
+  response.writeHead(200, {
+    "Content-Type": PROMETHEUS_CONTENT_TYPE,
+    "Content-Length": Buffer.byteLength(text),
+  });
+  response.end(request.method === "HEAD" ? undefined : text);
 }
 
 function delay(ms: number): Promise<void> {

@@ -7,9 +7,11 @@
 
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
+import { debugPreview } from "../protocol/debug.js";
 import { type BinaryData, isBinaryData, toUint8Array } from "../protocol/engine/binary-data.js";
 import { encodeOpenPacket } from "../protocol/engine/handshake.js";
 import { type EnginePacket, EnginePacketType } from "../protocol/engine/packet-types.js";
+import { debugLogger } from "../websocket/debug.js";
 import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { PreparedEngineMessage } from "./prepared-message.js";
 import type { EngineServer } from "./server.js";
@@ -25,6 +27,8 @@ import type { WebSocketTransport } from "./transports/websocket.js";
 const UPGRADE_CHECK_INTERVAL = 100;
 
 const PACKET_NAMES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"] as const;
+
+const debug = debugLogger("duplexio:engine");
 
 /** Session states, as engine.io names them. */
 export type EngineReadyState = "opening" | "open" | "closing" | "closed";
@@ -289,6 +293,9 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   _heartbeatDue(awaitingAnswer: boolean): void {
     if (this.readyState === "closed") return;
     if (awaitingAnswer) {
+      debug?.(
+        `session ${this.id}: heartbeat missed (no pong within ${this.server.opts.pingTimeout} ms)`,
+      );
       this.#onClose("ping timeout");
       return;
     }
@@ -307,6 +314,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     this.upgraded = true;
     this.transport = next;
     this.#attachTransport(next);
+    debug?.(`session ${this.id}: upgraded from ${previous.name} to ${next.name}`);
     this.emit("upgrade", next);
     this.#flush();
     if (this.readyState === "closing") next.close(() => this.#onClose("forced close"));
@@ -367,6 +375,9 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
 
   #onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open") return;
+    debug?.(
+      `session ${this.id}: packet in ${PACKET_NAMES[packet.type]} ${debugPreview(packet.data)}`,
+    );
     if (this.listenerCount("packet") > 0) this.emit("packet", toPacketEvent(packet));
     switch (packet.type) {
       case EnginePacketType.Ping: {
@@ -415,6 +426,9 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     if (this.listenerCount("packetCreate") > 0) {
       this.emit("packetCreate", toPacketEvent({ type, data }, compress));
     }
+    debug?.(
+      `session ${this.id}: packet out ${PACKET_NAMES[type]} ${debugPreview(data ?? prepared?.data)}`,
+    );
     const transport = this.transport;
     const limit = this.server.opts.maxWriteBufferSize;
     if (this.#writeBuffer.length === 0 && transport.name === "websocket" && transport.writable) {
@@ -488,6 +502,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   /** Ends the session; `force` drops the transport at once instead of closing it politely. */
   #onClose(reason: string, description?: unknown, force = false): void {
     if (this.readyState === "closed") return;
+    debug?.(`session ${this.id}: closed (${reason})`);
     this.readyState = "closed";
     this.#heartbeat.cancel();
     this.#abortUpgrade?.();

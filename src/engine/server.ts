@@ -15,6 +15,7 @@ import type {
 } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
+import { debugLogger } from "../websocket/debug.js";
 import { WebSocketServer } from "../websocket/server.js";
 import { DEFAULT_WHEEL_TICK, TimerWheel } from "../websocket/timer-wheel.js";
 import type { WebSocket } from "../websocket/websocket.js";
@@ -25,6 +26,7 @@ import {
   ENGINE_ERROR_MESSAGES,
   EngineErrorCode,
   type EngineErrorContext,
+  errorMessage,
   rejectUpgrade,
   respondWithError,
 } from "./errors.js";
@@ -49,6 +51,8 @@ import { WebSocketTransport } from "./transports/websocket.js";
 import { UpgradeResponse } from "./upgrade-response.js";
 
 /** Why a handshake is refused during `close()` (answered with HTTP 503). */
+const debug = debugLogger("duplexio:engine");
+
 const SHUTTING_DOWN: EngineErrorContext = Object.freeze({
   name: "SERVER_SHUTTING_DOWN",
   message: "Server shutting down",
@@ -346,6 +350,9 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     code: EngineErrorCode,
     context: EngineErrorContext,
   ): void {
+    debug?.(
+      `handshake refused: ${errorMessage(code, context)}${context.name ? ` (${context.name})` : ""}, ${request.method} ${request.url}`,
+    );
     this.emit("connection_error", {
       req: request,
       code,
@@ -510,6 +517,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       }
       this.emit("headers", headers, req);
     });
+    debug?.(`handshake accepted: session ${id} over ${transport.name} (protocol ${protocol})`);
     const socket = new EngineSocket(id, this, transport, request, protocol);
     this.clients.set(id, socket);
     socket.once("close", () => {

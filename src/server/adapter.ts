@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import type { PreparedEngineMessage } from "../engine/prepared-message.js";
 import type { BroadcastFlags } from "../protocol/cluster/messages.js";
 import type { EncodedSocketPacket, OutgoingSocketPacket } from "../protocol/socketio/index.js";
+import { adapterDebug, describeSocketPacket, describeTargets } from "./debug.js";
 import type { ResolvedServerOptions } from "./options.js";
 import { encodeOrThrow, type PacketEncoder, prepareParts } from "./packet-encoding.js";
 import type { Handshake } from "./socket-types.js";
@@ -126,6 +127,8 @@ export interface AdapterNamespace {
   readonly sockets: ReadonlyMap<SocketId, AdapterSocket>;
   /** The next acknowledgement id of the namespace (shared by emits and broadcasts). */
   _ids: number;
+  /** The namespace's default acknowledgement timeout (undefined: none); broadcasts read it. */
+  readonly ackTimeout?: number | undefined;
   /** What adapters use of the server: its resolved options and its packet encoder. */
   readonly server: { readonly opts: ResolvedServerOptions; readonly encoder: PacketEncoder };
   /** Delivers an event emitted by another server with `serverSideEmit`. */
@@ -320,6 +323,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
    */
   broadcast(packet: OutgoingSocketPacket, opts: BroadcastOptions): void {
     packet.nsp = this.nsp.name;
+    adapterDebug?.(`broadcast ${describeSocketPacket(packet)} to ${describeTargets(opts)}`);
     this.broadcastEncoded(packet, encodeOrThrow(packet), opts);
   }
 
@@ -340,6 +344,9 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
     // One id for every recipient: ids come from the namespace's counter, so none is reused.
     const id = this.nsp._ids++;
     packet.id = id;
+    adapterDebug?.(
+      `broadcast ${describeSocketPacket(packet)} to ${describeTargets(opts)}, acks asked`,
+    );
     const parts = encodeOrThrow(packet);
     const writeOptions = writeOptionsOf(opts.flags);
     let prepared: PreparedEngineMessage[] | undefined;

@@ -138,6 +138,10 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData>
     }
     data.pop();
     const ack = last as (err: Error | null, responses: unknown) => void;
+    const ackTimeout = this.#adapter.nsp.ackTimeout;
+    if (opts.flags?.timeout === undefined && ackTimeout !== undefined) {
+      opts.flags = { ...opts.flags, timeout: ackTimeout };
+    }
     broadcastWithAck(this.#adapter, { type: SocketPacketType.Event, nsp: "/", data }, opts, ack);
     return true;
   }

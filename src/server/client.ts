@@ -13,6 +13,7 @@ import {
 } from "../protocol/socketio/index.js";
 import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { WriteOptions } from "./adapter.js";
+import { debug, describeSocketPacket } from "./debug.js";
 import { encodeOrThrow } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
@@ -76,6 +77,7 @@ export class Client<
     }
     const packet = result.packet;
     if (packet === null) return;
+    debug?.(`client ${this.conn.id}: packet in ${describeSocketPacket(packet)}`);
     this.#onPacket(packet);
   }
 
@@ -116,6 +118,7 @@ export class Client<
    * @throws TypeError when the packet cannot be encoded.
    */
   _packet(packet: OutgoingSocketPacket, opts: WriteOptions): void {
+    debug?.(`client ${this.conn.id}: packet out ${describeSocketPacket(packet)}`);
     this.writeToEngine(encodeOrThrow(packet), opts);
   }
 

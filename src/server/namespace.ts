@@ -113,6 +113,16 @@ export class Namespace<
   _fns: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
   /** @internal Connections to this namespace under way (so that it is not removed meanwhile). */
   _connecting = 0;
+  /**
+   * Default acknowledgement timeout of this namespace's emits and broadcasts, in milliseconds
+   * (initially the server's `ackTimeout` option; a dynamic namespace's children take their
+   * parent's): an emit with a callback and no `timeout(ms)` gets `timeout(ackTimeout)`. Set it
+   * to change it for this namespace only, `undefined` to wait forever (socket.io's behaviour).
+   *
+   * @example
+   * io.of("/admin").ackTimeout = 30_000;
+   */
+  ackTimeout: number | undefined;
 
   /** @internal Namespaces are created by `io.of(name)`. */
   constructor(
@@ -122,6 +132,7 @@ export class Namespace<
     super();
     this.server = server;
     this.name = name;
+    this.ackTimeout = server.opts.ackTimeout;
     this._initAdapter();
   }
 

@@ -45,6 +45,15 @@ export interface ServerOptions extends EngineServerOptions {
   serveClient?: boolean;
   /** Milliseconds a connection may stay without joining a namespace before it is closed (default 45000). */
   connectTimeout?: number;
+  /**
+   * Default acknowledgement timeout in milliseconds of every namespace (default: none, as in
+   * socket.io: an unanswered acknowledgement waits forever). When set, an emit with a callback,
+   * `emitWithAck` or a broadcast with acknowledgements that has no `timeout(ms)` of its own behaves
+   * as if given `timeout(ackTimeout)`, like socket.io-client's `ackTimeout`: the callback gets an
+   * Error ("operation has timed out") first, or `null` then the answer. A namespace can change
+   * its own with {@link Namespace.ackTimeout}.
+   */
+  ackTimeout?: number;
   /** The adapter class or factory (default: the in-memory adapter). */
   adapter?: AdapterConstructor;
   /** Enables connection state recovery (disabled by default). */

@@ -76,6 +76,7 @@ export class ParentNamespace<
   /** @internal Creates the child namespace `name`. */
   createChild(name: string): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
     const namespace = new Namespace(this.server, name);
+    namespace.ackTimeout = this.ackTimeout;
     for (const fn of this._fns) namespace.use(fn);
     for (const listener of this.listeners("connect")) namespace.on("connect", listener);
     for (const listener of this.listeners("connection")) namespace.on("connection", listener);

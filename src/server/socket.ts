@@ -25,6 +25,7 @@ import {
 } from "./adapter.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
+import { debug } from "./debug.js";
 import { buildHandshake } from "./handshake.js";
 import type { Namespace } from "./namespace.js";
 import {
@@ -36,6 +37,7 @@ import {
 } from "./socket-types.js";
 import {
   type AllButLast,
+  type CatchAllListener,
   type DecorateAcknowledgements,
   type DecorateAcknowledgementsWithMultipleResponses,
   type DefaultEventsMap,
@@ -57,13 +59,8 @@ export type Event = [string, ...unknown[]];
 /** A per-event middleware: call `next()` to go on, `next(err)` to drop the event ("error" event). */
 export type SocketMiddleware = (event: Event, next: (err?: Error) => void) => void;
 
-/**
- * A catch-all listener: the event name, then its arguments. Declared bivariantly, so listeners
- * with annotated parameters can be registered.
- */
-export type AnyListener = {
-  bivarianceHack(event: string, ...args: UntypedArg[]): void;
-}["bivarianceHack"];
+/** A catch-all listener: the event name, then its arguments (see {@link CatchAllListener}). */
+export type AnyListener = CatchAllListener;
 
 /** Options of one packet written to a client. */
 interface PacketOptions {
@@ -257,7 +254,9 @@ export class Socket<
     }
     // Registered after a successful send (an answer cannot come before this turn ends), so that
     // an emit that throws leaves nothing behind.
-    if (ack !== undefined) registerAck(this.acks, packet.id!, ack, flags.timeout, this);
+    if (ack !== undefined) {
+      registerAck(this.acks, packet.id!, ack, flags.timeout ?? this.nsp.ackTimeout, this);
+    }
     return true;
   }
 
@@ -269,7 +268,7 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
-    const withError = this.#flags.timeout !== undefined;
+    const withError = (this.#flags.timeout ?? this.nsp.ackTimeout) !== undefined;
     return new Promise((resolve, reject) => {
       const callback = (first: unknown, second: unknown): void => {
         type Result = FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>;
@@ -486,6 +485,7 @@ export class Socket<
 
   /** @internal The namespace accepted the socket: CONNECT goes out, missed packets follow. */
   _onconnect(): void {
+    debug?.(`socket ${this.id} connected to ${this.nsp.name} (client ${this.client.conn.id})`);
     this.connected = true;
     void this.join(this.id);
     this.#packet(
@@ -585,6 +585,7 @@ export class Socket<
   /** @internal The client left (or the connection closed): "disconnecting", then "disconnect". */
   _onclose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
+    debug?.(`socket ${this.id} left ${this.nsp.name}: ${reason}`);
     this.emitReserved("disconnecting", reason, description);
     const recovery = this.nsp.server.opts.connectionStateRecovery;
     if (recovery && this.#pid !== undefined && RECOVERABLE_DISCONNECT_REASONS.has(reason)) {
@@ -610,6 +611,9 @@ export class Socket<
 
   /** @internal Refuses the connection to the namespace (CONNECT_ERROR). */
   _error(data: { message: string; data?: unknown }): void {
+    debug?.(
+      `connection to ${this.nsp.name} refused: ${data.message} (client ${this.client.conn.id})`,
+    );
     this.#packet({ type: SocketPacketType.ConnectError, nsp: this.nsp.name, data }, {});
   }
 

@@ -13,6 +13,7 @@ import type {
   EventParams,
   EventsMap,
   FirstNonErrorArg,
+  IsUntypedListener,
   Last,
   ParametersOf,
   PrependTimeoutError,
@@ -117,16 +118,20 @@ type ExpectMultipleResponses<T extends readonly unknown[]> = {
 
 /** The map as a broadcast with timeout sees it: an Error, then one response per client. */
 export type DecorateAcknowledgementsWithTimeoutAndMultipleResponses<E> = {
-  [K in keyof E]: E[K] extends (...args: infer P) => infer R
-    ? (...args: ExpectMultipleResponses<PrependTimeoutError<P>>) => R
-    : E[K];
+  [K in keyof E]: IsUntypedListener<E[K]> extends true
+    ? E[K]
+    : E[K] extends (...args: infer P) => infer R
+      ? (...args: ExpectMultipleResponses<PrependTimeoutError<P>>) => R
+      : E[K];
 };
 
 /** The map as a broadcast sees it: one response per client. */
 export type DecorateAcknowledgementsWithMultipleResponses<E> = {
-  [K in keyof E]: E[K] extends (...args: infer P) => infer R
-    ? (...args: ExpectMultipleResponses<P>) => R
-    : E[K];
+  [K in keyof E]: IsUntypedListener<E[K]> extends true
+    ? E[K]
+    : E[K] extends (...args: infer P) => infer R
+      ? (...args: ExpectMultipleResponses<P>) => R
+      : E[K];
 };
 
 /** Something with a typed `emit`, without being an EventEmitter (broadcast operators). */

@@ -20,6 +20,7 @@ import {
   formatDeflateOffer,
   PERMESSAGE_DEFLATE,
 } from "../protocol/websocket/permessage-deflate-params.js";
+import { nodeAcceptKey } from "./accept-key.js";
 import { PerMessageDeflate, type PerMessageDeflateOptions } from "./permessage-deflate.js";
 import { toWebSocketUrl } from "./websocket-url.js";
 
@@ -289,6 +290,7 @@ export function startClientHandshake(
           protocols: options.protocols,
           offeredExtensions: deflateOffer === null ? [] : [PERMESSAGE_DEFLATE],
         },
+        nodeAcceptKey,
       );
       if (!checked.ok) {
         socket.destroy();

@@ -5,7 +5,10 @@
  * @module
  */
 
+import { debugLogger } from "./debug.js";
 import type { WebSocket } from "./websocket.js";
+
+const debug = debugLogger("duplexio:websocket");
 
 /** Timer functions, injectable so tests can drive time by hand. */
 export interface HeartbeatTimers {
@@ -117,7 +120,9 @@ export function startHeartbeat(
       deadlines.delete(handle);
       if (stopped) return;
       for (const [socket, state] of peers) {
-        if (state.awaitedRound === current) socket.terminate();
+        if (state.awaitedRound !== current) continue;
+        debug?.(`heartbeat missed: no pong within ${timeout} ms, terminating`);
+        socket.terminate();
       }
     }, timeout);
     deadlines.add(handle);

@@ -6,6 +6,9 @@
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from "node:http";
 import type { Duplex } from "node:stream";
 import { formatHttpError } from "../protocol/websocket/handshake.js";
+import { debugLogger } from "./debug.js";
+
+const debug = debugLogger("duplexio:websocket");
 
 /** Swallows late socket errors (a reset while the error response is in flight). */
 function ignoreError(): void {}
@@ -28,6 +31,7 @@ export function rejectHandshake(
   }
   const code = Number.isInteger(status) && status >= 300 && status <= 599 ? status : 500;
   const text = message || STATUS_CODES[code] || "Error";
+  debug?.(`handshake refused: ${code} ${text}`);
   // The peer may keep its side open after our response; `finish` means it reached the kernel.
   socket.once("finish", () => socket.destroy());
   let response: string;

@@ -22,6 +22,8 @@ import {
   isValidWindowBits,
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
+import { nodeAcceptKey } from "./accept-key.js";
+import { debugLogger } from "./debug.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
 import {
@@ -46,6 +48,8 @@ import { rejectHandshake } from "./reject-handshake.js";
 import { attachUpgradeTarget, type UpgradeTarget } from "./upgrade-router.js";
 import { runVerifyClient, type VerifyClient, type VerifyClientInfo } from "./verify-client.js";
 import { acceptWebSocket, type ConnectionOptions, WebSocket } from "./websocket.js";
+
+const debug = debugLogger("duplexio:websocket");
 
 /** ws's default: a single message may not exceed 100 MiB. */
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
@@ -562,11 +566,14 @@ export class WebSocketServer<
       return;
     }
     const extensions = deflate ? deflate.response : "";
-    let response = formatAcceptResponse({
-      key,
-      protocol: protocol || undefined,
-      extensions: extensions || undefined,
-    });
+    let response = formatAcceptResponse(
+      {
+        key,
+        protocol: protocol || undefined,
+        extensions: extensions || undefined,
+      },
+      nodeAcceptKey,
+    );
     if (this.listenerCount("headers") > 0) {
       // ws hands listeners the response as lines they can push to; the blank line is added back.
       const lines = response.slice(0, -4).split("\r\n");
@@ -612,6 +619,7 @@ export class WebSocketServer<
     });
     this.#live.add(client);
     if (this.#tracking) this.clients.add(client);
+    debug?.(`handshake accepted: ${request.url} protocol "${protocol}" extensions "${extensions}"`);
     callback(client, request);
   }
 

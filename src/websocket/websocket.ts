@@ -15,6 +15,7 @@ import { EventEmitter } from "node:events";
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { ClientHttp2Session } from "node:http2";
 import type { Duplex } from "node:stream";
+import { debugPreview } from "../protocol/debug.js";
 import {
   CloseCode,
   encodeClosePayload,
@@ -29,6 +30,7 @@ import {
   type ClientRequestOptions,
   startClientHandshake,
 } from "./client-handshake.js";
+import { debugLogger } from "./debug.js";
 import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 import { startHttp2ClientHandshake } from "./http2-client-handshake.js";
 import {
@@ -49,6 +51,8 @@ import { WebSocketError } from "./websocket-error.js";
 import type { createWebSocketStream } from "./websocket-stream.js";
 import { toSubprotocolList, toWebSocketUrl } from "./websocket-url.js";
 import { type FlushListener, WriteQueue } from "./write-queue.js";
+
+const debug = debugLogger("duplexio:websocket");
 
 /** ws's default: a single message may not exceed 100 MiB. */
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
@@ -696,6 +700,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       options = undefined;
     }
     if (this.#readyState === CONNECTING) throw notYetOpen();
+    debug?.(
+      `${this.#role} message out: ${typeof data === "string" ? debugPreview(data) : "<binary>"}`,
+    );
     let payload: Uint8Array = EMPTY_BUFFER;
     let owned = false;
     let binary = true;
@@ -998,6 +1005,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   // ---- incoming ----------------------------------------------------------------------------
 
   #deliverMessage(data: Buffer, isBinary: boolean): void {
+    debug?.(`${this.#role} message in: ${debugPreview(isBinary ? data : data.toString())}`);
     if (!isBinary) {
       this.emit("message", data, false);
       return;
@@ -1065,6 +1073,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   #finalize(): void {
+    debug?.(
+      `${this.#role} closed: ${this.#closeCode} ${JSON.stringify(this.#closeReason.toString())}`,
+    );
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#clearCloseTimer();

@@ -64,6 +64,10 @@ describe("demo server", () => {
     await server?.stop();
   });
 
+  it("gives acknowledgements the server asks for a timeout (ackTimeout)", () => {
+    assert.equal(server.io.of("/").ackTimeout, 10_000);
+  });
+
   it("serves the pages, their scripts and nothing else", async () => {
     const page = await fetch(server.url);
     assert.equal(page.status, 200);

@@ -18,10 +18,26 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** Starts `fixture` (a .ts file run through tsx) and waits for its port. */
-export async function startChildServer(fixture: string): Promise<ChildServer> {
-  // Not a test process itself: without the runner's marker it runs as a plain script.
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+/**
+ * The environment of a fixture process: this one's with `changes` (an undefined value removes the
+ * variable), without the test runner's marker, so that the fixture runs as a plain script.
+ */
+export function fixtureEnv(changes: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+  const env = { ...inherited, ...changes };
+  for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
+  return env;
+}
+
+/**
+ * Starts `fixture` (a .ts file run through tsx) and waits for its port; `envChanges` as
+ * {@link fixtureEnv} takes them.
+ */
+export async function startChildServer(
+  fixture: string,
+  envChanges: Record<string, string | undefined> = {},
+): Promise<ChildServer> {
+  const env = fixtureEnv(envChanges);
   const child = spawn(process.execPath, ["--import", "tsx", fixture], {
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -41,27 +41,24 @@ export function untyped(io: Server): void {
     socket.on("chat", (text: string, ack: (ok: boolean) => void) => {
       ack(text.length > 0);
     });
-    socket.on("loose", (value) => {
-      // Unannotated parameters must be narrowed before use.
-      if (typeof value === "string") assertTrue<Equals<typeof value, string>>();
-      // @ts-expect-error an unannotated parameter is not `any`
-      value.anything;
+    socket.on("loose", (value, ack) => {
+      // Unannotated parameters are `any`, as with socket.io's DefaultEventsMap.
+      assertTrue<IsAny<typeof value>>();
+      ack(value.anything);
     });
     socket.on("any-args", (...args: unknown[]) => args.length);
 
     socket.emit("random", 1, "2", [3], { four: 4 }, Buffer.from("5"));
     socket.emit("no-args");
     socket.emit("with-ack", 1, (response) => {
-      assertTrue<Equals<typeof response, unknown>>();
+      assertTrue<IsAny<typeof response>>();
     });
     socket.emit("typed-ack", (n: number, s: string) => n + s.length);
     socket.timeout(1000).emit("with-timeout", (err, response) => {
       if (err) return;
-      assertTrue<Equals<typeof response, unknown>>();
+      assertTrue<IsAny<typeof response>>();
     });
-    void socket
-      .emitWithAck("question", 1)
-      .then((answer) => assertTrue<Equals<typeof answer, unknown>>());
+    void socket.emitWithAck("question", 1).then((answer) => assertTrue<IsAny<typeof answer>>());
     void socket.timeout(100).emitWithAck("question");
     socket.send("hello", 1);
     socket.volatile.compress(false).emit("fast");
@@ -90,13 +87,13 @@ export function untyped(io: Server): void {
   io.to("room").emit("x", 1);
   io.timeout(1000).emit("x", (err, responses) => {
     if (err) return;
-    assertTrue<Equals<typeof responses, unknown>>();
+    assertTrue<IsAny<typeof responses>>();
   });
   void io
     .to("1")
     .timeout(10)
     .emitWithAck("random", "test")
-    .then((responses) => assertTrue<Equals<typeof responses, unknown>>());
+    .then((responses) => assertTrue<IsAny<typeof responses>>());
   io.send(1, "2", [3]);
   io.send();
   io.use((socket, next) => {
@@ -112,7 +109,7 @@ export function untyped(io: Server): void {
   io.serverSideEmit("ping", 1);
   io.serverSideEmit("ping", (err, responses) => {
     if (err) return;
-    assertTrue<Equals<typeof responses, unknown>>();
+    assertTrue<IsAny<typeof responses>>();
   });
   void io.serverSideEmitWithAck("ping");
   void io.fetchSockets().then((sockets) => {

@@ -44,6 +44,7 @@ import {
   type SocketDetails,
   type SocketId,
 } from "../../server/adapter.js";
+import { clusterMessageName, debug } from "./debug.js";
 import { NodeRegistry } from "./node-registry.js";
 import {
   type ClusterAnswer,
@@ -431,6 +432,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
    */
   protected onMessage(message: ClusterMessage, offset?: string): void {
     if (this.#closed || message.uid === this.uid || message.nsp !== this.nsp.name) return;
+    debug?.(`${this.nsp.name}: receive ${clusterMessageName(message.type)} from ${message.uid}`);
     this.stats.received++;
     if (message.uid !== EMITTER_UID && message.uid !== "") {
       const heartbeat =
@@ -623,6 +625,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
 
   #respond(requesterUid: string, response: ClusterResponse): void {
     if (!this.link.up || requesterUid === EMITTER_UID) return;
+    debug?.(`${this.nsp.name}: answer ${clusterMessageName(response.type)} to ${requesterUid}`);
     this.sendResponse(requesterUid, response).then(
       () => {
         this.stats.published++;
@@ -690,6 +693,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
    */
   #publish(message: ClusterMessage): Promise<string | undefined> {
     if (this.#closed) return Promise.resolve(undefined);
+    debug?.(`${this.nsp.name}: publish ${clusterMessageName(message.type)} (node ${this.uid})`);
     const encoded = this.encode(message);
     if ("error" in encoded) {
       throw new TypeError(`cannot encode the message for the other nodes: ${encoded.error}`);
@@ -1069,6 +1073,9 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
     const silent = DUPLEXIO_REQUESTS.has(kind) ? 0 : await this.countSilentNodes().catch(() => 0);
     if (this.#nodes.size === 0 && silent === 0) return { answers: [], missing: 0 };
     const requestId = randomId();
+    debug?.(
+      `${this.nsp.name}: request ${clusterMessageName(kind)} ${requestId} to ${this.#nodes.size} nodes (+${silent} silent), ${timeoutMs} ms`,
+    );
     return new Promise((resolve) => {
       const started = this.#requests.start(
         requestId,

@@ -4,13 +4,10 @@
  * and what is derived from them, with socket.io v4's names and shapes but without `any`. Types
  * only: nothing here exists at run time.
  *
- * The untyped default: socket.io declares `DefaultEventsMap` as `(...args: any[]) => void`. Here an
- * untyped event's listener takes {@link UntypedArg}s and is declared bivariantly, so that:
- * - annotated listeners compile: `socket.on("chat", (text: string, ack: (ok: boolean) => void) => ...)`;
- * - `emit` takes any values, and inline acknowledgement callbacks get a contextual signature
- *   (`socket.emit("ping", (reply) => ...)` compiles with `reply: unknown`);
- * - unannotated listener parameters are `unknown`-like: narrow them, annotate them, or declare an
- *   events map (the one place where untyped socket.io code may need a change).
+ * The untyped default: as socket.io's `DefaultEventsMap`, an untyped event's listener is
+ * `(...args: any[]) => void`, so untyped socket.io code compiles unchanged: unannotated listener
+ * parameters, acknowledgement callbacks' parameters and `emitWithAck` results are `any`; annotated
+ * listeners compile too. Give event maps to have events checked: typed maps stay strict.
  * @module
  */
 
@@ -27,8 +24,13 @@
  */
 export type EventsMap = object;
 
-/** The acknowledgement callback member of {@link UntypedArg}: gives inline callbacks a signature. */
-export type UntypedAck = (...args: unknown[]) => void;
+/**
+ * The acknowledgement callback member of {@link UntypedArg}: gives inline callbacks of untyped
+ * emits a signature, with `any` parameters as socket.io's untyped acknowledgements have (and
+ * without socket.io's implicit-any error on `emit("ev", (reply) => ...)`).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (untyped acknowledgements carry any)
+export type UntypedAck = (...args: any[]) => void;
 
 /**
  * One argument of an untyped event: any value. `{} | null | undefined` is what `unknown` is made of
@@ -38,11 +40,24 @@ export type UntypedAck = (...args: unknown[]) => void;
 export type UntypedArg = {} | null | undefined | UntypedAck;
 
 /**
- * The listener of an untyped event: any arguments. Declared as a method so its parameters are
- * checked bivariantly, which lets listeners with annotated parameters be registered.
+ * The listener of an untyped event: any arguments, each `any` as in socket.io's
+ * `DefaultEventsMap`, so that unannotated listener parameters, acknowledgement callbacks and
+ * `emitWithAck` results of untyped code are usable as socket.io users write them. Declared as a
+ * method so its parameters are checked bivariantly: listeners with narrower annotations register.
  */
 export type UntypedListener = {
-  bivarianceHack(...args: UntypedArg[]): void;
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (socket.io's DefaultEventsMap uses any[])
+  bivarianceHack(...args: any[]): void;
+}["bivarianceHack"];
+
+/**
+ * A catch-all listener (`onAny`, `onAnyOutgoing`): the event name, then the event's arguments,
+ * each `any` as socket.io types them (events reaching it are not checked against any map).
+ * Declared as a method so that listeners with annotated parameters register.
+ */
+export type CatchAllListener = {
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io compatibility (socket.io's onAny listeners take any[])
+  bivarianceHack(event: string, ...args: any[]): void;
 }["bivarianceHack"];
 
 /** The events map used when none is given: every event name, any arguments. */
@@ -56,8 +71,20 @@ export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
 /** The parameters of a function type (distributes over unions; never for non-functions). */
 export type ParametersOf<F> = F extends (...args: infer P) => unknown ? P : never;
 
-/** The tuple of parameters of an event's listener. */
-export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = ParametersOf<Map[Ev]>;
+/** True when `T` is `any`. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** True when `F` is an untyped listener ({@link UntypedListener}: `any` parameters). */
+export type IsUntypedListener<F> = F extends (...args: infer P) => unknown
+  ? IsAny<P[number]>
+  : false;
+
+/**
+ * The tuple of parameters of an event's listener; for an untyped event, {@link UntypedArg}s (any
+ * values, and inline acknowledgement callbacks get a signature).
+ */
+export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> =
+  IsUntypedListener<Map[Ev]> extends true ? UntypedArg[] : ParametersOf<Map[Ev]>;
 
 /** Event names that are either reserved or user-defined. */
 export type ReservedOrUserEventNames<
@@ -123,7 +150,9 @@ export type PrependTimeoutError<T extends readonly unknown[]> = {
  * socket.timeout(1000).emit("double", 21, (err, doubled) => {});
  */
 export type DecorateAcknowledgements<E> = {
-  [K in keyof E]: E[K] extends (...args: infer P) => infer R
-    ? (...args: PrependTimeoutError<P>) => R
-    : E[K];
+  [K in keyof E]: IsUntypedListener<E[K]> extends true
+    ? E[K]
+    : E[K] extends (...args: infer P) => infer R
+      ? (...args: PrependTimeoutError<P>) => R
+      : E[K];
 };

@@ -15,7 +15,14 @@ export type Headers = Record<string, string | string[] | undefined>;
 
 const encoder = new TextEncoder();
 
-/** `Sec-WebSocket-Accept` for a key: base64(SHA-1(key + GUID)) (RFC 6455 section 4.2.2). */
+/**
+ * `Sec-WebSocket-Accept` for a key: base64(SHA-1(key + GUID)) (RFC 6455 section 4.2.2), with the
+ * pure SHA-1 and base64 of this layer. The Node layer passes its own (`src/websocket/accept-key.ts`:
+ * node:crypto and Buffer) to {@link formatAcceptResponse} and {@link checkServerResponse}.
+ */
+export type AcceptKeyFunction = (key: string) => string;
+
+/** The pure {@link AcceptKeyFunction}: the default where no other is given. */
 export function computeAcceptKey(key: string): string {
   return encodeBase64(sha1(encoder.encode(key + WEBSOCKET_GUID)));
 }
@@ -161,17 +168,20 @@ function appendHeaders(
  * as given. Throws a TypeError when a header name is not a token or a value holds control
  * characters (CR, LF, NUL...): those come from the application, never from the peer.
  */
-export function formatAcceptResponse(options: {
-  key: string;
-  protocol?: string;
-  extensions?: string;
-  headers?: Record<string, string | string[]>;
-}): string {
+export function formatAcceptResponse(
+  options: {
+    key: string;
+    protocol?: string;
+    extensions?: string;
+    headers?: Record<string, string | string[]>;
+  },
+  acceptKey: AcceptKeyFunction = computeAcceptKey,
+): string {
   let head =
     "HTTP/1.1 101 Switching Protocols\r\n" +
     "Upgrade: websocket\r\n" +
     "Connection: Upgrade\r\n" +
-    `Sec-WebSocket-Accept: ${computeAcceptKey(options.key)}\r\n`;
+    `Sec-WebSocket-Accept: ${acceptKey(options.key)}\r\n`;
   const optional: Record<string, string> = {};
   if (options.protocol) optional["Sec-WebSocket-Protocol"] = options.protocol;
   if (options.extensions) optional["Sec-WebSocket-Extensions"] = options.extensions;
@@ -236,6 +246,7 @@ export type ServerResponseCheck =
 export function checkServerResponse(
   response: { statusCode: number; headers: Headers },
   expected: { key: string; protocols: string[]; offeredExtensions: string[] },
+  acceptKey: AcceptKeyFunction = computeAcceptKey,
 ): ServerResponseCheck {
   const { headers } = response;
   if (response.statusCode !== 101) {
@@ -249,7 +260,7 @@ export function checkServerResponse(
     return { ok: false, message: "Invalid Connection header in the server response" };
   }
   const accept = headers["sec-websocket-accept"];
-  if (typeof accept !== "string" || trimWhitespace(accept) !== computeAcceptKey(expected.key)) {
+  if (typeof accept !== "string" || trimWhitespace(accept) !== acceptKey(expected.key)) {
     return { ok: false, message: "Invalid Sec-WebSocket-Accept header" };
   }
   return checkNegotiation(headers, expected);
