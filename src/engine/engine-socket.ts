@@ -48,6 +48,8 @@ export interface EngineSendOptions {
  */
 export interface EngineSocketOwner {
   _onEngineMessage(data: string | Buffer): void;
+  /** A text message as its UTF-8 bytes `bytes[start..]` (valid UTF-8, not to be kept). */
+  _onEngineText(bytes: Buffer, start: number): void;
   _onEngineError(error: Error): void;
   _onEngineClose(reason: string, description?: unknown): void;
 }
@@ -342,6 +344,22 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   /** @internal A packet from the current transport. */
   _onTransportPacket(packet: EnginePacket): void {
     this.#onPacket(packet);
+  }
+
+  /** @internal A text message packet from the current transport, as UTF-8 bytes. */
+  _onTransportText(bytes: Buffer): void {
+    const owner = this.owner;
+    if (
+      owner !== null &&
+      this.readyState === "open" &&
+      this.listenerCount("packet") === 0 &&
+      this.listenerCount("data") === 0 &&
+      this.listenerCount("message") === 0
+    ) {
+      owner._onEngineText(bytes, 1);
+      return;
+    }
+    this.#onPacket({ type: EnginePacketType.Message, data: bytes.toString("utf8", 1) });
   }
 
   /** @internal The current transport received input that is not Engine.IO. */

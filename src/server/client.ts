@@ -11,6 +11,7 @@ import {
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
+import { parsePacketBytes } from "../protocol/socketio/packet-bytes-parser.js";
 import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { WriteOptions } from "./adapter.js";
 import { encodeOrThrow } from "./packet-encoding.js";
@@ -77,6 +78,21 @@ export class Client<
     const packet = result.packet;
     if (packet === null) return;
     this.#onPacket(packet);
+  }
+
+  /**
+   * @internal A text message of the Engine.IO connection as UTF-8 bytes from `start`: the
+   * common packets are parsed from the bytes, the rest from the decoded text.
+   */
+  _onEngineText(bytes: Buffer, start: number): void {
+    if (this.#decoder.pendingAttachments === 0) {
+      const packet = parsePacketBytes(bytes, start, decodeUtf8);
+      if (packet !== null) {
+        this.#onPacket(packet);
+        return;
+      }
+    }
+    this._onEngineMessage(bytes.toString("utf8", start));
   }
 
   /** @internal The connection failed. */
@@ -306,6 +322,11 @@ class ConnectTimer extends WheelTimer {
   onTimeout(): void {
     this.#client._connectTimedOut();
   }
+}
+
+/** Decodes a range of a message's bytes (a Buffer from the WebSocket layer). */
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  return (bytes as Buffer).toString("utf8", start, end);
 }
 
 /**
