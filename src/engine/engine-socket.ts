@@ -180,6 +180,37 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     return this.send(data, options, callback);
   }
 
+  /**
+   * @internal Sends a text message given as its UTF-8 bytes, `bytes[1..]` (valid UTF-8, not
+   * modified afterwards); `bytes[0]` is free, for the transport to write the packet type into,
+   * so that a WebSocket frame's payload is `bytes` as it is. Where the message cannot go straight
+   * to the WebSocket (another transport, packets waiting, `packetCreate` listeners), it is decoded
+   * and sent as {@link send} would.
+   */
+  _sendUtf8(bytes: Buffer, compress: boolean): void {
+    const transport = this.transport;
+    if (
+      this.readyState === "open" &&
+      this.#writeBuffer.length === 0 &&
+      transport.name === "websocket" &&
+      transport.writable &&
+      this.listenerCount("packetCreate") === 0
+    ) {
+      const buffered = (transport as WebSocketTransport).writeUtf8(bytes, compress);
+      if (buffered > this.server.opts.maxWriteBufferSize) {
+        this.#onClose("write buffer full", undefined, true);
+      }
+      return;
+    }
+    this.#sendPacket(
+      EnginePacketType.Message,
+      bytes.toString("utf8", 1),
+      null,
+      compress,
+      undefined,
+    );
+  }
+
   /** Sends a message encoded once for many sessions (broadcasts); see {@link PreparedEngineMessage}. */
   sendPrepared(
     message: PreparedEngineMessage,

@@ -14,7 +14,7 @@ import {
 import { parsePacketBytes } from "../protocol/socketio/packet-bytes-parser.js";
 import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { WriteOptions } from "./adapter.js";
-import { encodeOrThrow } from "./packet-encoding.js";
+import { encodeOrThrow, encodeUtf8, MAX_BUFFERED_FOR_UTF8 } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
 import type { DisconnectReason } from "./socket-types.js";
@@ -132,7 +132,15 @@ export class Client<
    * @throws TypeError when the packet cannot be encoded.
    */
   _packet(packet: OutgoingSocketPacket, opts: WriteOptions): void {
-    this.writeToEngine(encodeOrThrow(packet), opts);
+    const conn = this.conn;
+    const bytes = conn.transport.bufferedAmount < MAX_BUFFERED_FOR_UTF8 ? encodeUtf8(packet) : null;
+    if (bytes === null) {
+      this.writeToEngine(encodeOrThrow(packet), opts);
+      return;
+    }
+    if (conn.readyState !== "open") return;
+    if (opts.volatile && !conn.transport.writable) return;
+    conn._sendUtf8(bytes, opts.compress !== false);
   }
 
   /**

@@ -142,6 +142,21 @@ export class WebSocketTransport extends Transport {
   ): number {
     const socket = this.#socket;
     this.#writeFrame(socket, type, data, prepared, compress, sendCallback);
+    return this.#checkHighWaterMark(socket);
+  }
+
+  /**
+   * Writes a text `message` packet whose data is `bytes[1..]` in UTF-8: `bytes[0]` becomes the
+   * packet type, and `bytes` the frame's payload as it is. Returns as {@link write}.
+   */
+  writeUtf8(bytes: Buffer, compress: boolean): number {
+    const socket = this.#socket;
+    bytes[0] = MESSAGE_CHAR;
+    socket.send(bytes, compress && this.#deflateThreshold >= 0 ? TEXT : TEXT_RAW);
+    return this.#checkHighWaterMark(socket);
+  }
+
+  #checkHighWaterMark(socket: WebSocket): number {
     const buffered = socket.bufferedAmount;
     // Over the mark the session stops writing (not writable) until the socket drains.
     if (buffered >= HIGH_WATER_MARK && !this.#awaitingDrain) {

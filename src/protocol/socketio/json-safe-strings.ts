@@ -16,7 +16,11 @@
  * bounded, small amount of memory, whatever the traffic.
  */
 
-/** Shorter strings are cheap for JSON.stringify: not worth remembering. */
+/**
+ * The text parser looks for backslashes and lone surrogates only in JSON texts longer than this:
+ * shorter strings are cheap for JSON.stringify, not worth a scan. The byte-level parser learns
+ * that a string needs no escapes at no cost: it remembers strings of any length.
+ */
 export const MIN_REMEMBERED_LENGTH = 256;
 /** Longer strings are not kept alive here (at most SLOTS x this many code units are). */
 export const MAX_REMEMBERED_LENGTH = 64 * 1024;
@@ -27,9 +31,9 @@ const remembered: string[] = new Array<string>(SLOTS).fill("");
 const rememberedUtf8Lengths: number[] = new Array<number>(SLOTS).fill(-1);
 let nextSlot = 0;
 
-/** Whether `value` is long enough to be worth remembering (and not too long to keep). */
+/** Whether `value` may be remembered: not empty (nothing to save) and not too long to keep. */
 function isRememberable(value: string): boolean {
-  return value.length >= MIN_REMEMBERED_LENGTH && value.length <= MAX_REMEMBERED_LENGTH;
+  return value.length > 0 && value.length <= MAX_REMEMBERED_LENGTH;
 }
 
 /**
@@ -44,7 +48,7 @@ export function rememberSafeStrings(array: readonly unknown[]): void {
 }
 
 /**
- * Remembers `value` if it is long enough, a string that JSON carries without escapes and whose
+ * Remembers `value`, a string that JSON carries without escapes and whose
  * UTF-8 form is `utf8Length` bytes long (-1: not counted).
  */
 export function rememberSafeString(value: string, utf8Length: number): void {

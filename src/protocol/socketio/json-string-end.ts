@@ -95,39 +95,39 @@ function instantiate(): SimdFinder | null {
 const simd = instantiate();
 
 /**
- * A text whose string ends can be found: `bytes[start..end)`, loaded into the WebAssembly
- * memory when it is long enough. Valid until the next {@link loadText} (one text at a time: the
- * caller searches synchronously).
+ * The text being searched (one at a time: callers search synchronously): its end, and where it
+ * starts when it is loaded into the WebAssembly memory (-1 when it is searched in place). Numbers
+ * only, so that nothing keeps the caller's bytes alive.
  */
-export interface LoadedText {
-  bytes: Uint8Array;
-  start: number;
-  end: number;
-  /** Loaded into the WebAssembly memory (offsets there are relative to `start`). */
-  simd: boolean;
-}
+let loadedStart = -1;
+let loadedEnd = 0;
 
 /**
- * Prepares `bytes[start..end)` for {@link findStringEnd}; null when it cannot be searched here
+ * Prepares `bytes[start..end)` for {@link findStringEnd}; false when it cannot be searched here
  * (too long for the module's memory, or long and WebAssembly SIMD is missing).
  */
-export function loadText(bytes: Uint8Array, start: number, end: number): LoadedText | null {
+export function loadText(bytes: Uint8Array, start: number, end: number): boolean {
   const length = end - start;
-  if (length < MIN_LOADED_LENGTH) return { bytes, start, end, simd: false };
-  if (simd === null || length > MAX_LOADED_LENGTH) return null;
+  loadedEnd = end;
+  if (length < MIN_LOADED_LENGTH) {
+    loadedStart = -1;
+    return true;
+  }
+  if (simd === null || length > MAX_LOADED_LENGTH) return false;
   const memory = simd.memory;
   memory.set(bytes.subarray(start, end));
   memory.fill(QUOTE, length, length + SENTINEL);
-  return { bytes, start, end, simd: true };
+  loadedStart = start;
+  return true;
 }
 
 /**
- * The index of the first byte at or after `from` (in `text.bytes`) that is a `"`, a `\` or a
- * control character; `text.end` when there is none before the end.
+ * The index of the first byte at or after `from` that is a `"`, a `\` or a control character,
+ * in the text last given to {@link loadText} (the same `bytes`); its end when there is none.
  */
-export function findStringEnd(text: LoadedText, from: number): number {
-  if (text.simd) return Math.min(simd!.find(from - text.start) + text.start, text.end);
-  const { bytes, end } = text;
+export function findStringEnd(bytes: Uint8Array, from: number): number {
+  const end = loadedEnd;
+  if (loadedStart !== -1) return Math.min(simd!.find(from - loadedStart) + loadedStart, end);
   let i = from;
   while (i < end) {
     const c = bytes[i]!;

@@ -10,8 +10,8 @@
  * applies every rule and reports every error. So what this parser accepts, it accepts with the
  * value JSON.parse would give; it never refuses anything itself.
  */
-import { MIN_REMEMBERED_LENGTH, rememberSafeString } from "./json-safe-strings.js";
-import { findStringEnd, type LoadedText, loadText } from "./json-string-end.js";
+import { rememberSafeString } from "./json-safe-strings.js";
+import { findStringEnd, loadText } from "./json-string-end.js";
 import { type AckPacket, type EventPacket, SocketPacketType } from "./packet-types.js";
 import { dataFault } from "./validation.js";
 
@@ -36,8 +36,9 @@ const MAX_EXACT_DIGITS = 15;
 /**
  * The EVENT or ACK packet in `bytes[start..)`, which must be valid UTF-8 (a WebSocket text
  * message is checked as it arrives); null when the packet is not one of the simple forms this
- * parser takes (the caller then decodes the text and uses `parsePacketText`). The packet's long
- * strings are remembered as needing no escapes, with their UTF-8 length.
+ * parser takes (the caller then decodes the text and uses `parsePacketText`). The packet's
+ * strings but a short first one (an event name) are remembered as needing no escapes, with their
+ * UTF-8 length.
  */
 export function parsePacketBytes(
   bytes: Uint8Array,
@@ -93,16 +94,24 @@ function parseFlatArray(
   const values: unknown[] = [];
   let i = start + 1;
   if (i === end - 1) return values;
-  let text: LoadedText | null | undefined;
+  let loaded = false;
   for (;;) {
     const c = bytes[i]!;
     if (c === QUOTE) {
-      text ??= loadText(bytes, start, end);
-      if (text === null) return null;
-      const close = findStringEnd(text, i + 1);
+      if (!loaded) {
+        if (!loadText(bytes, start, end)) return null;
+        loaded = true;
+      }
+      const close = findStringEnd(bytes, i + 1);
       if (bytes[close] !== QUOTE) return null;
-      const value = decode(bytes, i + 1, close);
-      if (close - i - 1 >= MIN_REMEMBERED_LENGTH) rememberSafeString(value, close - i - 1);
+      let value: string;
+      if (values.length === 0 && close - i - 1 <= MAX_NAME_BYTES) {
+        // Names are not echoed: they would only take a remembered string's place.
+        value = eventName(bytes, i + 1, close, decode);
+      } else {
+        value = decode(bytes, i + 1, close);
+        rememberSafeString(value, close - i - 1);
+      }
       values.push(value);
       i = close + 1;
     } else if (c === MINUS || isDigit(c)) {
@@ -132,6 +141,33 @@ function parseFlatArray(
     }
   }
 }
+
+/**
+ * The first string of a packet's data (an event's name) when it is short: the same few names
+ * come again and again, and giving the same string object each time spares decoding it and lets
+ * the listener lookups hash it once. Short ASCII names only, in a small table (bounded: an
+ * attacker sending many names only replaces entries).
+ */
+function eventName(bytes: Uint8Array, start: number, end: number, decode: Utf8Decode): string {
+  const length = end - start;
+  if (length === 0) return "";
+  const slot = (length * 7 + bytes[start]! + bytes[end - 1]!) & (NAME_SLOTS - 1);
+  const known = names[slot]!;
+  if (known.length === length) {
+    let k = 0;
+    while (k < length && known.charCodeAt(k) === bytes[start + k]) k++;
+    if (k === length) return known;
+  }
+  const name = decode(bytes, start, end);
+  // Only ASCII compares byte for code unit with what comes next time.
+  if (name.length === length) names[slot] = name;
+  return name;
+}
+
+/** Longer first strings are decoded each time. */
+const MAX_NAME_BYTES = 32;
+const NAME_SLOTS = 64;
+const names: string[] = new Array<string>(NAME_SLOTS).fill("");
 
 const TRUE = [0x74, 0x72, 0x75, 0x65];
 const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
