@@ -2,7 +2,6 @@
  * Encoding Socket.IO packets for sending: once per packet, whatever the number of recipients.
  */
 import { PreparedEngineMessage } from "../engine/prepared-message.js";
-import { packetPrefix } from "../protocol/socketio/encoder.js";
 import {
   type EncodedSocketPacket,
   encode,
@@ -135,7 +134,10 @@ export function encodeUtf8(packet: OutgoingSocketPacket): Buffer | null {
     pieces.length = 0;
     return null;
   }
-  const prefix = packetPrefix(type, 0, nsp, id);
+  // What the encoder writes before the data (protocol/socketio/encoder.ts), without attachments.
+  let prefix = type === SocketPacketType.Ack ? "3" : "2";
+  if (nsp !== "/") prefix += `${nsp},`;
+  if (id !== undefined) prefix += id;
   const bytes = allocate(HEADROOM + Buffer.byteLength(prefix) + size);
   let at = HEADROOM + bytes.write(prefix, HEADROOM, "utf8");
   bytes[at++] = OPEN_BRACKET;

@@ -52,16 +52,16 @@ function encodeUnguarded(packet: OutgoingSocketPacket): SocketEncodeResult {
   const isAck = type === SocketPacketType.Ack || type === SocketPacketType.BinaryAck;
   let body = data;
   let attachments: Uint8Array[] | undefined;
-  // Strings the parser vouched for (an echo of what a client sent) are not scanned again; such a
-  // flat array of primitives holds no binary.
-  let json = (isEvent || isAck) && Array.isArray(data) ? stringifyWithSafeStrings(data) : undefined;
-  if (json === undefined) {
-    if ((isEvent || isAck) && mayHoldBinary(data, 0)) {
-      attachments = [];
-      body = extract(data, "", attachments, 0);
-    }
-    // JSON.stringify gives undefined when a toJSON method returns undefined: no data then.
-    if (body !== undefined) json = JSON.stringify(body);
+  if ((isEvent || isAck) && mayHoldBinary(data, 0)) {
+    attachments = [];
+    body = extract(data, "", attachments, 0);
+  }
+  // JSON.stringify gives undefined when a toJSON method returns undefined: no data is written then.
+  let json: string | undefined;
+  if (body !== undefined) {
+    // Strings the parser vouched for (an echo of what a client sent) are not scanned again.
+    if ((isEvent || isAck) && Array.isArray(body)) json = stringifyWithSafeStrings(body);
+    json ??= JSON.stringify(body);
   }
 
   const binary = attachments !== undefined && attachments.length > 0;
@@ -69,29 +69,15 @@ function encodeUnguarded(packet: OutgoingSocketPacket): SocketEncodeResult {
   if (isEvent) wireType = binary ? SocketPacketType.BinaryEvent : SocketPacketType.Event;
   else if (isAck) wireType = binary ? SocketPacketType.BinaryAck : SocketPacketType.Ack;
 
-  let text = packetPrefix(wireType, binary ? attachments!.length : 0, nsp, id);
+  let text = TYPE_CHARS[wireType];
+  if (binary) text += `${attachments!.length}-`;
+  if (nsp !== "/") text += `${nsp},`;
+  if (id !== undefined) text += id;
   if (json !== undefined) text += json;
 
   const parts: EncodedSocketPacket = [text];
   if (binary) for (const attachment of attachments!) parts.push(attachment);
   return { ok: true, parts };
-}
-
-/**
- * What comes before a packet's JSON data: `<type>[<attachments>-][<nsp>,][<id>]` (the namespace
- * left out when it is "/", the attachment count when it is 0).
- */
-export function packetPrefix(
-  type: SocketPacketType,
-  attachments: number,
-  nsp: string,
-  id: number | undefined,
-): string {
-  let text = TYPE_CHARS[type]!;
-  if (attachments > 0) text += `${attachments}-`;
-  if (nsp !== "/") text += `${nsp},`;
-  if (id !== undefined) text += id;
-  return text;
 }
 
 function describe(error: unknown): string {
