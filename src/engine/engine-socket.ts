@@ -52,6 +52,8 @@ export interface EngineSendOptions {
  */
 export interface EngineSocketOwner {
   _onEngineMessage(data: string | Buffer): void;
+  /** A text message as its UTF-8 bytes `bytes[start..]` (valid UTF-8, not to be kept). */
+  _onEngineText(bytes: Buffer, start: number): void;
   _onEngineError(error: Error): void;
   _onEngineClose(reason: string, description?: unknown): void;
 }
@@ -180,6 +182,37 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     callback?: SendCallback,
   ): this {
     return this.send(data, options, callback);
+  }
+
+  /**
+   * @internal Sends a text message given as its UTF-8 bytes, `bytes[1..]` (valid UTF-8, not
+   * modified afterwards); `bytes[0]` is free, for the transport to write the packet type into,
+   * so that a WebSocket frame's payload is `bytes` as it is. Where the message cannot go straight
+   * to the WebSocket (another transport, packets waiting, `packetCreate` listeners), it is decoded
+   * and sent as {@link send} would.
+   */
+  _sendUtf8(bytes: Buffer, compress: boolean): void {
+    const transport = this.transport;
+    if (
+      this.readyState === "open" &&
+      this.#writeBuffer.length === 0 &&
+      transport.name === "websocket" &&
+      transport.writable &&
+      this.listenerCount("packetCreate") === 0
+    ) {
+      const buffered = (transport as WebSocketTransport).writeUtf8(bytes, compress);
+      if (buffered > this.server.opts.maxWriteBufferSize) {
+        this.#onClose("write buffer full", undefined, true);
+      }
+      return;
+    }
+    this.#sendPacket(
+      EnginePacketType.Message,
+      bytes.toString("utf8", 1),
+      null,
+      compress,
+      undefined,
+    );
   }
 
   /** Sends a message encoded once for many sessions (broadcasts); see {@link PreparedEngineMessage}. */
@@ -350,6 +383,23 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   /** @internal A packet from the current transport. */
   _onTransportPacket(packet: EnginePacket): void {
     this.#onPacket(packet);
+  }
+
+  /** @internal A text message packet from the current transport, as UTF-8 bytes. */
+  _onTransportText(bytes: Buffer): void {
+    const owner = this.owner;
+    if (
+      owner !== null &&
+      this.readyState === "open" &&
+      this.listenerCount("packet") === 0 &&
+      this.listenerCount("data") === 0 &&
+      this.listenerCount("message") === 0
+    ) {
+      debug?.(`session ${this.id}: packet in message ${debugPreview(bytes.toString("utf8", 1))}`);
+      owner._onEngineText(bytes, 1);
+      return;
+    }
+    this.#onPacket({ type: EnginePacketType.Message, data: bytes.toString("utf8", 1) });
   }
 
   /** @internal The current transport received input that is not Engine.IO. */

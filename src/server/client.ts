@@ -11,10 +11,11 @@ import {
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
+import { parsePacketBytes } from "../protocol/socketio/packet-bytes-parser.js";
 import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { WriteOptions } from "./adapter.js";
 import { debug, describeSocketPacket } from "./debug.js";
-import { encodeOrThrow } from "./packet-encoding.js";
+import { encodeOrThrow, encodeUtf8, MAX_BUFFERED_FOR_UTF8 } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
 import type { DisconnectReason } from "./socket-types.js";
@@ -81,6 +82,22 @@ export class Client<
     this.#onPacket(packet);
   }
 
+  /**
+   * @internal A text message of the Engine.IO connection as UTF-8 bytes from `start`: the
+   * common packets are parsed from the bytes, the rest from the decoded text.
+   */
+  _onEngineText(bytes: Buffer, start: number): void {
+    if (this.#decoder.pendingAttachments === 0) {
+      const packet = parsePacketBytes(bytes, start, decodeUtf8);
+      if (packet !== null) {
+        debug?.(`client ${this.conn.id}: packet in ${describeSocketPacket(packet)}`);
+        this.#onPacket(packet);
+        return;
+      }
+    }
+    this._onEngineMessage(bytes.toString("utf8", start));
+  }
+
   /** @internal The connection failed. */
   _onEngineError(err: Error): void {
     // The engine closes the session right after ("transport error"); sockets hear about it first.
@@ -119,7 +136,15 @@ export class Client<
    */
   _packet(packet: OutgoingSocketPacket, opts: WriteOptions): void {
     debug?.(`client ${this.conn.id}: packet out ${describeSocketPacket(packet)}`);
-    this.writeToEngine(encodeOrThrow(packet), opts);
+    const conn = this.conn;
+    const bytes = conn.transport.bufferedAmount < MAX_BUFFERED_FOR_UTF8 ? encodeUtf8(packet) : null;
+    if (bytes === null) {
+      this.writeToEngine(encodeOrThrow(packet), opts);
+      return;
+    }
+    if (conn.readyState !== "open") return;
+    if (opts.volatile && !conn.transport.writable) return;
+    conn._sendUtf8(bytes, opts.compress !== false);
   }
 
   /**
@@ -309,6 +334,11 @@ class ConnectTimer extends WheelTimer {
   onTimeout(): void {
     this.#client._connectTimedOut();
   }
+}
+
+/** Decodes a range of a message's bytes (a Buffer from the WebSocket layer). */
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  return (bytes as Buffer).toString("utf8", start, end);
 }
 
 /**

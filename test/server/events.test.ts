@@ -183,6 +183,48 @@ for (const transport of TRANSPORTS) {
       socket.write("written");
       assert.deepEqual(await written, ["written"]);
     });
+
+    it("echoes what it received, long, short, escaped and non-ASCII, and acks late too", async () => {
+      const connection = waitFor<[Socket]>(server.io, "connection");
+      const client = server.client("/", transport.options);
+      const [socket] = await connection;
+      socket.on("echo", (...args: unknown[]) => {
+        const ack = args.pop() as (...answer: unknown[]) => void;
+        socket.emit("echoed", ...args);
+        ack(...args);
+      });
+      socket.on("later", (value: unknown, ack: (answer: unknown) => void) => {
+        setTimeout(() => ack(value), 5);
+      });
+      const values: unknown[][] = [
+        ["x".repeat(4096)],
+        ["é😀".repeat(2000), 1, -2.5, true, null],
+        ['a"b\\c\n\u0000'.repeat(500), "plain"],
+        ["short", 0, false],
+        [`${"y".repeat(3000)}\ud800`],
+        ["z".repeat(70_000)],
+      ];
+      for (const args of values) {
+        const echoed = waitFor(client, "echoed");
+        const answer = await client.emitWithAck("echo", ...args);
+        assert.deepEqual(answer, args[0]);
+        assert.deepEqual(await echoed, JSON.parse(JSON.stringify(args)));
+        assert.deepEqual(await client.emitWithAck("later", args[0]), args[0]);
+      }
+    });
+
+    it("still gives listeners of the engine connection every message as text", async () => {
+      const connection = waitFor<[Socket]>(server.io, "connection");
+      const client = server.client("/", transport.options);
+      const [socket] = await connection;
+      const seen: unknown[] = [];
+      socket.conn.on("message", (data) => seen.push(data));
+      socket.on("ping-me", (value: string, ack: (answer: string) => void) => ack(value));
+      assert.equal(await client.emitWithAck("ping-me", "hello"), "hello");
+      assert.ok(
+        seen.some((data) => typeof data === "string" && data.includes('"ping-me","hello"')),
+      );
+    });
   });
 }
 

@@ -48,6 +48,12 @@ export interface TransportEventMap {
  */
 export interface TransportOwner {
   _onTransportPacket(packet: EnginePacket): void;
+  /**
+   * A text `message` packet as it arrived, in valid UTF-8 bytes (`"4"` first), given only when
+   * nobody listens to the transport's `packet` event: the session may hand the bytes on without
+   * decoding them to a string.
+   */
+  _onTransportText(bytes: Buffer): void;
   _onTransportMalformed(reason: string): void;
   _onTransportError(error: Error): void;
   _onTransportDrain(transport: Transport): void;

@@ -26,6 +26,8 @@ import { Transport } from "./transport.js";
  * session's write buffer (counted against its limit) and volatile messages can be dropped.
  */
 const HIGH_WATER_MARK = 1024 * 1024;
+/** "4": the first byte of a text `message` packet. */
+const MESSAGE_CHAR = 0x34;
 
 // Shared option objects: no allocation per message.
 const TEXT: SendOptions = { binary: false, compress: true };
@@ -75,6 +77,15 @@ export class WebSocketTransport extends Transport {
       if (isBinary) {
         this.onPacket({ type: EnginePacketType.Message, data: bytes });
         return;
+      }
+      // A text message, the bulk of the traffic: the session gets its bytes (checked UTF-8 by
+      // the WebSocket layer), so that Socket.IO can parse them without a decoded copy.
+      const owner = this.owner;
+      if (bytes.length > 1 && bytes[0] === MESSAGE_CHAR && owner !== null) {
+        if (this.listenerCount("packet") === 0) {
+          owner._onTransportText(bytes);
+          return;
+        }
       }
       result = decodeTextPacket(bytes.toString());
     } else {
@@ -131,6 +142,21 @@ export class WebSocketTransport extends Transport {
   ): number {
     const socket = this.#socket;
     this.#writeFrame(socket, type, data, prepared, compress, sendCallback);
+    return this.#checkHighWaterMark(socket);
+  }
+
+  /**
+   * Writes a text `message` packet whose data is `bytes[1..]` in UTF-8: `bytes[0]` becomes the
+   * packet type, and `bytes` the frame's payload as it is. Returns as {@link write}.
+   */
+  writeUtf8(bytes: Buffer, compress: boolean): number {
+    const socket = this.#socket;
+    bytes[0] = MESSAGE_CHAR;
+    socket.send(bytes, compress && this.#deflateThreshold >= 0 ? TEXT : TEXT_RAW);
+    return this.#checkHighWaterMark(socket);
+  }
+
+  #checkHighWaterMark(socket: WebSocket): number {
     const buffered = socket.bufferedAmount;
     // Over the mark the session stops writing (not writable) until the socket drains.
     if (buffered >= HIGH_WATER_MARK && !this.#awaitingDrain) {

@@ -7,24 +7,33 @@
  * The parser vouches for the top-level strings of a packet whose JSON text holds no backslash
  * and is well-formed UTF-16: JSON.parse refuses raw control characters inside strings, so every
  * `"`, `\` and control character of such a text is outside the strings, and none of them holds a
- * lone surrogate. The encoder asks by identity (`===` on the same string is a pointer test).
+ * lone surrogate. The byte-level parser vouches for the strings it took from UTF-8 bytes between
+ * two quotes with no `\` or control character, and tells their length in UTF-8 bytes too, so
+ * that the server can write them out without counting. The encoder asks by identity (`===` on
+ * the same string is a pointer test).
  *
  * Only the last few strings are remembered, each at most {@link MAX_REMEMBERED_LENGTH} long: a
  * bounded, small amount of memory, whatever the traffic.
  */
 
-/** Shorter strings are cheap for JSON.stringify: not worth remembering. */
+/**
+ * The text parser looks for backslashes and lone surrogates only in JSON texts longer than this:
+ * shorter strings are cheap for JSON.stringify, not worth a scan. The byte-level parser learns
+ * that a string needs no escapes at no cost: it remembers strings of any length.
+ */
 export const MIN_REMEMBERED_LENGTH = 256;
 /** Longer strings are not kept alive here (at most SLOTS x this many code units are). */
 export const MAX_REMEMBERED_LENGTH = 64 * 1024;
 const SLOTS = 4;
 
 const remembered: string[] = new Array<string>(SLOTS).fill("");
+/** UTF-8 length of each remembered string in bytes; -1 where the parser did not count it. */
+const rememberedUtf8Lengths: number[] = new Array<number>(SLOTS).fill(-1);
 let nextSlot = 0;
 
-/** Whether `value` is long enough to be worth remembering (and not too long to keep). */
+/** Whether `value` may be remembered: not empty (nothing to save) and not too long to keep. */
 function isRememberable(value: string): boolean {
-  return value.length >= MIN_REMEMBERED_LENGTH && value.length <= MAX_REMEMBERED_LENGTH;
+  return value.length > 0 && value.length <= MAX_REMEMBERED_LENGTH;
 }
 
 /**
@@ -34,16 +43,38 @@ function isRememberable(value: string): boolean {
 export function rememberSafeStrings(array: readonly unknown[]): void {
   for (let i = 0; i < array.length; i++) {
     const value = array[i];
-    if (typeof value === "string" && isRememberable(value)) {
-      remembered[nextSlot] = value;
-      nextSlot = (nextSlot + 1) % SLOTS;
-    }
+    if (typeof value === "string") rememberSafeString(value, -1);
   }
 }
 
+/**
+ * Remembers `value`, a string that JSON carries without escapes and whose
+ * UTF-8 form is `utf8Length` bytes long (-1: not counted).
+ */
+export function rememberSafeString(value: string, utf8Length: number): void {
+  if (!isRememberable(value)) return;
+  remembered[nextSlot] = value;
+  rememberedUtf8Lengths[nextSlot] = utf8Length;
+  nextSlot = (nextSlot + 1) % SLOTS;
+}
+
+function slotOf(value: string): number {
+  for (let i = 0; i < SLOTS; i++) if (remembered[i] === value) return i;
+  return -1;
+}
+
 function isKnownSafe(value: string): boolean {
-  for (let i = 0; i < SLOTS; i++) if (remembered[i] === value) return true;
-  return false;
+  return slotOf(value) !== -1;
+}
+
+/**
+ * The UTF-8 length in bytes of `value` when it is remembered as needing no escapes and its length
+ * was counted; -1 otherwise.
+ */
+export function safeStringUtf8Length(value: string): number {
+  if (!isRememberable(value)) return -1;
+  const slot = slotOf(value);
+  return slot === -1 ? -1 : rememberedUtf8Lengths[slot]!;
 }
 
 /**
