@@ -140,9 +140,16 @@ async function scenario(env: Record<string, string | undefined>) {
     const refused = await fetch(`${url}/socket.io/?EIO=4&transport=carrier-pigeon`);
     assert.equal(refused.status, 400);
     await refused.text();
-    // The server writes its lines as things happen; the last one is the refused handshake's.
+    // The server writes its lines as things happen; the last one is the refused Engine.IO
+    // handshake's when duplexio:engine is on, else the WebSocket layer's refusal before it.
+    const patterns = env.DEBUG ?? "";
+    const last = debugEnabled(patterns, "duplexio:engine")
+      ? "transport=carrier-pigeon"
+      : debugEnabled(patterns, "duplexio:websocket")
+        ? "handshake refused"
+        : null;
     const deadline = Date.now() + 5000;
-    while (env.DEBUG && !server.stderr().includes("handshake refused") && Date.now() < deadline) {
+    while (last !== null && !server.stderr().includes(last) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return { server: server.stderr(), client: client.stderr };
