@@ -22,6 +22,7 @@ import {
   isValidWindowBits,
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
+import { type AcceptPath, takeOverAccept } from "./accept-path.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
 import {
@@ -205,6 +206,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   #httpServerClosed = true;
   #closeTimer: NodeJS.Timeout | null = null;
   #heartbeat: Heartbeat | null = null;
+  /** With `port`: the accept path that reads request heads before Node's HTTP server does. */
+  #acceptPath: AcceptPath | null = null;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer`, plus handshake options.
@@ -285,6 +288,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
         },
       );
       this.#ownsHttpServer = true;
+      this.#acceptPath = takeOverAccept(
+        this.#httpServer,
+        (request, socket, head) => {
+          if (!this.#claimUpgrade(request, socket, head)) {
+            rejectHandshake(socket, 400, "No WebSocket endpoint at this path");
+          }
+        },
+        { headersTimeout },
+      );
     } else if (options.server) {
       this.#httpServer = options.server;
     }
@@ -595,6 +607,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.#heartbeat?.stop();
     this.#heartbeat = null;
     for (const socket of this.#pending) rejectHandshake(socket, 503, "The server is shutting down");
+    this.#acceptPath?.destroyPending();
     this.#pending.clear();
     if (this.#ownsHttpServer && this.#httpServer) {
       const server = this.#httpServer;
