@@ -26,21 +26,22 @@ import { splitList } from "../protocol/websocket/http-tokens.js";
 import { rejectHandshake } from "./reject-handshake.js";
 import { DEFAULT_WHEEL_TICK, TimerWheel, WheelTimer } from "./timer-wheel.js";
 
-/** Takes an upgrade request, as an `upgrade` listener of `http.Server` would. */
-export type UpgradeHandler = (request: IncomingMessage, socket: Socket, head: Buffer) => void;
+/**
+ * Takes an upgrade request, as an `upgrade` listener of `http.Server` would, and returns true;
+ * false leaves the request to Node's HTTP handling (as Node does when nobody listens to
+ * `upgrade`).
+ */
+export type UpgradeHandler = (request: IncomingMessage, socket: Socket, head: Buffer) => boolean;
 
 /** Options of {@link takeOverAccept}. */
 export interface AcceptPathOptions {
-  /** Ms from accepting a connection to the end of its request head (0: no limit); then 408. */
-  headersTimeout: number;
+  /**
+   * Ms from accepting a connection to the end of its request head (0: no limit); then 408.
+   * Default: the server's `headersTimeout`.
+   */
+  headersTimeout?: number;
   /** Header fields per request (default 256); more get 431. */
   maxHeaderFields?: number;
-}
-
-/** The accept path of one server. */
-export interface AcceptPath {
-  /** Destroys the connections whose request head has not arrived yet (server shutdown). */
-  destroyPending(): void;
 }
 
 /**
@@ -102,7 +103,7 @@ class PendingHead extends WheelTimer {
   }
 }
 
-class Acceptor implements AcceptPath {
+class Acceptor {
   readonly #server: HttpServer;
   readonly #nodeListener: (socket: Socket) => void;
   readonly #onUpgrade: UpgradeHandler;
@@ -123,7 +124,7 @@ class Acceptor implements AcceptPath {
     this.#server = server;
     this.#nodeListener = nodeListener;
     this.#onUpgrade = onUpgrade;
-    this.#timeout = options.headersTimeout;
+    this.#timeout = options.headersTimeout ?? server.headersTimeout;
     this.#limits = {
       maxHeadBytes: (server as { maxHeaderSize?: number }).maxHeaderSize ?? maxHeaderSize,
       maxHeaderFields: options.maxHeaderFields ?? DEFAULT_MAX_HEADER_FIELDS,
@@ -151,12 +152,16 @@ class Acceptor implements AcceptPath {
     socket.on("error", this.#onGone);
   };
 
-  destroyPending(): void {
-    for (const pending of this.#pending.values()) {
-      pending.cancel();
+  /**
+   * Destroys the connections whose head has not arrived: all of them, or (`idleOnly`) those
+   * that sent nothing yet, which Node's `closeIdleConnections` counts as idle.
+   */
+  destroyPending(idleOnly: boolean): void {
+    for (const pending of [...this.#pending.values()]) {
+      if (idleOnly && pending.length > 0) continue;
+      this.#release(pending);
       pending.socket.destroy();
     }
-    this.#pending.clear();
   }
 
   timedOut(pending: PendingHead): void {
@@ -207,20 +212,19 @@ class Acceptor implements AcceptPath {
       rejectHandshake(socket, parsed.status, parsed.message);
       return;
     }
-    const request = buildUpgradeRequest(socket, bytes, parsed.head);
-    if (request === null) {
-      // Not an upgrade: Node's HTTP server reads it again from the start.
-      socket.pause();
-      socket.unshift(bytes);
-      this.#nodeListener.call(this.#server, socket);
-      socket.resume();
-      return;
-    }
-    // As Node leaves an upgraded socket: neither flowing nor paused, so the first `data`
-    // listener (the WebSocket's) starts the flow.
     socket.pause();
-    (socket as unknown as ResettableFlow).readableFlowing = null;
-    this.#onUpgrade(request, socket, scan.end < bytes.length ? bytes.subarray(scan.end) : EMPTY);
+    const request = buildUpgradeRequest(socket, bytes, parsed.head);
+    if (request !== null) {
+      // As Node leaves an upgraded socket: neither flowing nor paused, so the first `data`
+      // listener (the WebSocket's) starts the flow.
+      (socket as unknown as ResettableFlow).readableFlowing = null;
+      const head = scan.end < bytes.length ? bytes.subarray(scan.end) : EMPTY;
+      if (this.#onUpgrade(request, socket, head)) return;
+    }
+    // Not an upgrade, or one nobody takes: Node's HTTP server reads it again from the start.
+    socket.unshift(bytes);
+    this.#nodeListener.call(this.#server, socket);
+    socket.resume();
   }
 }
 
@@ -275,19 +279,43 @@ function hasUpgradeToken(value: string): boolean {
 
 /**
  * Puts `server`'s new connections on the accept path: upgrades go to `onUpgrade`, everything
- * else to Node's HTTP handling of `server`. Call right after creating the server. Returns null
- * (and changes nothing) when the server does not have Node's single `connection` listener.
+ * else to Node's HTTP handling of `server`. Call right after creating the server. The server's
+ * `closeAllConnections()` and `closeIdleConnections()` (which `close()` calls) also end the
+ * connections still on the accept path, as Node's would. Returns false (and changes nothing)
+ * when the server does not have Node's single `connection` listener.
  */
 export function takeOverAccept(
   server: HttpServer,
   onUpgrade: UpgradeHandler,
-  options: AcceptPathOptions,
-): AcceptPath | null {
+  options: AcceptPathOptions = {},
+): boolean {
   const listeners = server.listeners("connection");
-  if (listeners.length !== 1) return null;
+  if (listeners.length !== 1) return false;
   const nodeListener = listeners[0] as (socket: Socket) => void;
   const acceptor = new Acceptor(server, nodeListener, onUpgrade, options);
   server.removeListener("connection", nodeListener);
   server.on("connection", acceptor.accept);
-  return acceptor;
+  const closeAll = server.closeAllConnections;
+  const closeIdle = server.closeIdleConnections;
+  server.closeAllConnections = function closeAllConnections(this: HttpServer) {
+    acceptor.destroyPending(false);
+    closeAll.call(this);
+  };
+  server.closeIdleConnections = function closeIdleConnections(this: HttpServer) {
+    acceptor.destroyPending(true);
+    closeIdle.call(this);
+  };
+  return true;
+}
+
+/**
+ * {@link takeOverAccept} for a server whose upgrades belong to its `upgrade` listeners (the
+ * Engine.IO and Socket.IO servers attached to it): they get the request as from Node.
+ */
+export function takeOverAcceptForUpgradeListeners(server: HttpServer): boolean {
+  return takeOverAccept(
+    server,
+    (request, socket, head) =>
+      server.listenerCount("upgrade") > 0 && server.emit("upgrade", request, socket, head),
+  );
 }

@@ -22,7 +22,7 @@ import {
   isValidWindowBits,
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
-import { type AcceptPath, takeOverAccept } from "./accept-path.js";
+import { takeOverAccept } from "./accept-path.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
 import {
@@ -206,8 +206,6 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   #httpServerClosed = true;
   #closeTimer: NodeJS.Timeout | null = null;
   #heartbeat: Heartbeat | null = null;
-  /** With `port`: the accept path that reads request heads before Node's HTTP server does. */
-  #acceptPath: AcceptPath | null = null;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer`, plus handshake options.
@@ -288,15 +286,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
         },
       );
       this.#ownsHttpServer = true;
-      this.#acceptPath = takeOverAccept(
-        this.#httpServer,
-        (request, socket, head) => {
-          if (!this.#claimUpgrade(request, socket, head)) {
-            rejectHandshake(socket, 400, "No WebSocket endpoint at this path");
-          }
-        },
-        { headersTimeout },
-      );
+      // Upgrades are read and answered without Node's HTTP parser; see accept-path.ts.
+      takeOverAccept(this.#httpServer, (request, socket, head) => {
+        if (!this.#claimUpgrade(request, socket, head)) {
+          rejectHandshake(socket, 400, "No WebSocket endpoint at this path");
+        }
+        return true;
+      });
     } else if (options.server) {
       this.#httpServer = options.server;
     }
@@ -607,7 +603,6 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.#heartbeat?.stop();
     this.#heartbeat = null;
     for (const socket of this.#pending) rejectHandshake(socket, 503, "The server is shutting down");
-    this.#acceptPath?.destroyPending();
     this.#pending.clear();
     if (this.#ownsHttpServer && this.#httpServer) {
       const server = this.#httpServer;
@@ -615,7 +610,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
         this.#httpServerClosed = true;
         this.#finishClosing();
       });
-      // Plain HTTP connections and half-sent requests; upgraded sockets are not affected.
+      // Plain HTTP connections and half-sent requests (those still on the accept path too);
+      // upgraded sockets are not affected.
       server.closeAllConnections();
     }
     for (const client of this.#live) client.close(CloseCode.GoingAway, "Server shutting down");

@@ -1,13 +1,18 @@
 /**
  * The accept path of `new WebSocketServer({ port })` (src/websocket/accept-path.ts): request
  * heads read before Node's HTTP server, upgrades answered directly, everything else handed to
- * Node with the bytes already read. Real sockets; the peers are raw TCP and ws's client.
+ * Node with the bytes already read; the same for the servers the Engine.IO and Socket.IO layers
+ * create (`new Server(port)`). Real sockets; the peers are raw TCP, ws's client and
+ * socket.io-client.
  */
 import assert from "node:assert/strict";
-import { IncomingMessage } from "node:http";
-import { connect } from "node:net";
+import { once } from "node:events";
+import { type Server as HttpServer, IncomingMessage } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { describe, it } from "node:test";
+import { io as ioc } from "socket.io-client";
 import { WebSocket as WsClient } from "ws";
+import { Server } from "../../src/index.js";
 import { WebSocketServer } from "../../src/websocket/index.js";
 import {
   acceptFor,
@@ -179,5 +184,52 @@ describe("accept path of the server's own HTTP server", () => {
     assert.equal(await roundTrip(client, "still here"), "still here");
     client.close();
     await closeWss(wss);
+  });
+});
+
+describe("accept path of the Engine.IO / Socket.IO servers' own HTTP server", () => {
+  it("new Server(port): websocket and polling clients, socket.request from the head, plain 404", async () => {
+    const io = new Server(0);
+    const http = io.httpServer as HttpServer;
+    if (!http.listening) await once(http, "listening");
+    const port = (http.address() as AddressInfo).port;
+    io.on("connection", (socket) => {
+      socket.on("echo", (data: unknown, ack: (value: unknown) => void) =>
+        ack([
+          data,
+          socket.request.headers["x-probe"],
+          socket.request.url?.startsWith("/socket.io/"),
+        ]),
+      );
+    });
+    for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]]) {
+      const client = ioc(`http://127.0.0.1:${port}`, {
+        transports,
+        extraHeaders: { "X-Probe": "p" },
+        forceNew: true,
+        reconnection: false,
+      });
+      const answer = await withTimeout(
+        client.timeout(3000).emitWithAck("echo", transports.join("+")),
+        5000,
+        `echo over ${transports.join("+")}`,
+      );
+      assert.deepEqual(answer, [transports.join("+"), "p", true]);
+      client.disconnect();
+    }
+    const plain = await rawExchange(
+      port,
+      "GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(plain.status, 404);
+    // A connection that sent nothing yet is idle: close() ends it, as Node's would (one in the
+    // middle of its head is not idle, for Node either: it gets until headersTimeout).
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("connect", resolve));
+    await delay(50);
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    await withTimeout(io.close(), 2000, "io.close()");
+    await withTimeout(closed, 2000, "pending connection closed");
   });
 });
