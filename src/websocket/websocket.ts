@@ -368,6 +368,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #queue: WriteQueue | null = null;
   #sender: MessageSender | null = null;
   #receiver: MessageReceiver | null = null;
+  /** What the receiver and the write queue call back (made with the socket). */
+  #hooks: ConnectionHooks | null = null;
 
   #closeFrameSent = false;
   #closeFrameReceived = false;
@@ -634,9 +636,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       return;
     }
     if (this.#overLimit() && this.#refuse((flags & FrameFlags.Fin) !== 0, callback)) return;
-    if (text !== null) this.#sender!.sendText(text, Buffer.byteLength(text), flags, callback);
-    else if (blob !== null) this.#sender!.sendBlob(blob, flags, callback);
-    else this.#sender!.sendData(payload, owned, flags, callback);
+    if (text !== null) this.#output().sendText(text, Buffer.byteLength(text), flags, callback);
+    else if (blob !== null) this.#output().sendBlob(blob, flags, callback);
+    else this.#output().sendData(payload, owned, flags, callback);
   }
 
   /**
@@ -649,7 +651,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this.#discard(message.payload.length, callback);
       return;
     }
-    const sender = this.#sender!;
+    const sender = this.#output();
     if (sender.fragmenting) {
       // A complete message cannot go between the fragments of another (RFC 6455 section 5.4).
       if (callback !== undefined) {
@@ -727,7 +729,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     this.#closeFrameSent = true;
     // A reason without a code cannot be sent (the standard drops it too).
     const payload = encodeClosePayload(closeCode, closeCode === undefined ? undefined : reasonText);
-    this.#sender!.sendControl(Opcode.Close, payload, this.#maskByDefault, undefined);
+    this.#output().sendControl(Opcode.Close, payload, this.#maskByDefault, undefined);
     this.#armCloseTimer();
   }
 
@@ -739,20 +741,20 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       return;
     }
     this.#readyState = CLOSING;
-    this.#receiver!.stop();
+    this.#input().stop();
     this.#socket!.destroy();
   }
 
   /** Stops delivering messages (and reading the socket) until {@link resume}. */
   pause(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
-    this.#receiver!.pause();
+    this.#input().pause();
   }
 
   /** Delivers what arrived while paused and reads the socket again. */
   resume(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
-    this.#receiver!.resume();
+    this.#input().resume();
   }
 
   // ---- connection set-up -------------------------------------------------------------------
@@ -822,17 +824,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     // One small object takes the receiver's and the queue's calls, and the socket's listeners
     // are shared functions that find this connection through the socket: an idle connection
     // holds no closure of its own (10,000 connections, 10 closures each, were ~1 KB apiece).
-    const hooks = new ConnectionHooks(this);
-    const queue = new WriteQueue(socket, hooks);
-    this.#queue = queue;
-    this.#sender = new MessageSender(queue, this.#deflate);
-    this.#receiver = new MessageReceiver(
-      this.#role,
-      this.#maxPayload,
-      this.#limits.maxFragments,
-      this.#deflate,
-      hooks,
-    );
+    // The write queue and sender are made at the first frame out, the receiver at the first
+    // bytes in (or a pause): a connection that stays silent holds neither (#output, #input).
+    this.#hooks = new ConnectionHooks(this);
     // Bytes read past the handshake come first; the data listener makes them flow next tick,
     // after whoever created this socket has attached its listeners.
     if (head.length > 0) socket.unshift(head);
@@ -848,7 +842,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       message: (ws, data, isBinary) => ws.#deliverMessage(data, isBinary),
       ping: (ws, data) => {
         if (ws.#autoPong && ws.#readyState === OPEN) {
-          ws.#sender!.sendAutoPong(data, ws.#maskByDefault);
+          ws.#output().sendAutoPong(data, ws.#maskByDefault);
         }
         ws.emit("ping", data);
       },
@@ -866,21 +860,42 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         if (ws.listenerCount("drain") > 0 && ws.#pendingBytes() === 0) ws.emit("drain");
       },
       data: (ws, chunk) => {
-        ws.#receiver!.push(chunk);
+        ws.#input().push(chunk);
       },
       end: (ws) => {
         // The peer will send nothing more; without its close frame the closure is abnormal.
         if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
-        ws.#sender!.end();
+        ws.#output().end();
       },
       socketClose: (ws) => {
         if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
         ws.#clearCloseTimer();
-        ws.#sender!.destroy(new Error("The WebSocket connection is closed"));
+        ws.#output().destroy(new Error("The WebSocket connection is closed"));
         // Messages already received (maybe still inflating) are delivered before `close`.
-        ws.#receiver!.whenIdle(() => ws.#finalize());
+        ws.#input().whenIdle(() => ws.#finalize());
       },
     };
+  }
+
+  /** The receiver (socket bytes to events), made when first needed. */
+  #input(): MessageReceiver {
+    this.#receiver ??= new MessageReceiver(
+      this.#role,
+      this.#maxPayload,
+      this.#limits.maxFragments,
+      this.#deflate,
+      this.#hooks!,
+    );
+    return this.#receiver;
+  }
+
+  /** The sender and its write queue, made when first needed. */
+  #output(): MessageSender {
+    if (this.#sender === null) {
+      this.#queue = new WriteQueue(this.#socket!, this.#hooks!);
+      this.#sender = new MessageSender(this.#queue, this.#deflate);
+    }
+    return this.#sender;
   }
 
   // ---- incoming ----------------------------------------------------------------------------
@@ -912,13 +927,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     this.#closeFrameReceived = true;
     this.#closeCode = code ?? CloseCode.NoStatusReceived;
     this.#closeReason = reason === "" ? EMPTY_BUFFER : Buffer.from(reason);
-    this.#receiver!.finishInput();
+    this.#input().finishInput();
     if (this.#readyState === OPEN) this.#readyState = CLOSING;
     if (!this.#closeFrameSent) {
       this.#closeFrameSent = true;
       // Echo the code and reason (RFC 6455 section 5.5.1, as ws does: a browser that closed with
       // a reason sees it again in its CloseEvent); an empty close is answered with an empty one.
-      this.#sender!.sendControl(
+      this.#output().sendControl(
         Opcode.Close,
         encodeClosePayload(code, code === undefined ? undefined : reason),
         this.#maskByDefault,
@@ -926,7 +941,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       );
     }
     // The server closes TCP first (RFC 6455 section 7.1.1); the client waits for it, bounded.
-    if (this.#role === "server") this.#sender!.end();
+    if (this.#role === "server") this.#output().end();
     this.#armCloseTimer();
   }
 
@@ -937,18 +952,18 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    */
   #fail(error: Error, closeCode: number, reason: string = error.message): void {
     if (this.#failure === null) this.#failure = error;
-    this.#receiver!.stop();
+    this.#input().stop();
     if (this.#readyState === OPEN) this.#readyState = CLOSING;
     if (!this.#closeFrameSent) {
       this.#closeFrameSent = true;
-      this.#sender!.sendControl(
+      this.#output().sendControl(
         Opcode.Close,
         encodeClosePayload(closeCode, fitCloseReason(reason)),
         this.#maskByDefault,
         undefined,
       );
     }
-    this.#sender!.end();
+    this.#output().end();
     this.#armCloseTimer();
   }
 
@@ -956,7 +971,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#clearCloseTimer();
-    this.#receiver!.stop();
+    this.#input().stop();
     this.#deflate?.close();
     this.#wasClean = this.#closeFrameSent && this.#closeFrameReceived && this.#failure === null;
     if (this.#failure !== null) this.#emitError(this.#failure);
@@ -1012,7 +1027,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this.#discard(payload.length, callback);
       return;
     }
-    this.#sender!.sendControl(opcode, payload, mask ?? this.#maskByDefault, callback);
+    this.#output().sendControl(opcode, payload, mask ?? this.#maskByDefault, callback);
   }
 
   #discard(size: number, callback: SendCallback | undefined): void {
@@ -1037,8 +1052,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   #pendingBytes(): number {
-    if (this.#queue === null) return 0;
-    return this.#queue.queuedBytes + this.#sender!.backlogBytes + this.#socket!.writableLength;
+    const socket = this.#socket;
+    if (socket === null) return 0;
+    const queue = this.#queue;
+    if (queue === null) return socket.writableLength;
+    return queue.queuedBytes + this.#sender!.backlogBytes + socket.writableLength;
   }
 
   /** Whether a data send must go through {@link refuse} (the common case costs one comparison). */
@@ -1056,7 +1074,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #refuse(fin: boolean, callback: SendCallback | undefined): boolean {
     const limits = this.#limits;
     if (limits.backpressure === "drop") {
-      if (!this.#droppingMessage && this.#sender!.fragmenting) {
+      if (!this.#droppingMessage && this.#output().fragmenting) {
         // Dropping a fragment would leave a hole in a message the peer already started reading.
         return false;
       }
@@ -1078,6 +1096,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     );
     // What the peer was not reading is dropped now, so its memory is freed at once and the close
     // frame is the next thing the peer gets.
+    this.#output();
     this.#queue!.discard(error);
     this.#fail(error, limits.backpressureCloseCode, "send buffer full");
     if (callback !== undefined) process.nextTick(callback, error);
