@@ -46,6 +46,8 @@ import { acceptWebSocket, type WebSocket } from "./websocket.js";
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 /** How long `close()` waits for clients to finish the closing handshake before dropping them. */
 const DEFAULT_CLOSE_TIMEOUT = 10_000;
+/** Ms between two looks for connections quiet since the last one (to drop their idle state). */
+const SHED_INTERVAL = 2_000;
 
 /**
  * Options of {@link WebSocketServer}. Exactly one of `port`, `server` and `noServer` is required.
@@ -206,6 +208,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   #httpServerClosed = true;
   #closeTimer: NodeJS.Timeout | null = null;
   #heartbeat: Heartbeat | null = null;
+  /** Runs {@link WebSocket._shedIdleState} over the connections while there are some. */
+  #shedTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer`, plus handshake options.
@@ -558,6 +562,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       onClosed: this.#untrack,
     });
     this.#live.add(client);
+    if (this.#shedTimer === null) {
+      this.#shedTimer = setInterval(this.#shedIdleState, SHED_INTERVAL);
+      this.#shedTimer.unref();
+    }
     if (this.#tracking) this.clients.add(client);
     callback(client, request);
   }
@@ -566,7 +574,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   readonly #untrack = (client: WebSocket): void => {
     this.#live.delete(client);
     this.clients.delete(client);
+    if (this.#live.size === 0 && this.#shedTimer !== null) {
+      clearInterval(this.#shedTimer);
+      this.#shedTimer = null;
+    }
     this.#finishClosing();
+  };
+
+  readonly #shedIdleState = (): void => {
+    for (const client of this.#live) client._shedIdleState();
   };
 
   /** A user hook (verifyClient, handleProtocols, ...) threw: 500 to the client, report the bug. */

@@ -370,6 +370,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #receiver: MessageReceiver | null = null;
   /** What the receiver and the write queue call back (made with the socket). */
   #hooks: ConnectionHooks | null = null;
+  /** Bytes came in or a frame went out since the last {@link _shedIdleState}. */
+  #active = false;
 
   #closeFrameSent = false;
   #closeFrameReceived = false;
@@ -879,6 +881,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** The receiver (socket bytes to events), made when first needed. */
   #input(): MessageReceiver {
+    this.#active = true;
     this.#receiver ??= new MessageReceiver(
       this.#role,
       this.#maxPayload,
@@ -891,11 +894,31 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** The sender and its write queue, made when first needed. */
   #output(): MessageSender {
+    this.#active = true;
     if (this.#sender === null) {
       this.#queue = new WriteQueue(this.#socket!, this.#hooks!);
       this.#sender = new MessageSender(this.#queue, this.#deflate);
     }
     return this.#sender;
+  }
+
+  /**
+   * @internal The server calls it every few seconds for each open connection: one that stayed
+   * quiet since the previous call drops its receiver, sender and write queue when nothing is
+   * under way in them (they are made again at the next bytes in or out), so a connection that
+   * talked once and went quiet costs what a silent one does.
+   */
+  _shedIdleState(): void {
+    if (this.#active) {
+      this.#active = false;
+      return;
+    }
+    if (this.#readyState !== OPEN) return;
+    if (this.#receiver?.atRest) this.#receiver = null;
+    if (this.#sender?.atRest && this.#queue!.atRest) {
+      this.#sender = null;
+      this.#queue = null;
+    }
   }
 
   // ---- incoming ----------------------------------------------------------------------------
