@@ -574,16 +574,23 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   readonly #untrack = (client: WebSocket): void => {
     this.#live.delete(client);
     this.clients.delete(client);
-    if (this.#live.size === 0 && this.#shedTimer !== null) {
-      clearInterval(this.#shedTimer);
-      this.#shedTimer = null;
-    }
     this.#finishClosing();
   };
 
   readonly #shedIdleState = (): void => {
+    // Stopped here rather than when the last client leaves: connections that come and go one
+    // at a time would otherwise start and stop the interval each time.
+    if (this.#live.size === 0) {
+      this.#stopShedding();
+      return;
+    }
     for (const client of this.#live) client._shedIdleState();
   };
+
+  #stopShedding(): void {
+    if (this.#shedTimer !== null) clearInterval(this.#shedTimer);
+    this.#shedTimer = null;
+  }
 
   /** A user hook (verifyClient, handleProtocols, ...) threw: 500 to the client, report the bug. */
   #hookFailed(socket: Duplex, error: unknown): void {
@@ -646,6 +653,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.#state = State.Closed;
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
+    this.#stopShedding();
     this.#removeForwarders?.();
     this.#removeForwarders = null;
     process.nextTick(() => this.emit("close"));
