@@ -10,7 +10,6 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from "node:http";
-import { takeOverAcceptForUpgradeListeners } from "../websocket/accept-path.js";
 import { httpServerTimeouts } from "../websocket/http-timeouts.js";
 import { type HttpServerTimeouts, resolveHttpServerTimeouts } from "./options.js";
 
@@ -26,7 +25,5 @@ export function createHttpServer(
   // The same settings as the WebSocket layer's own servers (how often Node checks them included).
   const server = createServer(httpServerTimeouts(headersTimeout, requestTimeout), listener);
   server.keepAliveTimeout = keepAliveTimeout;
-  // WebSocket upgrades skip Node's HTTP parser (src/websocket/accept-path.ts).
-  takeOverAcceptForUpgradeListeners(server);
   return server;
 }

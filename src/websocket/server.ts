@@ -22,7 +22,6 @@ import {
   isValidWindowBits,
   negotiateDeflateAsServer,
 } from "../protocol/websocket/permessage-deflate-params.js";
-import { takeOverAccept } from "./accept-path.js";
 import { WebSocketHandshakeError } from "./handshake-error.js";
 import { type Heartbeat, type HeartbeatSettings, startHeartbeat } from "./heartbeat.js";
 import {
@@ -290,13 +289,6 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
         },
       );
       this.#ownsHttpServer = true;
-      // Upgrades are read and answered without Node's HTTP parser; see accept-path.ts.
-      takeOverAccept(this.#httpServer, (request, socket, head) => {
-        if (!this.#claimUpgrade(request, socket, head)) {
-          rejectHandshake(socket, 400, "No WebSocket endpoint at this path");
-        }
-        return true;
-      });
     } else if (options.server) {
       this.#httpServer = options.server;
     }
@@ -633,8 +625,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
         this.#httpServerClosed = true;
         this.#finishClosing();
       });
-      // Plain HTTP connections and half-sent requests (those still on the accept path too);
-      // upgraded sockets are not affected.
+      // Plain HTTP connections and half-sent requests; upgraded sockets are not affected.
       server.closeAllConnections();
     }
     for (const client of this.#live) client.close(CloseCode.GoingAway, "Server shutting down");
