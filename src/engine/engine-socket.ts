@@ -567,6 +567,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     if (force) this.transport.destroy();
     else this.transport.close();
     this.owner?._onEngineClose(reason, description);
+    this.server._onSessionClosed(this);
     this.emit("close", reason, description);
   }
 }

@@ -510,23 +510,32 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     request: IncomingMessage,
     protocol: 3 | 4,
   ): EngineSocket {
-    transport.on("headers", (headers, req) => {
-      if (!prepareQuery(req).sid) {
-        if (this.opts.cookie) headers["Set-Cookie"] = [serializeCookie(id, this.opts.cookie)];
-        this.emit("initial_headers", headers, req);
-      }
-      this.emit("headers", headers, req);
-    });
+    // Only polling responses carry headers (a WebSocket's come with its 101, through
+    // #addUpgradeHeaders): a WebSocket session holds no listener of the server's.
+    if (transport.name === "polling") {
+      transport.on("headers", (headers, req) => {
+        if (!prepareQuery(req).sid) {
+          if (this.opts.cookie) headers["Set-Cookie"] = [serializeCookie(id, this.opts.cookie)];
+          this.emit("initial_headers", headers, req);
+        }
+        this.emit("headers", headers, req);
+      });
+    }
     debug?.(`handshake accepted: session ${id} over ${transport.name} (protocol ${protocol})`);
     const socket = new EngineSocket(id, this, transport, request, protocol);
     this.clients.set(id, socket);
-    socket.once("close", () => {
-      if (this.clients.get(id) === socket) this.clients.delete(id);
-      if (this.#closing !== null && this.clients.size === 0) this.#closed();
-    });
     // A handshake that began before close() (an asynchronous generateId) ends with the others.
     if (this.#closing !== null) process.nextTick(() => socket.close());
     return socket;
+  }
+
+  /**
+   * @internal A session calls it as it closes, before its `close` listeners: one method for
+   * all sessions, where a `close` listener would be a closure and a `once` wrapper each.
+   */
+  _onSessionClosed(socket: EngineSocket): void {
+    if (this.clients.get(socket.id) === socket) this.clients.delete(socket.id);
+    if (this.#closing !== null && this.clients.size === 0) this.#closed();
   }
 
   /** Runs `generateId` (sync or async), refusing ids that are empty or already in use. */

@@ -273,12 +273,28 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
     return Promise.resolve(1);
   }
 
-  /** Adds socket `id` to `rooms`. */
+  /**
+   * Adds socket `id` to `rooms`.
+   *
+   * A socket only in its own room (the state of most sockets) has one Set for both maps: the
+   * room's members and the socket's rooms are then the same `{ id }`. It is copied before either
+   * side changes, so every read answers as two Sets would.
+   */
   addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {
     let joined = this.sids.get(id);
     if (joined === undefined) {
+      if (rooms.size === 1 && rooms.has(id) && !this.rooms.has(id)) {
+        const own = new Set<string>([id]);
+        this.sids.set(id, own);
+        this.rooms.set(id, own);
+        this.emit("create-room", id);
+        this.emit("join-room", id, id);
+        return;
+      }
       joined = new Set();
       this.sids.set(id, joined);
+    } else {
+      joined = this.#ownedRoomsOf(id, joined);
     }
     for (const room of rooms) {
       joined.add(room);
@@ -287,6 +303,10 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
         members = new Set();
         this.rooms.set(room, members);
         this.emit("create-room", room);
+      } else if (room !== id && typeof room === "string" && members === this.sids.get(room)) {
+        // Another socket joins a socket's own room: that socket's rooms must not change.
+        members = new Set(members);
+        this.rooms.set(room, members);
       }
       if (!members.has(id)) {
         members.add(id);
@@ -297,7 +317,8 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
 
   /** Removes socket `id` from `room`. */
   del(id: SocketId, room: Room): Promise<void> | void {
-    this.sids.get(id)?.delete(room);
+    const joined = this.sids.get(id);
+    if (joined !== undefined) this.#ownedRoomsOf(id, joined).delete(room);
     this.#leave(room, id);
   }
 
@@ -305,8 +326,17 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
   delAll(id: SocketId): void {
     const joined = this.sids.get(id);
     if (joined === undefined) return;
+    // Leaving deletes from the room's members, which may be `joined` itself: Sets allow that.
     for (const room of joined) this.#leave(room, id);
     this.sids.delete(id);
+  }
+
+  /** `joined` (the rooms of socket `id`), no longer shared with its own room's members. */
+  #ownedRoomsOf(id: SocketId, joined: Set<Room>): Set<Room> {
+    if (joined !== this.rooms.get(id)) return joined;
+    const own = new Set(joined);
+    this.sids.set(id, own);
+    return own;
   }
 
   #leave(room: Room, id: SocketId): void {

@@ -56,8 +56,7 @@ export class Client<
    */
   readonly #decoder = new Decoder({ maxDepth: 500 });
   /** The client's socket in each namespace it joined (its only record of its sockets). */
-  readonly #nsps = new Map<
-    string,
+  readonly #nsps = new NamespaceSockets<
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
   /**
@@ -101,7 +100,7 @@ export class Client<
   /** @internal The connection failed. */
   _onEngineError(err: Error): void {
     // The engine closes the session right after ("transport error"); sockets hear about it first.
-    for (const socket of [...this.#nsps.values()]) socket._onerror(err);
+    for (const socket of this.#nsps.list()) socket._onerror(err);
   }
 
   /** @internal The connection closed. */
@@ -181,7 +180,7 @@ export class Client<
 
   /** @internal Disconnects every socket (DISCONNECT packets), then closes the connection. */
   _disconnect(): void {
-    for (const socket of [...this.#nsps.values()]) socket.disconnect();
+    for (const socket of this.#nsps.list()) socket.disconnect();
     this.#nsps.clear();
     this.#close("forced server close");
   }
@@ -315,10 +314,67 @@ export class Client<
     if (this.conn.owner === this) this.conn.owner = null;
     this.#connectTimer?.cancel();
     this.#connectTimer = undefined;
-    for (const socket of [...this.#nsps.values()]) socket._onclose(reason, description);
+    for (const socket of this.#nsps.list()) socket._onclose(reason, description);
     this.#nsps.clear();
     this.#connecting = undefined;
     this.#decoder.reset();
+  }
+}
+
+/**
+ * A client's socket per namespace name. Most clients join one namespace: its socket is kept in
+ * a field, and a Map (about 180 B per client) is made only for a second one.
+ */
+class NamespaceSockets<S> {
+  #name = "";
+  #socket: S | undefined;
+  #more: Map<string, S> | undefined;
+
+  get size(): number {
+    return (this.#socket === undefined ? 0 : 1) + (this.#more?.size ?? 0);
+  }
+
+  get(name: string): S | undefined {
+    if (this.#socket !== undefined && name === this.#name) return this.#socket;
+    return this.#more?.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  set(name: string, socket: S): void {
+    if (this.#socket === undefined || name === this.#name) {
+      this.#more?.delete(name);
+      this.#name = name;
+      this.#socket = socket;
+      return;
+    }
+    this.#more ??= new Map();
+    this.#more.set(name, socket);
+  }
+
+  delete(name: string): void {
+    if (this.#socket !== undefined && name === this.#name) {
+      this.#socket = undefined;
+      this.#name = "";
+      return;
+    }
+    this.#more?.delete(name);
+    if (this.#more?.size === 0) this.#more = undefined;
+  }
+
+  /** The sockets, as a new array (callers may remove sockets while going through it). */
+  list(): S[] {
+    const sockets: S[] = this.#socket === undefined ? [] : [this.#socket];
+    if (this.#more !== undefined) for (const socket of this.#more.values()) sockets.push(socket);
+    return sockets;
+  }
+
+  clear(): void {
+    this.#socket = undefined;
+    this.#name = "";
+    this.#more = undefined;
   }
 }
 

@@ -227,6 +227,25 @@ export class MessageReceiver implements FrameParserEvents {
   }
 
   /**
+   * Whether nothing at all is under way (nothing queued, inflating, half parsed, paused or
+   * stopped): a fresh receiver would carry on the same way.
+   */
+  get atRest(): boolean {
+    return (
+      this.queue.length === 0 &&
+      this.inflating === null &&
+      this.pendingInflates === 0 &&
+      !this.paused &&
+      this.flowing &&
+      !this.stopped &&
+      !this.delivering &&
+      !this.yielding &&
+      this.idleCallback === null &&
+      this.parser.atRest
+    );
+  }
+
+  /**
    * The input is over (the socket closed): calls `callback` once what was received is delivered
    * (now, if nothing waits). A compressed message still missing frames is dropped: it can never
    * complete, and waiting for it would hold the connection's `close` forever.

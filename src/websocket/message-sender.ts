@@ -220,6 +220,17 @@ export class MessageSender {
     this.queue.pushEncoded(frame, size, callback);
   }
 
+  /** Whether no message, deferred operation or failure is under way (its queue aside). */
+  get atRest(): boolean {
+    return (
+      !this.inMessage &&
+      this.unwrittenAutoPongs === 0 &&
+      this.backlog === null &&
+      this.backlogBytes === 0 &&
+      this.destroyedError === null
+    );
+  }
+
   /** Whether a fragmented message is open (a complete message cannot be sent in between). */
   get fragmenting(): boolean {
     return this.inMessage;

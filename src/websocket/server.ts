@@ -55,6 +55,8 @@ const debug = debugLogger("duplexio:websocket");
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 /** How long `close()` waits for clients to finish the closing handshake before dropping them. */
 const DEFAULT_CLOSE_TIMEOUT = 10_000;
+/** Ms between two looks for connections quiet since the last one (to drop their idle state). */
+const SHED_INTERVAL = 2_000;
 
 /**
  * Options of {@link WebSocketServer}. Exactly one of `port`, `server` and `noServer` is required.
@@ -246,6 +248,8 @@ export class WebSocketServer<
   #httpServerClosed = true;
   #closeTimer: NodeJS.Timeout | null = null;
   #heartbeat: Heartbeat | null = null;
+  /** Runs {@link WebSocket._shedIdleState} over the connections while there are some. */
+  #shedTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer`, plus handshake options.
@@ -618,6 +622,10 @@ export class WebSocketServer<
       onClosed: this.#untrack,
     });
     this.#live.add(client);
+    if (this.#shedTimer === null) {
+      this.#shedTimer = setInterval(this.#shedIdleState, SHED_INTERVAL);
+      this.#shedTimer.unref();
+    }
     if (this.#tracking) this.clients.add(client);
     debug?.(`handshake accepted: ${request.url} protocol "${protocol}" extensions "${extensions}"`);
     callback(client, request);
@@ -629,6 +637,21 @@ export class WebSocketServer<
     this.clients.delete(client as InstanceType<T>);
     this.#finishClosing();
   };
+
+  readonly #shedIdleState = (): void => {
+    // Stopped here rather than when the last client leaves: connections that come and go one
+    // at a time would otherwise start and stop the interval each time.
+    if (this.#live.size === 0) {
+      this.#stopShedding();
+      return;
+    }
+    for (const client of this.#live) client._shedIdleState();
+  };
+
+  #stopShedding(): void {
+    if (this.#shedTimer !== null) clearInterval(this.#shedTimer);
+    this.#shedTimer = null;
+  }
 
   /** A user hook (verifyClient, handleProtocols, ...) threw: 500 to the client, report the bug. */
   #hookFailed(socket: Duplex, error: unknown): void {
@@ -691,6 +714,7 @@ export class WebSocketServer<
     this.#state = State.Closed;
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
+    this.#stopShedding();
     this.#removeForwarders?.();
     this.#removeForwarders = null;
     process.nextTick(() => this.emit("close"));

@@ -232,6 +232,21 @@ interface WrappedListener {
 
 const BROWSER_TYPES = new Set<string>(["open", "message", "error", "close"]);
 
+/**
+ * The listener table (EventEmitter's `_events`) of a WebSocket. EventEmitter's own is a
+ * null-prototype literal, which V8 keeps in dictionary mode (about 190 B once listeners are
+ * added); instances of this constructor are fast objects with the usual events declared (about
+ * 50 B), as Node's streams do for theirs. Its prototype chain has no properties at all (unlike a
+ * plain literal's `Object.prototype`), so no event name finds an inherited function; an
+ * undefined entry is no listener to EventEmitter.
+ */
+const ListenerTable = function ListenerTable(this: Record<string, undefined>) {
+  this.message = undefined;
+  this.close = undefined;
+  this.error = undefined;
+} as unknown as new () => object;
+ListenerTable.prototype = Object.create(null);
+
 /** Marks construction of a server-side socket (acceptWebSocket) rather than a client. */
 const SERVER_ROLE: unique symbol = Symbol("server role");
 
@@ -449,6 +464,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #queue: WriteQueue | null = null;
   #sender: MessageSender | null = null;
   #receiver: MessageReceiver | null = null;
+  /** What the receiver and the write queue call back (made with the socket). */
+  #hooks: ConnectionHooks | null = null;
+  /** Bytes came in or a frame went out since the last {@link _shedIdleState}. */
+  #active = false;
 
   #closeFrameSent = false;
   #closeFrameReceived = false;
@@ -477,6 +496,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     options?: WebSocketOptions,
   ) {
     super();
+    (this as unknown as { _events: object })._events = new ListenerTable();
     if ((url as unknown) === SERVER_ROLE) {
       this.#role = "server";
       this.#maskByDefault = false;
@@ -579,6 +599,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   /** The extensions in use (the `Sec-WebSocket-Extensions` value agreed on), or "". */
   get extensions(): string {
     return this.#extensions;
+  }
+
+  /** The events that have listeners (the listener table declares some ahead, empty). */
+  override eventNames(): (keyof WebSocketEventMap)[] {
+    const events = (this as unknown as { _events: Record<string | symbol, unknown> })._events;
+    return Reflect.ownKeys(events).filter(
+      (name) => events[name] !== undefined,
+    ) as (keyof WebSocketEventMap)[];
   }
 
   /** What binary messages are delivered as; invalid values are ignored, as browsers do. */
@@ -746,9 +774,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       return;
     }
     if (this.#overLimit() && this.#refuse((flags & FrameFlags.Fin) !== 0, callback)) return;
-    if (text !== null) this.#sender!.sendText(text, Buffer.byteLength(text), flags, callback);
-    else if (blob !== null) this.#sender!.sendBlob(blob, flags, callback);
-    else this.#sender!.sendData(payload, owned, flags, callback);
+    if (text !== null) this.#output().sendText(text, Buffer.byteLength(text), flags, callback);
+    else if (blob !== null) this.#output().sendBlob(blob, flags, callback);
+    else this.#output().sendData(payload, owned, flags, callback);
   }
 
   /**
@@ -761,7 +789,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this.#discard(message.payload.length, callback);
       return;
     }
-    const sender = this.#sender!;
+    const sender = this.#output();
     if (sender.fragmenting) {
       // A complete message cannot go between the fragments of another (RFC 6455 section 5.4).
       if (callback !== undefined) {
@@ -839,7 +867,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     this.#closeFrameSent = true;
     // A reason without a code cannot be sent (the standard drops it too).
     const payload = encodeClosePayload(closeCode, closeCode === undefined ? undefined : reasonText);
-    this.#sender!.sendControl(Opcode.Close, payload, this.#maskByDefault, undefined);
+    this.#output().sendControl(Opcode.Close, payload, this.#maskByDefault, undefined);
     this.#armCloseTimer();
   }
 
@@ -851,20 +879,20 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       return;
     }
     this.#readyState = CLOSING;
-    this.#receiver!.stop();
+    this.#input().stop();
     this.#socket!.destroy();
   }
 
   /** Stops delivering messages (and reading the socket) until {@link resume}. */
   pause(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
-    this.#receiver!.pause();
+    this.#input().pause();
   }
 
   /** Delivers what arrived while paused and reads the socket again. */
   resume(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
-    this.#receiver!.resume();
+    this.#input().resume();
   }
 
   // ---- connection set-up -------------------------------------------------------------------
@@ -936,18 +964,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     // One small object takes the receiver's and the queue's calls, and the socket's listeners
     // are shared functions that find this connection through the socket: an idle connection
     // holds no closure of its own (10,000 connections, 10 closures each, were ~1 KB apiece).
-    const hooks = new ConnectionHooks(this);
-    const queue = new WriteQueue(socket, hooks);
-    this.#queue = queue;
-    this.#sender = new MessageSender(queue, this.#deflate, this.#generateMask);
-    this.#receiver = new MessageReceiver(
-      this.#role,
-      this.#maxPayload,
-      this.#limits.maxFragments,
-      this.#deflate,
-      hooks,
-      this.#receive ?? undefined,
-    );
+    // The write queue and sender are made at the first frame out, the receiver at the first
+    // bytes in (or a pause): a connection that stays silent holds neither (#output, #input).
+    this.#hooks = new ConnectionHooks(this);
     // Bytes read past the handshake come first; the data listener makes them flow next tick,
     // after whoever created this socket has attached its listeners.
     if (head.length > 0) socket.unshift(head);
@@ -963,7 +982,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       message: (ws, data, isBinary) => ws.#deliverMessage(data, isBinary),
       ping: (ws, data) => {
         if (ws.#autoPong && ws.#readyState === OPEN) {
-          const sender = ws.#sender!;
+          const sender = ws.#output();
           const limit = ws.#maxPendingAutoPongs;
           // A peer that pings without reading: ws terminates it here, and so do we.
           if (limit > 0 && sender.unwrittenAutoPongs >= limit) ws.terminate();
@@ -985,21 +1004,64 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         if (ws.listenerCount("drain") > 0 && ws.#pendingBytes() === 0) ws.emit("drain");
       },
       data: (ws, chunk) => {
-        ws.#receiver!.push(chunk);
+        ws.#input().push(chunk);
       },
       end: (ws) => {
         // The peer will send nothing more; without its close frame the closure is abnormal.
         if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
-        ws.#sender!.end();
+        ws.#output().end();
       },
       socketClose: (ws) => {
         if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
         ws.#clearCloseTimer();
-        ws.#sender!.destroy(new Error("The WebSocket connection is closed"));
+        ws.#output().destroy(new Error("The WebSocket connection is closed"));
         // Messages already received (maybe still inflating) are delivered before `close`.
-        ws.#receiver!.whenIdle(() => ws.#finalize());
+        ws.#input().whenIdle(() => ws.#finalize());
       },
     };
+  }
+
+  /** The receiver (socket bytes to events), made when first needed. */
+  #input(): MessageReceiver {
+    this.#active = true;
+    this.#receiver ??= new MessageReceiver(
+      this.#role,
+      this.#maxPayload,
+      this.#limits.maxFragments,
+      this.#deflate,
+      this.#hooks!,
+      this.#receive ?? undefined,
+    );
+    return this.#receiver;
+  }
+
+  /** The sender and its write queue, made when first needed. */
+  #output(): MessageSender {
+    this.#active = true;
+    if (this.#sender === null) {
+      this.#queue = new WriteQueue(this.#socket!, this.#hooks!);
+      this.#sender = new MessageSender(this.#queue, this.#deflate, this.#generateMask);
+    }
+    return this.#sender;
+  }
+
+  /**
+   * @internal The server calls it every few seconds for each open connection: one that stayed
+   * quiet since the previous call drops its receiver, sender and write queue when nothing is
+   * under way in them (they are made again at the next bytes in or out), so a connection that
+   * talked once and went quiet costs what a silent one does.
+   */
+  _shedIdleState(): void {
+    if (this.#active) {
+      this.#active = false;
+      return;
+    }
+    if (this.#readyState !== OPEN) return;
+    if (this.#receiver?.atRest) this.#receiver = null;
+    if (this.#sender?.atRest && this.#queue!.atRest) {
+      this.#sender = null;
+      this.#queue = null;
+    }
   }
 
   // ---- incoming ----------------------------------------------------------------------------
@@ -1032,13 +1094,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     this.#closeFrameReceived = true;
     this.#closeCode = code ?? CloseCode.NoStatusReceived;
     this.#closeReason = reason === "" ? EMPTY_BUFFER : Buffer.from(reason);
-    this.#receiver!.finishInput();
+    this.#input().finishInput();
     if (this.#readyState === OPEN) this.#readyState = CLOSING;
     if (!this.#closeFrameSent) {
       this.#closeFrameSent = true;
       // Echo the code and reason (RFC 6455 section 5.5.1, as ws does: a browser that closed with
       // a reason sees it again in its CloseEvent); an empty close is answered with an empty one.
-      this.#sender!.sendControl(
+      this.#output().sendControl(
         Opcode.Close,
         encodeClosePayload(code, code === undefined ? undefined : reason),
         this.#maskByDefault,
@@ -1046,7 +1108,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       );
     }
     // The server closes TCP first (RFC 6455 section 7.1.1); the client waits for it, bounded.
-    if (this.#role === "server") this.#sender!.end();
+    if (this.#role === "server") this.#output().end();
     this.#armCloseTimer();
   }
 
@@ -1057,18 +1119,18 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    */
   #fail(error: Error, closeCode: number, reason: string = error.message): void {
     if (this.#failure === null) this.#failure = error;
-    this.#receiver!.stop();
+    this.#input().stop();
     if (this.#readyState === OPEN) this.#readyState = CLOSING;
     if (!this.#closeFrameSent) {
       this.#closeFrameSent = true;
-      this.#sender!.sendControl(
+      this.#output().sendControl(
         Opcode.Close,
         encodeClosePayload(closeCode, fitCloseReason(reason)),
         this.#maskByDefault,
         undefined,
       );
     }
-    this.#sender!.end();
+    this.#output().end();
     this.#armCloseTimer();
   }
 
@@ -1079,7 +1141,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#clearCloseTimer();
-    this.#receiver!.stop();
+    this.#input().stop();
     this.#deflate?.close();
     this.#wasClean = this.#closeFrameSent && this.#closeFrameReceived && this.#failure === null;
     if (this.#failure !== null) this.#emitError(this.#failure);
@@ -1135,7 +1197,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this.#discard(payload.length, callback);
       return;
     }
-    this.#sender!.sendControl(opcode, payload, mask ?? this.#maskByDefault, callback);
+    this.#output().sendControl(opcode, payload, mask ?? this.#maskByDefault, callback);
   }
 
   #discard(size: number, callback: SendCallback | undefined): void {
@@ -1160,8 +1222,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   #pendingBytes(): number {
-    if (this.#queue === null) return 0;
-    return this.#queue.queuedBytes + this.#sender!.backlogBytes + this.#socket!.writableLength;
+    const socket = this.#socket;
+    if (socket === null) return 0;
+    const queue = this.#queue;
+    if (queue === null) return socket.writableLength;
+    return queue.queuedBytes + this.#sender!.backlogBytes + socket.writableLength;
   }
 
   /** Whether a data send must go through {@link refuse} (the common case costs one comparison). */
@@ -1179,7 +1244,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #refuse(fin: boolean, callback: SendCallback | undefined): boolean {
     const limits = this.#limits;
     if (limits.backpressure === "drop") {
-      if (!this.#droppingMessage && this.#sender!.fragmenting) {
+      if (!this.#droppingMessage && this.#output().fragmenting) {
         // Dropping a fragment would leave a hole in a message the peer already started reading.
         return false;
       }
@@ -1201,6 +1266,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     );
     // What the peer was not reading is dropped now, so its memory is freed at once and the close
     // frame is the next thing the peer gets.
+    this.#output();
     this.#queue!.discard(error);
     this.#fail(error, limits.backpressureCloseCode, "send buffer full");
     if (callback !== undefined) process.nextTick(callback, error);

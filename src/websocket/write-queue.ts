@@ -154,6 +154,23 @@ export class WriteQueue {
   /** Payload bytes in the queue (including reserved slots), not yet given to the socket. */
   queuedBytes = 0;
 
+  /**
+   * Whether nothing is queued, scheduled, awaited or in flight and the queue is open: a fresh
+   * queue would carry on the same way.
+   */
+  get atRest(): boolean {
+    return (
+      this.head === this.tail &&
+      this.queuedBytes === 0 &&
+      !this.scheduled &&
+      !this.waitingForDrain &&
+      !this.ending &&
+      !this.ended &&
+      this.closedError === null &&
+      this.inFlightHead === this.inFlight.length
+    );
+  }
+
   constructor(socket: Duplex, owner: FlushListener) {
     this.socket = socket;
     this.owner = owner;

@@ -308,6 +308,78 @@ describe("rooms and broadcasting", () => {
   });
 });
 
+describe("adapter rooms and sids", () => {
+  /** The adapter's two maps as plain arrays, for comparison. */
+  function maps(adapter: Adapter) {
+    return {
+      rooms: [...adapter.rooms].map(([room, ids]) => [room, [...ids]]),
+      sids: [...adapter.sids].map(([id, rooms]) => [id, [...rooms]]),
+    };
+  }
+
+  it("a socket only in its own room shares one Set; every change reads as two Sets would", () => {
+    const adapter = new Adapter({ name: "/", sockets: new Map() } as unknown as AdapterNamespace);
+    const events: unknown[][] = [];
+    for (const name of ["create-room", "join-room", "leave-room", "delete-room"] as const) {
+      adapter.on(name, (...args: unknown[]) => events.push([name, ...args]));
+    }
+    adapter.addAll("A", new Set(["A"]));
+    adapter.addAll("B", new Set(["B"]));
+    assert.equal(adapter.rooms.get("A"), adapter.sids.get("A"));
+    // B joins A's own room: A's rooms stay { A }.
+    adapter.addAll("B", new Set(["A"]));
+    assert.deepEqual(maps(adapter), {
+      rooms: [
+        ["A", ["A", "B"]],
+        ["B", ["B"]],
+      ],
+      sids: [
+        ["A", ["A"]],
+        ["B", ["B", "A"]],
+      ],
+    });
+    // A joins another room, then leaves its own: its own room keeps B.
+    adapter.addAll("A", new Set(["r"]));
+    adapter.del("A", "A");
+    assert.deepEqual(maps(adapter), {
+      rooms: [
+        ["A", ["B"]],
+        ["B", ["B"]],
+        ["r", ["A"]],
+      ],
+      sids: [
+        ["A", ["r"]],
+        ["B", ["B", "A"]],
+      ],
+    });
+    adapter.delAll("B");
+    adapter.delAll("A");
+    adapter.addAll("C", new Set(["C"]));
+    adapter.delAll("C");
+    assert.deepEqual(maps(adapter), { rooms: [], sids: [] });
+    assert.deepEqual(events, [
+      ["create-room", "A"],
+      ["join-room", "A", "A"],
+      ["create-room", "B"],
+      ["join-room", "B", "B"],
+      ["join-room", "A", "B"],
+      ["create-room", "r"],
+      ["join-room", "r", "A"],
+      ["leave-room", "A", "A"],
+      ["leave-room", "B", "B"],
+      ["delete-room", "B"],
+      ["leave-room", "A", "B"],
+      ["delete-room", "A"],
+      ["leave-room", "r", "A"],
+      ["delete-room", "r"],
+      ["create-room", "C"],
+      ["join-room", "C", "C"],
+      ["leave-room", "C", "C"],
+      ["delete-room", "C"],
+    ]);
+  });
+});
+
 describe("custom adapters", () => {
   class CountingAdapter extends Adapter {
     broadcasts = 0;

@@ -156,6 +156,14 @@ export class FrameParser {
     }
   }
 
+  /**
+   * Whether the parser is between messages: no header, frame or fragmented message under way,
+   * so a fresh parser would read what comes next the same way.
+   */
+  get atRest(): boolean {
+    return !this.stopped && this.inHeader && this.headerFilled === 0 && this.messageOpcode === 0;
+  }
+
   /** Stops parsing for good (after close/error, or when the edge fails the connection). */
   stop(): void {
     this.stopped = true;
