@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 import { createAdapter } from "../adapters/cluster/index.js";
+import { DemoRedisError } from "../demo/cluster.js";
 import { type DemoServer, type DemoServerOptions, startDemoServer } from "../demo/server.js";
 import { runWorkers } from "../workers/index.js";
 import { CliError } from "./errors.js";
@@ -68,7 +69,7 @@ function printAddresses(url: string, redisUrl: string | undefined, workers: numb
 /** Starts the demo server, turning start-up errors into one-line messages. */
 async function startServer(options: DemoServerOptions, host: string, port: number) {
   return startDemoServer(options).catch((error): DemoServer => {
-    if (error instanceof Error && error.message.startsWith("cannot reach Redis")) {
+    if (error instanceof DemoRedisError) {
       throw new CliError(error.message);
     }
     throw describeListenError(error, host, port);

@@ -26,13 +26,33 @@ export interface DemoRedis {
   close(): Promise<void>;
 }
 
+/** Redis cannot serve the demo: node-redis is not installed, or the server cannot be reached. */
+export class DemoRedisError extends Error {
+  override name = "DemoRedisError";
+}
+
+/**
+ * node-redis, which only the demo's `--redis` needs: an optional peer dependency, so a library
+ * user who never shares the demo through Redis does not install it.
+ *
+ * @throws Error naming the package to install when it is absent.
+ */
+async function importRedis(): Promise<typeof import("redis")> {
+  try {
+    return await import("redis");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new DemoRedisError('--redis needs the "redis" package (node-redis): npm install redis');
+  }
+}
+
 /**
  * Connects to Redis at `url` and makes the Streams adapter.
  *
  * @throws Error when Redis cannot be reached within a few seconds.
  */
 export async function connectDemoRedis(url: string): Promise<DemoRedis> {
-  const { createClient } = await import("redis");
+  const { createClient } = await importRedis();
   const client = createClient({ url, socket: { connectTimeout: CONNECT_TIMEOUT_MS } });
   // Errors are reported by the adapter (once per outage); until it exists they are the
   // connect() rejection's.
@@ -43,16 +63,16 @@ export async function connectDemoRedis(url: string): Promise<DemoRedis> {
       client.connect(),
       new Promise((_resolve, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`cannot reach Redis at ${url}`)),
+          () => reject(new DemoRedisError(`cannot reach Redis at ${url}`)),
           CONNECT_TIMEOUT_MS,
         );
       }),
     ]);
   } catch (error) {
     client.destroy();
-    throw error instanceof Error && error.message.startsWith("cannot reach")
+    throw error instanceof DemoRedisError
       ? error
-      : new Error(
+      : new DemoRedisError(
           `cannot reach Redis at ${url}: ${error instanceof Error ? error.message : error}`,
         );
   } finally {

@@ -140,11 +140,15 @@ async function scenario(env: Record<string, string | undefined>) {
     const refused = await fetch(`${url}/socket.io/?EIO=4&transport=carrier-pigeon`);
     assert.equal(refused.status, 400);
     await refused.text();
-    // The server writes its lines as things happen; the last one is the refused Engine.IO
-    // handshake's when duplexio:engine is on, else the WebSocket layer's refusal before it.
+    // An Engine.IO session that never polls again: its heartbeat is missed.
+    const silent = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
+    assert.equal(silent.status, 200);
+    await silent.text();
+    // The server writes its lines as things happen; the last one is the silent session's
+    // missed heartbeat when duplexio:engine is on, else the WebSocket layer's refusal.
     const patterns = env.DEBUG ?? "";
     const last = debugEnabled(patterns, "duplexio:engine")
-      ? "transport=carrier-pigeon"
+      ? "heartbeat missed"
       : debugEnabled(patterns, "duplexio:websocket")
         ? "handshake refused"
         : null;
@@ -236,6 +240,22 @@ describe("DEBUG in a server and a client process", () => {
       linesMatching(
         server,
         /duplexio:engine handshake refused: Transport unknown, GET \/socket\.io\/\?EIO=4&transport=carrier-pigeon/,
+      ).length,
+      1,
+      server,
+    );
+    // The broadcast, at the adapter.
+    assert.equal(
+      linesMatching(server, /duplexio:adapter broadcast EVENT \/ "\[\\"news\\",\\"hello\\"\]" to /)
+        .length,
+      1,
+      server,
+    );
+    // The session that stopped polling.
+    assert.equal(
+      linesMatching(
+        server,
+        /duplexio:engine session \S+: heartbeat missed \(no pong within 300 ms\)/,
       ).length,
       1,
       server,

@@ -48,7 +48,7 @@ describe("the installed package", () => {
     if (project) rmSync(project, { recursive: true, force: true });
   });
 
-  it("brings no prom-client", () => {
+  it("brings no prom-client and no Redis client (the demo's; redis is an optional peer)", () => {
     const tree = JSON.parse(
       spawnSync("npm", ["ls", "--all", "--json"], { cwd: project, encoding: "utf8" }).stdout,
     ) as { dependencies?: Record<string, unknown> };
@@ -59,6 +59,28 @@ describe("the installed package", () => {
       dependencies?: Record<string, string>;
     };
     assert.equal(manifest.dependencies?.["prom-client"], undefined);
+    assert.equal(existsSync(join(project, "node_modules/redis")), false);
+    assert.equal(existsSync(join(project, "node_modules/@redis")), false);
+  });
+
+  it("says which package to install when the demo's --redis finds no Redis client", () => {
+    const serve = spawnSync(
+      process.execPath,
+      [
+        "node_modules/duplexio/dist/cli/main.js",
+        "serve",
+        "--port",
+        "0",
+        "--redis",
+        "redis://127.0.0.1:1",
+      ],
+      { cwd: project, encoding: "utf8", timeout: 20_000 },
+    );
+    assert.equal(serve.status, 2, serve.stderr);
+    assert.match(
+      serve.stderr,
+      /--redis needs the "redis" package \(node-redis\): npm install redis/,
+    );
   });
 
   it("can be required from CommonJS on this Node (require of an ES module)", () => {
