@@ -14,8 +14,7 @@
  * @module
  */
 
-/** An events map: event names to argument tuples or listener signatures. */
-export type EventsMap = object;
+import type { EventNames, EventsMap } from "../protocol/socketio/event-maps.js";
 
 /** The argument tuple of an event given as a tuple or as a listener signature. */
 export type EventArgs<T> = T extends readonly unknown[]
@@ -23,9 +22,6 @@ export type EventArgs<T> = T extends readonly unknown[]
   : T extends (...args: infer P) => unknown
     ? P
     : never;
-
-/** The names of a map's events. */
-export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
 
 /** A listener for an event of `Map`. */
 export type EventListener<Map extends EventsMap, Ev extends EventNames<Map>> = (

@@ -6,6 +6,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { headerValue } from "../protocol/websocket/http-tokens.js";
 import type {
   CorsOptions,
   CorsOptionsDelegate,
@@ -117,10 +118,6 @@ function isOriginAllowed(requestOrigin: string, allowed: StaticCorsOrigin): bool
 function joinList(value: string | string[] | undefined): string {
   if (value === undefined) return "";
   return Array.isArray(value) ? value.join(",") : value;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Adds `field` to the Vary header unless it is already there (or Vary is `*`). */

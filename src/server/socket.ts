@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { EngineSocket } from "../engine/index.js";
 import { randomId } from "../engine/random-id.js";
+import { noop } from "../protocol/noop.js";
 import {
   type AckPacket,
   type EventPacket,
@@ -67,8 +68,6 @@ interface PacketOptions {
   volatile?: boolean | undefined;
   compress?: boolean | undefined;
 }
-
-function noop(): void {}
 
 const NO_FLAGS: Readonly<BroadcastFlags> = Object.freeze({});
 

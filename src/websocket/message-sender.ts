@@ -5,6 +5,7 @@
  * @module
  */
 
+import { noop } from "../protocol/noop.js";
 import { Opcode } from "../protocol/websocket/constants.js";
 import { MaskKeyPool } from "../protocol/websocket/frame-serializer.js";
 import type { PerMessageDeflate } from "./permessage-deflate.js";
@@ -357,5 +358,3 @@ export class MessageSender {
     if (backlog.length === 0) this.backlog = null;
   }
 }
-
-function noop(): void {}

@@ -18,6 +18,7 @@ import {
   type InflateRaw,
   type ZlibOptions,
 } from "node:zlib";
+import { noop } from "../protocol/noop.js";
 import { ByteAccumulator } from "../protocol/websocket/byte-accumulator.js";
 import { CloseCode } from "../protocol/websocket/close-codes.js";
 import type { Role } from "../protocol/websocket/constants.js";
@@ -919,8 +920,6 @@ export class PerMessageDeflate {
     if (this.current?.inflate) this.complete(error);
   }
 }
-
-function noop(): void {}
 
 /** The DeflateError for a zlib inflate error: 1011 when zlib ran out of memory, else 1007. */
 function inflateFailure(error: (Error & { code?: string }) | null | undefined): DeflateError {

@@ -17,6 +17,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { CloseCode } from "../protocol/websocket/close-codes.js";
 import { checkUpgradeRequest, formatAcceptResponse } from "../protocol/websocket/handshake.js";
+import { headerValue } from "../protocol/websocket/http-tokens.js";
 import {
   type DeflateParams,
   isValidWindowBits,
@@ -47,12 +48,15 @@ import { PerMessageDeflate, type PerMessageDeflateOptions } from "./permessage-d
 import { rejectHandshake } from "./reject-handshake.js";
 import { attachUpgradeTarget, type UpgradeTarget } from "./upgrade-router.js";
 import { runVerifyClient, type VerifyClient, type VerifyClientInfo } from "./verify-client.js";
-import { acceptWebSocket, type ConnectionOptions, WebSocket } from "./websocket.js";
+import {
+  acceptWebSocket,
+  type ConnectionOptions,
+  DEFAULT_MAX_PAYLOAD,
+  WebSocket,
+} from "./websocket.js";
 
 const debug = debugLogger("duplexio:websocket");
 
-/** ws's default: a single message may not exceed 100 MiB. */
-const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 /** How long `close()` waits for clients to finish the closing handshake before dropping them. */
 const DEFAULT_CLOSE_TIMEOUT = 10_000;
 /** Ms between two looks for connections quiet since the last one (to drop their idle state). */
@@ -186,11 +190,6 @@ enum State {
 /** Ends a socket that fails while its handshake is pending; errors here are the peer's doing. */
 function destroyOnError(this: Duplex): void {
   this.destroy();
-}
-
-/** The first value of a header that may have been sent more than once. */
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Response lines pushed by `headers` listeners must not be able to split the response. */

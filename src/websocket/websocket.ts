@@ -15,6 +15,7 @@ import { EventEmitter } from "node:events";
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { ClientHttp2Session } from "node:http2";
 import type { Duplex } from "node:stream";
+import { toArrayBuffer } from "../protocol/array-buffer.js";
 import { debugPreview } from "../protocol/debug.js";
 import {
   CloseCode,
@@ -54,8 +55,8 @@ import { type FlushListener, WriteQueue } from "./write-queue.js";
 
 const debug = debugLogger("duplexio:websocket");
 
-/** ws's default: a single message may not exceed 100 MiB. */
-const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+/** ws's default: a single message may not exceed 100 MiB (server and client alike). */
+export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 /** How long the closing handshake may take before the connection is dropped. */
 const DEFAULT_CLOSE_TIMEOUT = 30_000;
 const DEFAULT_MAX_REDIRECTS = 10;
@@ -1428,17 +1429,4 @@ function toControlPayload(data: SendData | number | undefined): Uint8Array {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) return new Uint8Array(data);
   return Buffer.from(String(data));
-}
-
-/** The message as an ArrayBuffer of its own (copied unless the Buffer spans its whole store). */
-function toArrayBuffer(data: Buffer): ArrayBuffer {
-  const store = data.buffer;
-  if (
-    data.byteOffset === 0 &&
-    data.byteLength === store.byteLength &&
-    store instanceof ArrayBuffer
-  ) {
-    return store;
-  }
-  return store.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
 }

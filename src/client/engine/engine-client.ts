@@ -4,6 +4,7 @@
  * @module
  */
 
+import { toArrayBuffer } from "../../protocol/array-buffer.js";
 import {
   type EngineHandshake,
   type EnginePacket,
@@ -12,7 +13,6 @@ import {
   parseHandshake,
   toUint8Array,
 } from "../../protocol/engine/index.js";
-import { toArrayBuffer } from "../binary.js";
 import { Emitter } from "../emitter.js";
 import { parseUrl } from "../url.js";
 import { connectionOptions, websocketOptions } from "./connection-options.js";

@@ -15,6 +15,7 @@ import {
 } from "../../protocol/engine/packet-types.js";
 import { decodePayload, PAYLOAD_SEPARATOR } from "../../protocol/engine/payload.js";
 import { decodePayloadV3, encodePayloadV3 } from "../../protocol/engine/v3-payload.js";
+import { headerValue } from "../../protocol/websocket/http-tokens.js";
 import { EngineErrorCode, respondWithError } from "../errors.js";
 import { answerWithoutBody } from "../http-answer.js";
 import { compressBody, negotiateEncoding } from "../http-compression.js";
@@ -350,8 +351,4 @@ function toPacket(p: OutgoingPacket): EnginePacket {
 
 function failCallbacks(packets: readonly OutgoingPacket[], error: Error): void {
   for (const p of packets) if (p.callback) process.nextTick(p.callback, error);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(",") : value;
 }

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { cryptoFill } from "../random.js";
 import { SIMD_MASK_MIN, simdMaskRange } from "./simd-mask.js";
 
 // Word-wise XOR needs a 4-byte-aligned view (a Uint32Array per call); below about 64 bytes creating
@@ -176,10 +177,6 @@ function keyByte(key: number, k: number): number {
 
 function byteSwap(x: number): number {
   return ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
-}
-
-function cryptoFill(target: Uint8Array): void {
-  globalThis.crypto.getRandomValues(target);
 }
 
 /**

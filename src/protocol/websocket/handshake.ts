@@ -5,6 +5,7 @@
  */
 
 import { decodeBase64, encodeBase64 } from "../base64.js";
+import { cryptoFill } from "../random.js";
 import { WEBSOCKET_GUID } from "./constants.js";
 import { type ExtensionOffer, parseExtensions } from "./extensions.js";
 import { isToken, isValidHeaderValue, splitList, trimWhitespace } from "./http-tokens.js";
@@ -25,10 +26,6 @@ export type AcceptKeyFunction = (key: string) => string;
 /** The pure {@link AcceptKeyFunction}: the default where no other is given. */
 export function computeAcceptKey(key: string): string {
   return encodeBase64(sha1(encoder.encode(key + WEBSOCKET_GUID)));
-}
-
-function cryptoFill(target: Uint8Array): void {
-  globalThis.crypto.getRandomValues(target);
 }
 
 /** A fresh `Sec-WebSocket-Key`: base64 of 16 random bytes (RFC 6455 section 4.1). */

@@ -62,3 +62,12 @@ export function isValidHeaderValue(value: string): boolean {
   }
   return true;
 }
+
+/**
+ * The first value of a request header that may come as a list (Node's `IncomingHttpHeaders`
+ * shape). Node itself joins repeated fields of these headers into one string, so a list only
+ * comes from code that built the headers object by hand.
+ */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { convertReceivedBinary, readBlobs, toArrayBuffer } from "../../../src/client/binary.js";
+import { convertReceivedBinary, readBlobs } from "../../../src/client/binary.js";
+import { toArrayBuffer } from "../../../src/protocol/array-buffer.js";
 
 describe("client binary helpers", () => {
   it("gives the view's own ArrayBuffer when it spans it, else an exact copy", () => {
