@@ -7,7 +7,7 @@ import type { EngineTimers, TimerHandle } from "./engine/options.js";
 export { type EngineTimers, GLOBAL_TIMERS, type TimerHandle } from "./engine/options.js";
 
 /** Lets a Node timer not keep the process alive (no-op in browsers, whose handles are numbers). */
-export function unrefTimer(handle: TimerHandle): void {
+function unrefTimer(handle: TimerHandle): void {
   const unref = (handle as { unref?: unknown } | null)?.unref;
   if (typeof unref === "function") unref.call(handle);
 }

@@ -221,11 +221,6 @@ export class MessageReceiver implements FrameParserEvents {
     return this.paused;
   }
 
-  /** Whether nothing is waiting to be delivered or inflated (nor half received). */
-  get idle(): boolean {
-    return this.queue.length === 0 && this.inflating === null;
-  }
-
   /**
    * Whether nothing at all is under way (nothing queued, inflating, half parsed, paused or
    * stopped): a fresh receiver would carry on the same way.

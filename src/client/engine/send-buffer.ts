@@ -99,7 +99,7 @@ function packetSize(packet: EnginePacket): number {
 }
 
 /** Bytes of a packet in a polling payload: its type digit and UTF-8 data, or "b" and base64. */
-export function encodedPayloadBytes(packet: EnginePacket): number {
+function encodedPayloadBytes(packet: EnginePacket): number {
   const data = packet.data;
   if (data === undefined) return 1;
   if (typeof data !== "string") return 1 + Math.ceil(data.byteLength / 3) * 4;

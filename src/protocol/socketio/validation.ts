@@ -66,6 +66,6 @@ export function dataFault(type: SocketPacketType, data: unknown): string | null 
 }
 
 /** An object that is not an array, Date, Map, etc. (the reference parser's test). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   return Object.prototype.toString.call(value) === "[object Object]";
 }
