@@ -6,7 +6,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { headerValue } from "../protocol/websocket/http-tokens.js";
+import { firstHeaderValue } from "../protocol/websocket/http-tokens.js";
 import type {
   CorsOptions,
   CorsOptionsDelegate,
@@ -43,7 +43,7 @@ function resolveOrigin(
     else applyCors(options, origin, request, response, next);
     return;
   }
-  origin(headerValue(request.headers.origin), (error, decided) => {
+  origin(firstHeaderValue(request.headers.origin), (error, decided) => {
     if (error || !decided) next(error ?? undefined);
     else applyCors(options, decided, request, response, next);
   });
@@ -56,7 +56,7 @@ function applyCors(
   response: ServerResponse,
   next: (error?: unknown) => void,
 ): void {
-  setAllowOrigin(origin, headerValue(request.headers.origin), response);
+  setAllowOrigin(origin, firstHeaderValue(request.headers.origin), response);
   if (options.credentials === true) {
     response.setHeader("Access-Control-Allow-Credentials", "true");
   }
@@ -71,7 +71,7 @@ function applyCors(
   if (allowed) {
     response.setHeader("Access-Control-Allow-Headers", allowed);
   } else {
-    const requested = headerValue(request.headers["access-control-request-headers"]);
+    const requested = firstHeaderValue(request.headers["access-control-request-headers"]);
     if (requested) response.setHeader("Access-Control-Allow-Headers", requested);
     appendVary(response, "Access-Control-Request-Headers");
   }

@@ -17,7 +17,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { CloseCode } from "../protocol/websocket/close-codes.js";
 import { checkUpgradeRequest, formatAcceptResponse } from "../protocol/websocket/handshake.js";
-import { headerValue } from "../protocol/websocket/http-tokens.js";
+import { firstHeaderValue } from "../protocol/websocket/http-tokens.js";
 import {
   type DeflateParams,
   isValidWindowBits,
@@ -473,7 +473,7 @@ export class WebSocketServer<
       return;
     }
 
-    const origin = headerValue(request.headers.origin);
+    const origin = firstHeaderValue(request.headers.origin);
     let protocol = "";
     let deflate: { params: DeflateParams; response: string } | null = null;
     try {

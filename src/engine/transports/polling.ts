@@ -15,7 +15,7 @@ import {
 } from "../../protocol/engine/packet-types.js";
 import { decodePayload, PAYLOAD_SEPARATOR } from "../../protocol/engine/payload.js";
 import { decodePayloadV3, encodePayloadV3 } from "../../protocol/engine/v3-payload.js";
-import { headerValue } from "../../protocol/websocket/http-tokens.js";
+import { firstHeaderValue } from "../../protocol/websocket/http-tokens.js";
 import { EngineErrorCode, respondWithError } from "../errors.js";
 import { answerWithoutBody } from "../http-answer.js";
 import { compressBody, negotiateEncoding } from "../http-compression.js";
@@ -231,7 +231,7 @@ export class PollingTransport extends Transport {
     const compression = this.#settings.httpCompression;
     const encoding =
       compression && length >= compression.threshold && packets.some((p) => p.compress)
-        ? negotiateEncoding(headerValue(request.headers["accept-encoding"]))
+        ? negotiateEncoding(firstHeaderValue(request.headers["accept-encoding"]))
         : null;
     if (compression && encoding !== null) {
       compressBody(body, encoding, compression.zlib, (error, compressed) => {

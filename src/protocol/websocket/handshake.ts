@@ -36,7 +36,7 @@ export function generateClientKey(fillRandom: (t: Uint8Array) => void = cryptoFi
 }
 
 /** One header as a single string; repeated fields (an array) are joined as a list. */
-function headerValue(headers: Headers, name: string): string | undefined {
+function combinedHeaderValue(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
 }
@@ -92,17 +92,17 @@ export function checkUpgradeRequest(request: { method: string; headers: Headers 
       headers: { Allow: "GET" },
     };
   }
-  if (!listHasToken(headerValue(headers, "upgrade"), "websocket")) {
+  if (!listHasToken(combinedHeaderValue(headers, "upgrade"), "websocket")) {
     return { ok: false, status: 400, message: "Missing or invalid Upgrade header" };
   }
-  if (!listHasToken(headerValue(headers, "connection"), "upgrade")) {
+  if (!listHasToken(combinedHeaderValue(headers, "connection"), "upgrade")) {
     return { ok: false, status: 400, message: "Missing or invalid Connection header" };
   }
-  const host = headerValue(headers, "host");
+  const host = combinedHeaderValue(headers, "host");
   if (host === undefined || trimWhitespace(host).length === 0) {
     return { ok: false, status: 400, message: "Missing Host header" };
   }
-  const version = headerValue(headers, "sec-websocket-version");
+  const version = combinedHeaderValue(headers, "sec-websocket-version");
   if (version === undefined || trimWhitespace(version) !== "13") {
     return {
       ok: false,
@@ -118,7 +118,7 @@ export function checkUpgradeRequest(request: { method: string; headers: Headers 
     return { ok: false, status: 400, message: "Missing or invalid Sec-WebSocket-Key header" };
   }
   let protocols: string[] = [];
-  const protocolHeader = headerValue(headers, "sec-websocket-protocol");
+  const protocolHeader = combinedHeaderValue(headers, "sec-websocket-protocol");
   if (protocolHeader !== undefined) {
     const parsed = parseSubprotocols(protocolHeader);
     if (parsed === null) {
@@ -127,7 +127,7 @@ export function checkUpgradeRequest(request: { method: string; headers: Headers 
     protocols = parsed;
   }
   let extensions: ExtensionOffer[] = [];
-  const extensionHeader = headerValue(headers, "sec-websocket-extensions");
+  const extensionHeader = combinedHeaderValue(headers, "sec-websocket-extensions");
   if (extensionHeader !== undefined) {
     const parsed = parseExtensions(extensionHeader);
     if (parsed === null) {
@@ -249,11 +249,11 @@ export function checkServerResponse(
   if (response.statusCode !== 101) {
     return { ok: false, message: `Unexpected server response: ${response.statusCode}` };
   }
-  const upgrade = headerValue(headers, "upgrade");
+  const upgrade = combinedHeaderValue(headers, "upgrade");
   if (upgrade === undefined || trimWhitespace(upgrade).toLowerCase() !== "websocket") {
     return { ok: false, message: "Invalid Upgrade header in the server response" };
   }
-  if (!listHasToken(headerValue(headers, "connection"), "upgrade")) {
+  if (!listHasToken(combinedHeaderValue(headers, "connection"), "upgrade")) {
     return { ok: false, message: "Invalid Connection header in the server response" };
   }
   const accept = headers["sec-websocket-accept"];
@@ -273,7 +273,7 @@ export function checkNegotiation(
   expected: { protocols: string[]; offeredExtensions: string[] },
 ): ServerResponseCheck {
   let protocol = "";
-  const protocolHeader = headerValue(headers, "sec-websocket-protocol");
+  const protocolHeader = combinedHeaderValue(headers, "sec-websocket-protocol");
   if (protocolHeader !== undefined) {
     protocol = trimWhitespace(protocolHeader);
     if (expected.protocols.length === 0) {
@@ -284,7 +284,7 @@ export function checkNegotiation(
     }
   }
   let extensions: ExtensionOffer[] = [];
-  const extensionHeader = headerValue(headers, "sec-websocket-extensions");
+  const extensionHeader = combinedHeaderValue(headers, "sec-websocket-extensions");
   if (extensionHeader !== undefined) {
     const parsed = parseExtensions(extensionHeader);
     if (parsed === null) return { ok: false, message: "Invalid Sec-WebSocket-Extensions header" };

@@ -68,6 +68,6 @@ export function isValidHeaderValue(value: string): boolean {
  * shape). Node itself joins repeated fields of these headers into one string, so a list only
  * comes from code that built the headers object by hand.
  */
-export function headerValue(value: string | string[] | undefined): string | undefined {
+export function firstHeaderValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
