@@ -35,7 +35,7 @@ export class DemoRedisError extends Error {
  * node-redis, which only the demo's `--redis` needs: an optional peer dependency, so a library
  * user who never shares the demo through Redis does not install it.
  *
- * @throws Error naming the package to install when it is absent.
+ * @throws DemoRedisError naming the package to install when it is absent.
  */
 async function importRedis(): Promise<typeof import("redis")> {
   try {
@@ -49,7 +49,7 @@ async function importRedis(): Promise<typeof import("redis")> {
 /**
  * Connects to Redis at `url` and makes the Streams adapter.
  *
- * @throws Error when Redis cannot be reached within a few seconds.
+ * @throws DemoRedisError when node-redis is absent or Redis cannot be reached within a few seconds.
  */
 export async function connectDemoRedis(url: string): Promise<DemoRedis> {
   const { createClient } = await importRedis();
