@@ -12,7 +12,7 @@ import {
 } from "../protocol/socketio/index.js";
 import { Backoff } from "./backoff.js";
 import { convertReceivedBinary, readBlobs } from "./binary.js";
-import { debugLogger } from "./debug.js";
+import { debug } from "./debug.js";
 import { listenTo } from "./emitter.js";
 import { EngineClient, type EngineClientEventMap } from "./engine/engine-client.js";
 import {
@@ -27,9 +27,6 @@ import { GLOBAL_TIMERS, type TimerHandle, unreferencedTimers } from "./timers.js
 import { TypedEmitter } from "./typed-emitter.js";
 import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
 import { type LocationLike, type ParsedUrl, pageLocation, parseUrl } from "./url.js";
-
-/** Shared with socket.ts: one namespace for the client. */
-export const debug = debugLogger("duplexio:client");
 
 /** A query parameter value (numbers and booleans are sent as text). */
 export type QueryValue = string | number | boolean;

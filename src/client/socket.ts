@@ -9,8 +9,9 @@ import {
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
+import { debug } from "./debug.js";
 import { listenTo } from "./emitter.js";
-import { type ClientPacket, debug, type Manager, type ManagerReservedEvents } from "./manager.js";
+import type { ClientPacket, Manager, ManagerReservedEvents } from "./manager.js";
 import type { TimerHandle } from "./timers.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
