@@ -47,6 +47,7 @@ import {
 } from "./message-receiver.js";
 import { FrameFlags, type GenerateMask, MessageSender } from "./message-sender.js";
 import type { PerMessageDeflate, PerMessageDeflateOptions } from "./permessage-deflate.js";
+import { type SendData, toMessagePayload, toPayloadBytes } from "./send-data.js";
 import type { WebSocketServer, WebSocketServerOptions } from "./server.js";
 import { WebSocketError } from "./websocket-error.js";
 import type { createWebSocketStream } from "./websocket-stream.js";
@@ -79,8 +80,7 @@ export type BinaryType = "nodebuffer" | "arraybuffer" | "blob" | "fragments";
 /** A received message as the Node `message` event gives it (text messages are always a Buffer). */
 export type RawData = Buffer | ArrayBuffer | Blob | Buffer[];
 
-/** What `send` accepts; other values are sent as their string conversion, as browsers do. */
-export type SendData = string | ArrayBufferLike | ArrayBufferView | Blob | readonly Uint8Array[];
+export type { SendData } from "./send-data.js";
 
 /** Options of the Node `send`. */
 export interface SendOptions {
@@ -388,12 +388,7 @@ export function prepareMessage(
   data: string | ArrayBufferLike | ArrayBufferView,
   options?: { binary?: boolean },
 ): PreparedMessage {
-  let payload: Uint8Array;
-  if (typeof data === "string") payload = Buffer.from(data);
-  else if (ArrayBuffer.isView(data)) {
-    payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  } else payload = new Uint8Array(data);
-  return new PreparedMessage(payload, options?.binary ?? typeof data !== "string");
+  return new PreparedMessage(toPayloadBytes(data), options?.binary ?? typeof data !== "string");
 }
 
 /**
@@ -732,32 +727,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     debug?.(
       `${this.#role} message out: ${typeof data === "string" ? debugPreview(data) : "<binary>"}`,
     );
-    let payload: Uint8Array = EMPTY_BUFFER;
-    let owned = false;
-    let binary = true;
-    let blob: Blob | null = null;
     // Text stays a string until its frame leaves the queue (encoded into the outgoing buffer):
     // a string waiting for a slow peer costs no buffer of its own.
-    let text: string | null = null;
-    if (typeof data === "string") {
-      text = data;
-      binary = false;
-    } else if (data instanceof Uint8Array) {
-      payload = data;
-    } else if (ArrayBuffer.isView(data)) {
-      payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    } else if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) {
-      payload = new Uint8Array(data);
-    } else if (typeof Blob !== "undefined" && data instanceof Blob) {
-      blob = data;
-      payload = EMPTY_BUFFER;
-    } else if (Array.isArray(data)) {
-      payload = Buffer.concat(data as readonly Uint8Array[]);
-      owned = true;
-    } else {
-      text = String(data);
-      binary = false;
-    }
+    const payload = toMessagePayload(data);
+    let binary = typeof payload !== "string";
     let flags = FrameFlags.Fin | FrameFlags.Compress;
     let mask = this.#maskByDefault;
     if (options !== undefined && options !== null) {
@@ -770,14 +743,21 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (mask) flags |= FrameFlags.Mask;
     if (this.#readyState !== OPEN) {
       const size =
-        blob !== null ? blob.size : text !== null ? Buffer.byteLength(text) : payload.length;
+        typeof payload === "string"
+          ? Buffer.byteLength(payload)
+          : payload instanceof Uint8Array
+            ? payload.length
+            : payload.size;
       this.#discard(size, callback);
       return;
     }
     if (this.#overLimit() && this.#refuse((flags & FrameFlags.Fin) !== 0, callback)) return;
-    if (text !== null) this.#output().sendText(text, Buffer.byteLength(text), flags, callback);
-    else if (blob !== null) this.#output().sendBlob(blob, flags, callback);
-    else this.#output().sendData(payload, owned, flags, callback);
+    if (typeof payload === "string") {
+      this.#output().sendText(payload, Buffer.byteLength(payload), flags, callback);
+    } else if (payload instanceof Uint8Array) {
+      // An array's chunks were joined into a buffer of our own, which may be masked in place.
+      this.#output().sendData(payload, Array.isArray(data), flags, callback);
+    } else this.#output().sendBlob(payload, flags, callback);
   }
 
   /**
@@ -1190,7 +1170,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       mask = undefined;
     }
     if (this.#readyState === CONNECTING) throw notYetOpen();
-    const payload = toControlPayload(data);
+    const payload = toPayloadBytes(data);
     if (payload.length > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
@@ -1394,10 +1374,6 @@ function notYetOpen(): DOMException {
   return new DOMException("WebSocket is not open: readyState 0 (CONNECTING)", "InvalidStateError");
 }
 
-function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  return typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer;
-}
-
 /** `reason` cut (at a character boundary) to the 123 bytes a close frame can carry. */
 function fitCloseReason(reason: string): string {
   if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON) return reason;
@@ -1419,14 +1395,4 @@ function clampCode(code: number): number {
   if (fraction > 0.5) return floor + 1;
   if (fraction < 0.5) return floor;
   return floor % 2 === 0 ? floor : floor + 1;
-}
-
-function toControlPayload(data: SendData | number | undefined): Uint8Array {
-  if (data === undefined) return EMPTY_BUFFER;
-  if (typeof data === "string") return Buffer.from(data);
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) return new Uint8Array(data);
-  return Buffer.from(String(data));
 }

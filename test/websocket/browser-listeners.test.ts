@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ErrorEvent, MessageEvent } from "../../src/websocket/events.js";
-import { WebSocket } from "../../src/websocket/websocket.js";
+import type { WebSocket } from "../../src/websocket/websocket.js";
 import {
   buildFrame,
   nextEvent,
+  openClient,
   type RawConnection,
   type RawServer,
   startRawServer,
@@ -22,13 +23,6 @@ before(async () => {
 });
 after(() => server.close());
 
-async function connected(): Promise<{ ws: WebSocket; connection: RawConnection }> {
-  const ws = new WebSocket(server.url);
-  const connection = server.nextConnection();
-  await nextEvent(ws, "open");
-  return { ws, connection: await connection };
-}
-
 /** Has the peer send text message `data` and waits until the socket delivered it. */
 async function deliver(ws: WebSocket, connection: RawConnection, data: string): Promise<void> {
   const delivered = nextEvent(ws, "message");
@@ -38,7 +32,7 @@ async function deliver(ws: WebSocket, connection: RawConnection, data: string): 
 
 describe("on-attributes and addEventListener", () => {
   test("one function as attribute and as listener runs twice; removal takes only the listener", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const calls: string[] = [];
     const fn = (event: MessageEvent) => calls.push(String(event.data));
     ws.onmessage = fn;
@@ -56,7 +50,7 @@ describe("on-attributes and addEventListener", () => {
   });
 
   test("a value that is not a listener clears the attribute", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const calls: string[] = [];
     ws.onmessage = () => calls.push("old");
     ws.onmessage = "not a function" as never;
@@ -74,7 +68,7 @@ describe("on-attributes and addEventListener", () => {
   });
 
   test("an attribute may be a handleEvent object; the getter returns it", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const seen: unknown[] = [];
     const handler = {
       handleEvent(this: unknown, event: MessageEvent) {
@@ -90,7 +84,7 @@ describe("on-attributes and addEventListener", () => {
   });
 
   test("capture flags do not make a second registration; each type keeps its own", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const calls: string[] = [];
     const fn = (event: { type: string }) => calls.push(event.type);
     ws.addEventListener("message", fn, true);
@@ -105,7 +99,7 @@ describe("on-attributes and addEventListener", () => {
   });
 
   test("Node listeners and browser listeners see the same events", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const calls: string[] = [];
     ws.on("message", (data, isBinary) => calls.push(`node:${data}:${isBinary}`));
     ws.addEventListener("message", (event) => calls.push(`dom:${event.data}`));
@@ -119,7 +113,7 @@ describe("on-attributes and addEventListener", () => {
 
 describe("event fields", () => {
   test("a message event carries the URL's origin", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     let event: MessageEvent | undefined;
     ws.onmessage = (e) => {
       event = e;
@@ -133,7 +127,7 @@ describe("event fields", () => {
   });
 
   test("an error event carries the error and its message; close follows", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const events: (ErrorEvent | string)[] = [];
     ws.onerror = (event) => events.push(event);
     ws.onclose = (event) => events.push(`close:${event.code}:${event.wasClean}`);

@@ -7,9 +7,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { prepareMessage, type SendData, WebSocket } from "../../src/websocket/websocket.js";
+import { prepareMessage, type SendData, type WebSocket } from "../../src/websocket/websocket.js";
 import {
   nextEvent,
+  openClient,
   type RawConnection,
   type RawServer,
   startRawServer,
@@ -25,13 +26,6 @@ before(async () => {
   server = await startRawServer();
 });
 after(() => server.close());
-
-async function connected(): Promise<{ ws: WebSocket; connection: RawConnection }> {
-  const ws = new WebSocket(server.url);
-  const connection = server.nextConnection();
-  await nextEvent(ws, "open");
-  return { ws, connection: await connection };
-}
 
 async function closed(ws: WebSocket, connection: RawConnection): Promise<void> {
   ws.terminate();
@@ -54,7 +48,7 @@ function counting(n: number): Uint8Array {
 
 describe("send", () => {
   test("strings are text frames of their UTF-8 bytes", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     ws.send("héllo");
     assert.deepEqual(await nextFrame(connection), [TEXT, [...Buffer.from("héllo")]]);
     ws.send("");
@@ -63,7 +57,7 @@ describe("send", () => {
   });
 
   test("binary data is sent as the bytes it spans, offsets included", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const backing = counting(16);
     const shared = new SharedArrayBuffer(3);
     new Uint8Array(shared).set([7, 8, 9]);
@@ -87,7 +81,7 @@ describe("send", () => {
   });
 
   test("an array of chunks (binaryType 'fragments') is one binary message", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const first = Buffer.from([1, 2]);
     const second = new Uint8Array([3]);
     ws.send([first, second]);
@@ -99,7 +93,7 @@ describe("send", () => {
   });
 
   test("a Blob is sent once read, in call order with the sends around it", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     ws.send("before");
     ws.send(new Blob([new Uint8Array([1, 2]), "é"]));
     ws.send(new Blob([]));
@@ -112,7 +106,7 @@ describe("send", () => {
   });
 
   test("other values are sent as text, their string conversion (as browsers do)", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     for (const value of [42, true, null, { toString: () => "custom" }, {}]) {
       ws.send(value as unknown as SendData);
       assert.deepEqual(await nextFrame(connection), [TEXT, [...Buffer.from(String(value))]]);
@@ -121,7 +115,7 @@ describe("send", () => {
   });
 
   test("the binary option overrides the kind the data implies", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     ws.send("text as binary", { binary: true });
     assert.deepEqual(await nextFrame(connection), [BINARY, [...Buffer.from("text as binary")]]);
     ws.send(Buffer.from("bytes as text"), { binary: false });
@@ -132,7 +126,7 @@ describe("send", () => {
   });
 
   test("after close, bufferedAmount grows by each send's byte size", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     ws.close();
     const cases: [SendData, number][] = [
       ["é", 2],
@@ -154,7 +148,7 @@ describe("send", () => {
 
 describe("ping and pong", () => {
   test("payloads: nothing, strings, binary data with offsets, other values as strings", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const backing = counting(8);
     const shared = new SharedArrayBuffer(2);
     new Uint8Array(shared).set([5, 6]);
@@ -182,7 +176,7 @@ describe("ping and pong", () => {
   });
 
   test("the callback may take the data's place; over 125 bytes is a RangeError", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const done = new Promise((resolve) => ws.ping(resolve));
     assert.deepEqual(await nextFrame(connection), [PING, []]);
     assert.equal(await done, null);
@@ -219,7 +213,7 @@ describe("prepareMessage", () => {
   });
 
   test("a client sends a prepared message masked, the shared payload untouched", async () => {
-    const { ws, connection } = await connected();
+    const { ws, connection } = await openClient(server);
     const message = prepareMessage(new Uint8Array([9, 8, 7]));
     ws.sendPrepared(message);
     assert.deepEqual(await nextFrame(connection), [BINARY, [9, 8, 7]]);
