@@ -26,13 +26,24 @@ import {
 import { MAX_CONTROL_PAYLOAD, Opcode, type Role } from "../protocol/websocket/constants.js";
 import { encodeFrame } from "../protocol/websocket/frame-serializer.js";
 import {
+  type AnyBrowserListener,
+  type BrowserEventType,
+  type BrowserListener,
+  type BrowserListenerOptions,
+  BrowserListeners,
+  isBrowserEventType,
+  isBrowserListener,
+  type WasClean,
+  type WebSocketBrowserEventMap,
+} from "./browser-listeners.js";
+import {
   type ClientHandshake,
   type ClientHandshakeEvents,
   type ClientRequestOptions,
   startClientHandshake,
 } from "./client-handshake.js";
 import { debugLogger } from "./debug.js";
-import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+import type { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 import { startHttp2ClientHandshake } from "./http2-client-handshake.js";
 import {
   type ConnectionLimitOptions,
@@ -198,40 +209,11 @@ export interface WebSocketEventMap {
   drain: [];
 }
 
-/** The browser event types and the event objects they deliver. */
-export interface WebSocketBrowserEventMap {
-  open: Event;
-  message: MessageEvent;
-  error: ErrorEvent;
-  close: CloseEvent;
-}
-
-/** A DOM-style listener: a function or an object with `handleEvent`. */
-export type BrowserListener<E> =
-  | ((this: WebSocket, event: E) => void)
-  | { handleEvent(event: E): void };
-
-/** Options of `addEventListener` (only `once` changes anything here). */
-export interface BrowserListenerOptions {
-  once?: boolean;
-  capture?: boolean;
-  passive?: boolean;
-}
-
-type BrowserType = keyof WebSocketBrowserEventMap;
-type AnyListener = BrowserListener<never>;
-
-const kListener = Symbol("listener");
-const kAttribute = Symbol("attribute");
-
-/** An EventEmitter listener that builds the DOM event and calls the browser-style listener. */
-interface WrappedListener {
-  (...args: never[]): void;
-  [kListener]: AnyListener;
-  [kAttribute]: boolean;
-}
-
-const BROWSER_TYPES = new Set<string>(["open", "message", "error", "close"]);
+export type {
+  BrowserListener,
+  BrowserListenerOptions,
+  WebSocketBrowserEventMap,
+} from "./browser-listeners.js";
 
 /**
  * The listener table (EventEmitter's `_events`) of a WebSocket. EventEmitter's own is a
@@ -292,6 +274,9 @@ interface HooksImplementation {
 }
 
 let hooksImplementation: HooksImplementation;
+
+/** CloseEvent.wasClean of a socket, for its browser-style listeners (set inside the class). */
+let wasCleanOf: WasClean;
 
 /**
  * What the receiver and the write queue call back: one object of one field per connection,
@@ -475,8 +460,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #closeTimer: NodeJS.Timeout | null = null;
   /** Bytes passed to send() after the connection closed (the standard adds them to bufferedAmount). */
   #discardedBytes = 0;
-  /** The `onopen`... handlers set; made when the first one is. */
-  #attributes: Partial<Record<BrowserType, WrappedListener>> | null = null;
+  /** The browser-style listeners (`onopen`..., `addEventListener`); made when the first one is. */
+  #browserListeners: BrowserListeners | null = null;
   /** Server sockets: the server's bookkeeping, told just before `close` is emitted. */
   #onClosed: ((socket: WebSocket) => void) | null = null;
 
@@ -643,25 +628,25 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   get onopen(): BrowserListener<Event> | null {
-    return this.#getAttribute("open");
+    return this.#browserListeners?.attribute("open") ?? null;
   }
   set onopen(listener: BrowserListener<Event> | null) {
     this.#setAttribute("open", listener);
   }
   get onmessage(): BrowserListener<MessageEvent> | null {
-    return this.#getAttribute("message");
+    return this.#browserListeners?.attribute("message") ?? null;
   }
   set onmessage(listener: BrowserListener<MessageEvent> | null) {
     this.#setAttribute("message", listener);
   }
   get onerror(): BrowserListener<ErrorEvent> | null {
-    return this.#getAttribute("error");
+    return this.#browserListeners?.attribute("error") ?? null;
   }
   set onerror(listener: BrowserListener<ErrorEvent> | null) {
     this.#setAttribute("error", listener);
   }
   get onclose(): BrowserListener<CloseEvent> | null {
-    return this.#getAttribute("close");
+    return this.#browserListeners?.attribute("close") ?? null;
   }
   set onclose(listener: BrowserListener<CloseEvent> | null) {
     this.#setAttribute("close", listener);
@@ -671,7 +656,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * Adds a browser-style listener for "open", "message", "error" or "close" (other types are
    * ignored). Adding the same listener twice for a type has no effect, as in the DOM.
    */
-  addEventListener<K extends BrowserType>(
+  addEventListener<K extends BrowserEventType>(
     type: K,
     listener: BrowserListener<WebSocketBrowserEventMap[K]> | null,
     options?: boolean | BrowserListenerOptions,
@@ -683,20 +668,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   ): void;
   addEventListener(
     type: string,
-    listener: AnyListener | null,
+    listener: AnyBrowserListener | null,
     options?: boolean | BrowserListenerOptions,
   ): void {
-    if (listener === null || listener === undefined || !BROWSER_TYPES.has(type)) return;
-    if (typeof listener !== "function" && typeof listener !== "object") return;
-    if (this.#findWrapper(type as BrowserType, listener) !== undefined) return;
-    const wrapper = this.#wrap(type as BrowserType, listener, false);
-    const once = typeof options === "object" && options !== null && options.once === true;
-    if (once) this.once(type as BrowserType, wrapper as never);
-    else this.on(type as BrowserType, wrapper as never);
+    if (!isBrowserEventType(type) || !isBrowserListener(listener)) return;
+    this.#listeners().add(type, listener, options);
   }
 
   /** Removes a listener added with {@link addEventListener}. */
-  removeEventListener<K extends BrowserType>(
+  removeEventListener<K extends BrowserEventType>(
     type: K,
     listener: BrowserListener<WebSocketBrowserEventMap[K]> | null,
     options?: boolean | BrowserListenerOptions,
@@ -706,10 +686,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     listener: BrowserListener<Event> | null,
     options?: boolean | BrowserListenerOptions,
   ): void;
-  removeEventListener(type: string, listener: AnyListener | null): void {
-    if (listener === null || listener === undefined || !BROWSER_TYPES.has(type)) return;
-    const wrapper = this.#findWrapper(type as BrowserType, listener);
-    if (wrapper !== undefined) this.removeListener(type as BrowserType, wrapper as never);
+  removeEventListener(type: string, listener: AnyBrowserListener | null): void {
+    if (!isBrowserEventType(type) || !isBrowserListener(listener)) return;
+    this.#browserListeners?.remove(type, listener);
   }
 
   /**
@@ -1192,16 +1171,6 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     }
   }
 
-  /** The serialized origin of the URL for MessageEvent.origin ("" for server-role sockets). */
-  #origin(): string {
-    if (this.#url === "") return "";
-    try {
-      return new URL(this.#url).origin;
-    } catch {
-      return "";
-    }
-  }
-
   #pendingBytes(): number {
     const socket = this.#socket;
     if (socket === null) return 0;
@@ -1256,89 +1225,20 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   // ---- browser listeners -------------------------------------------------------------------
 
-  #getAttribute<E>(type: BrowserType): BrowserListener<E> | null {
-    const wrapper = this.#attributes?.[type];
-    return wrapper === undefined ? null : (wrapper[kListener] as BrowserListener<E>);
+  static {
+    wasCleanOf = (ws) => ws.#wasClean;
   }
 
-  #setAttribute(type: BrowserType, listener: AnyListener | null): void {
-    const attributes = this.#attributes;
-    const previous = attributes?.[type];
-    if (attributes !== null && previous !== undefined) {
-      this.removeListener(type, previous as never);
-      delete attributes[type];
-    }
-    if (typeof listener !== "function" && (typeof listener !== "object" || listener === null))
-      return;
-    const wrapper = this.#wrap(type, listener, true);
-    if (this.#attributes === null) this.#attributes = {};
-    this.#attributes[type] = wrapper;
-    this.on(type, wrapper as never);
+  /** The browser-style listeners' bookkeeping, made when first needed. */
+  #listeners(): BrowserListeners {
+    this.#browserListeners ??= new BrowserListeners(this, wasCleanOf);
+    return this.#browserListeners;
   }
 
-  #findWrapper(type: BrowserType, listener: AnyListener): WrappedListener | undefined {
-    for (const raw of this.rawListeners(type)) {
-      // `once` registrations are wrapped by EventEmitter; the original is in `.listener`.
-      const candidate = (kListener in raw ? raw : (raw as { listener?: unknown }).listener) as
-        | WrappedListener
-        | undefined;
-      if (candidate?.[kListener] === listener && !candidate[kAttribute]) return candidate;
-    }
-    return undefined;
-  }
-
-  #wrap(type: BrowserType, listener: AnyListener, attribute: boolean): WrappedListener {
-    let wrapper: (...args: never[]) => void;
-    switch (type) {
-      case "open":
-        wrapper = () => this.#dispatch(listener, new Event("open", this));
-        break;
-      case "message":
-        wrapper = (data: RawData, isBinary: boolean) =>
-          this.#dispatch(
-            listener,
-            new MessageEvent(
-              "message",
-              { data: isBinary ? data : data.toString(), origin: this.#origin() },
-              this,
-            ),
-          );
-        break;
-      case "error":
-        wrapper = (error: Error) =>
-          this.#dispatch(
-            listener,
-            new ErrorEvent("error", { error, message: error.message }, this),
-          );
-        break;
-      default:
-        wrapper = (code: number, reason: Buffer) =>
-          this.#dispatch(
-            listener,
-            new CloseEvent(
-              "close",
-              { code, reason: reason.toString(), wasClean: this.#wasClean },
-              this,
-            ),
-          );
-    }
-    return Object.assign(wrapper, { [kListener]: listener, [kAttribute]: attribute });
-  }
-
-  /**
-   * Calls a browser-style listener. As with Node's own EventTarget, an exception is reported as
-   * uncaught on the next tick instead of unwinding through the connection's code.
-   */
-  #dispatch(listener: AnyListener, event: Event): void {
-    try {
-      if (typeof listener === "function")
-        (listener as (this: WebSocket, e: Event) => void).call(this, event);
-      else (listener as { handleEvent(e: Event): void }).handleEvent(event);
-    } catch (error) {
-      process.nextTick(() => {
-        throw error;
-      });
-    }
+  #setAttribute(type: BrowserEventType, listener: unknown): void {
+    // Clearing an attribute that was never set needs no bookkeeping.
+    if (this.#browserListeners === null && !isBrowserListener(listener)) return;
+    this.#listeners().setAttribute(type, listener);
   }
 }
 
