@@ -709,7 +709,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     // Text stays a string until its frame leaves the queue (encoded into the outgoing buffer):
     // a string waiting for a slow peer costs no buffer of its own.
     const payload = toMessagePayload(data);
-    let binary = typeof payload !== "string";
+    const text = typeof payload === "string";
+    let binary = !text;
     let flags = FrameFlags.Fin | FrameFlags.Compress;
     let mask = this.#maskByDefault;
     if (options !== undefined && options !== null) {
@@ -721,17 +722,16 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (binary) flags |= FrameFlags.Binary;
     if (mask) flags |= FrameFlags.Mask;
     if (this.#readyState !== OPEN) {
-      const size =
-        typeof payload === "string"
-          ? Buffer.byteLength(payload)
-          : payload instanceof Uint8Array
-            ? payload.length
-            : payload.size;
+      const size = text
+        ? Buffer.byteLength(payload)
+        : payload instanceof Uint8Array
+          ? payload.length
+          : payload.size;
       this.#discard(size, callback);
       return;
     }
     if (this.#overLimit() && this.#refuse((flags & FrameFlags.Fin) !== 0, callback)) return;
-    if (typeof payload === "string") {
+    if (text) {
       this.#output().sendText(payload, Buffer.byteLength(payload), flags, callback);
     } else if (payload instanceof Uint8Array) {
       // An array's chunks were joined into a buffer of our own, which may be masked in place.
