@@ -230,6 +230,9 @@ const ListenerTable = function ListenerTable(this: Record<string, undefined>) {
 } as unknown as new () => object;
 ListenerTable.prototype = Object.create(null);
 
+/** CloseEvent.wasClean of a socket, for its browser-style listeners (set inside the class). */
+let wasCleanOf: WasClean;
+
 /** Marks construction of a server-side socket (acceptWebSocket) rather than a client. */
 const SERVER_ROLE: unique symbol = Symbol("server role");
 
@@ -274,9 +277,6 @@ interface HooksImplementation {
 }
 
 let hooksImplementation: HooksImplementation;
-
-/** CloseEvent.wasClean of a socket, for its browser-style listeners (set inside the class). */
-let wasCleanOf: WasClean;
 
 /**
  * What the receiver and the write queue call back: one object of one field per connection,
