@@ -26,13 +26,24 @@ import {
 import { MAX_CONTROL_PAYLOAD, Opcode, type Role } from "../protocol/websocket/constants.js";
 import { encodeFrame } from "../protocol/websocket/frame-serializer.js";
 import {
+  type AnyBrowserListener,
+  type BrowserEventType,
+  type BrowserListener,
+  type BrowserListenerOptions,
+  BrowserListeners,
+  isBrowserEventType,
+  isBrowserListener,
+  type WasClean,
+  type WebSocketBrowserEventMap,
+} from "./browser-listeners.js";
+import {
   type ClientHandshake,
   type ClientHandshakeEvents,
   type ClientRequestOptions,
   startClientHandshake,
 } from "./client-handshake.js";
 import { debugLogger } from "./debug.js";
-import { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
+import type { CloseEvent, ErrorEvent, Event, MessageEvent } from "./events.js";
 import { startHttp2ClientHandshake } from "./http2-client-handshake.js";
 import {
   type ConnectionLimitOptions,
@@ -47,6 +58,7 @@ import {
 } from "./message-receiver.js";
 import { FrameFlags, type GenerateMask, MessageSender } from "./message-sender.js";
 import type { PerMessageDeflate, PerMessageDeflateOptions } from "./permessage-deflate.js";
+import { type SendData, toMessagePayload, toPayloadBytes } from "./send-data.js";
 import type { WebSocketServer, WebSocketServerOptions } from "./server.js";
 import { WebSocketError } from "./websocket-error.js";
 import type { createWebSocketStream } from "./websocket-stream.js";
@@ -79,8 +91,7 @@ export type BinaryType = "nodebuffer" | "arraybuffer" | "blob" | "fragments";
 /** A received message as the Node `message` event gives it (text messages are always a Buffer). */
 export type RawData = Buffer | ArrayBuffer | Blob | Buffer[];
 
-/** What `send` accepts; other values are sent as their string conversion, as browsers do. */
-export type SendData = string | ArrayBufferLike | ArrayBufferView | Blob | readonly Uint8Array[];
+export type { SendData } from "./send-data.js";
 
 /** Options of the Node `send`. */
 export interface SendOptions {
@@ -198,40 +209,11 @@ export interface WebSocketEventMap {
   drain: [];
 }
 
-/** The browser event types and the event objects they deliver. */
-export interface WebSocketBrowserEventMap {
-  open: Event;
-  message: MessageEvent;
-  error: ErrorEvent;
-  close: CloseEvent;
-}
-
-/** A DOM-style listener: a function or an object with `handleEvent`. */
-export type BrowserListener<E> =
-  | ((this: WebSocket, event: E) => void)
-  | { handleEvent(event: E): void };
-
-/** Options of `addEventListener` (only `once` changes anything here). */
-export interface BrowserListenerOptions {
-  once?: boolean;
-  capture?: boolean;
-  passive?: boolean;
-}
-
-type BrowserType = keyof WebSocketBrowserEventMap;
-type AnyListener = BrowserListener<never>;
-
-const kListener = Symbol("listener");
-const kAttribute = Symbol("attribute");
-
-/** An EventEmitter listener that builds the DOM event and calls the browser-style listener. */
-interface WrappedListener {
-  (...args: never[]): void;
-  [kListener]: AnyListener;
-  [kAttribute]: boolean;
-}
-
-const BROWSER_TYPES = new Set<string>(["open", "message", "error", "close"]);
+export type {
+  BrowserListener,
+  BrowserListenerOptions,
+  WebSocketBrowserEventMap,
+} from "./browser-listeners.js";
 
 /**
  * The listener table (EventEmitter's `_events`) of a WebSocket. EventEmitter's own is a
@@ -247,6 +229,9 @@ const ListenerTable = function ListenerTable(this: Record<string, undefined>) {
   this.error = undefined;
 } as unknown as new () => object;
 ListenerTable.prototype = Object.create(null);
+
+/** CloseEvent.wasClean of a socket, for its browser-style listeners (set inside the class). */
+let wasCleanOf: WasClean;
 
 /** Marks construction of a server-side socket (acceptWebSocket) rather than a client. */
 const SERVER_ROLE: unique symbol = Symbol("server role");
@@ -388,12 +373,7 @@ export function prepareMessage(
   data: string | ArrayBufferLike | ArrayBufferView,
   options?: { binary?: boolean },
 ): PreparedMessage {
-  let payload: Uint8Array;
-  if (typeof data === "string") payload = Buffer.from(data);
-  else if (ArrayBuffer.isView(data)) {
-    payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  } else payload = new Uint8Array(data);
-  return new PreparedMessage(payload, options?.binary ?? typeof data !== "string");
+  return new PreparedMessage(toPayloadBytes(data), options?.binary ?? typeof data !== "string");
 }
 
 /**
@@ -480,8 +460,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #closeTimer: NodeJS.Timeout | null = null;
   /** Bytes passed to send() after the connection closed (the standard adds them to bufferedAmount). */
   #discardedBytes = 0;
-  /** The `onopen`... handlers set; made when the first one is. */
-  #attributes: Partial<Record<BrowserType, WrappedListener>> | null = null;
+  /** The browser-style listeners (`onopen`..., `addEventListener`); made when the first one is. */
+  #browserListeners: BrowserListeners | null = null;
   /** Server sockets: the server's bookkeeping, told just before `close` is emitted. */
   #onClosed: ((socket: WebSocket) => void) | null = null;
 
@@ -648,25 +628,25 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   get onopen(): BrowserListener<Event> | null {
-    return this.#getAttribute("open");
+    return this.#browserListeners?.attribute("open") ?? null;
   }
   set onopen(listener: BrowserListener<Event> | null) {
     this.#setAttribute("open", listener);
   }
   get onmessage(): BrowserListener<MessageEvent> | null {
-    return this.#getAttribute("message");
+    return this.#browserListeners?.attribute("message") ?? null;
   }
   set onmessage(listener: BrowserListener<MessageEvent> | null) {
     this.#setAttribute("message", listener);
   }
   get onerror(): BrowserListener<ErrorEvent> | null {
-    return this.#getAttribute("error");
+    return this.#browserListeners?.attribute("error") ?? null;
   }
   set onerror(listener: BrowserListener<ErrorEvent> | null) {
     this.#setAttribute("error", listener);
   }
   get onclose(): BrowserListener<CloseEvent> | null {
-    return this.#getAttribute("close");
+    return this.#browserListeners?.attribute("close") ?? null;
   }
   set onclose(listener: BrowserListener<CloseEvent> | null) {
     this.#setAttribute("close", listener);
@@ -676,7 +656,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * Adds a browser-style listener for "open", "message", "error" or "close" (other types are
    * ignored). Adding the same listener twice for a type has no effect, as in the DOM.
    */
-  addEventListener<K extends BrowserType>(
+  addEventListener<K extends BrowserEventType>(
     type: K,
     listener: BrowserListener<WebSocketBrowserEventMap[K]> | null,
     options?: boolean | BrowserListenerOptions,
@@ -688,20 +668,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   ): void;
   addEventListener(
     type: string,
-    listener: AnyListener | null,
+    listener: AnyBrowserListener | null,
     options?: boolean | BrowserListenerOptions,
   ): void {
-    if (listener === null || listener === undefined || !BROWSER_TYPES.has(type)) return;
-    if (typeof listener !== "function" && typeof listener !== "object") return;
-    if (this.#findWrapper(type as BrowserType, listener) !== undefined) return;
-    const wrapper = this.#wrap(type as BrowserType, listener, false);
-    const once = typeof options === "object" && options !== null && options.once === true;
-    if (once) this.once(type as BrowserType, wrapper as never);
-    else this.on(type as BrowserType, wrapper as never);
+    if (!isBrowserEventType(type) || !isBrowserListener(listener)) return;
+    this.#listeners().add(type, listener, options);
   }
 
   /** Removes a listener added with {@link addEventListener}. */
-  removeEventListener<K extends BrowserType>(
+  removeEventListener<K extends BrowserEventType>(
     type: K,
     listener: BrowserListener<WebSocketBrowserEventMap[K]> | null,
     options?: boolean | BrowserListenerOptions,
@@ -711,10 +686,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     listener: BrowserListener<Event> | null,
     options?: boolean | BrowserListenerOptions,
   ): void;
-  removeEventListener(type: string, listener: AnyListener | null): void {
-    if (listener === null || listener === undefined || !BROWSER_TYPES.has(type)) return;
-    const wrapper = this.#findWrapper(type as BrowserType, listener);
-    if (wrapper !== undefined) this.removeListener(type as BrowserType, wrapper as never);
+  removeEventListener(type: string, listener: AnyBrowserListener | null): void {
+    if (!isBrowserEventType(type) || !isBrowserListener(listener)) return;
+    this.#browserListeners?.remove(type, listener);
   }
 
   /**
@@ -732,32 +706,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     debug?.(
       `${this.#role} message out: ${typeof data === "string" ? debugPreview(data) : "<binary>"}`,
     );
-    let payload: Uint8Array = EMPTY_BUFFER;
-    let owned = false;
-    let binary = true;
-    let blob: Blob | null = null;
     // Text stays a string until its frame leaves the queue (encoded into the outgoing buffer):
     // a string waiting for a slow peer costs no buffer of its own.
-    let text: string | null = null;
-    if (typeof data === "string") {
-      text = data;
-      binary = false;
-    } else if (data instanceof Uint8Array) {
-      payload = data;
-    } else if (ArrayBuffer.isView(data)) {
-      payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    } else if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) {
-      payload = new Uint8Array(data);
-    } else if (typeof Blob !== "undefined" && data instanceof Blob) {
-      blob = data;
-      payload = EMPTY_BUFFER;
-    } else if (Array.isArray(data)) {
-      payload = Buffer.concat(data as readonly Uint8Array[]);
-      owned = true;
-    } else {
-      text = String(data);
-      binary = false;
-    }
+    const payload = toMessagePayload(data);
+    const text = typeof payload === "string";
+    let binary = !text;
     let flags = FrameFlags.Fin | FrameFlags.Compress;
     let mask = this.#maskByDefault;
     if (options !== undefined && options !== null) {
@@ -769,15 +722,21 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (binary) flags |= FrameFlags.Binary;
     if (mask) flags |= FrameFlags.Mask;
     if (this.#readyState !== OPEN) {
-      const size =
-        blob !== null ? blob.size : text !== null ? Buffer.byteLength(text) : payload.length;
+      const size = text
+        ? Buffer.byteLength(payload)
+        : payload instanceof Uint8Array
+          ? payload.length
+          : payload.size;
       this.#discard(size, callback);
       return;
     }
     if (this.#overLimit() && this.#refuse((flags & FrameFlags.Fin) !== 0, callback)) return;
-    if (text !== null) this.#output().sendText(text, Buffer.byteLength(text), flags, callback);
-    else if (blob !== null) this.#output().sendBlob(blob, flags, callback);
-    else this.#output().sendData(payload, owned, flags, callback);
+    if (text) {
+      this.#output().sendText(payload, Buffer.byteLength(payload), flags, callback);
+    } else if (payload instanceof Uint8Array) {
+      // An array's chunks were joined into a buffer of our own, which may be masked in place.
+      this.#output().sendData(payload, Array.isArray(data), flags, callback);
+    } else this.#output().sendBlob(payload, flags, callback);
   }
 
   /**
@@ -1190,7 +1149,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       mask = undefined;
     }
     if (this.#readyState === CONNECTING) throw notYetOpen();
-    const payload = toControlPayload(data);
+    const payload = toPayloadBytes(data);
     if (payload.length > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
@@ -1209,16 +1168,6 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         callback,
         new Error(`WebSocket is not open: readyState ${this.#readyState} (${state})`),
       );
-    }
-  }
-
-  /** The serialized origin of the URL for MessageEvent.origin ("" for server-role sockets). */
-  #origin(): string {
-    if (this.#url === "") return "";
-    try {
-      return new URL(this.#url).origin;
-    } catch {
-      return "";
     }
   }
 
@@ -1276,89 +1225,20 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   // ---- browser listeners -------------------------------------------------------------------
 
-  #getAttribute<E>(type: BrowserType): BrowserListener<E> | null {
-    const wrapper = this.#attributes?.[type];
-    return wrapper === undefined ? null : (wrapper[kListener] as BrowserListener<E>);
+  static {
+    wasCleanOf = (ws) => ws.#wasClean;
   }
 
-  #setAttribute(type: BrowserType, listener: AnyListener | null): void {
-    const attributes = this.#attributes;
-    const previous = attributes?.[type];
-    if (attributes !== null && previous !== undefined) {
-      this.removeListener(type, previous as never);
-      delete attributes[type];
-    }
-    if (typeof listener !== "function" && (typeof listener !== "object" || listener === null))
-      return;
-    const wrapper = this.#wrap(type, listener, true);
-    if (this.#attributes === null) this.#attributes = {};
-    this.#attributes[type] = wrapper;
-    this.on(type, wrapper as never);
+  /** The browser-style listeners' bookkeeping, made when first needed. */
+  #listeners(): BrowserListeners {
+    this.#browserListeners ??= new BrowserListeners(this, wasCleanOf);
+    return this.#browserListeners;
   }
 
-  #findWrapper(type: BrowserType, listener: AnyListener): WrappedListener | undefined {
-    for (const raw of this.rawListeners(type)) {
-      // `once` registrations are wrapped by EventEmitter; the original is in `.listener`.
-      const candidate = (kListener in raw ? raw : (raw as { listener?: unknown }).listener) as
-        | WrappedListener
-        | undefined;
-      if (candidate?.[kListener] === listener && !candidate[kAttribute]) return candidate;
-    }
-    return undefined;
-  }
-
-  #wrap(type: BrowserType, listener: AnyListener, attribute: boolean): WrappedListener {
-    let wrapper: (...args: never[]) => void;
-    switch (type) {
-      case "open":
-        wrapper = () => this.#dispatch(listener, new Event("open", this));
-        break;
-      case "message":
-        wrapper = (data: RawData, isBinary: boolean) =>
-          this.#dispatch(
-            listener,
-            new MessageEvent(
-              "message",
-              { data: isBinary ? data : data.toString(), origin: this.#origin() },
-              this,
-            ),
-          );
-        break;
-      case "error":
-        wrapper = (error: Error) =>
-          this.#dispatch(
-            listener,
-            new ErrorEvent("error", { error, message: error.message }, this),
-          );
-        break;
-      default:
-        wrapper = (code: number, reason: Buffer) =>
-          this.#dispatch(
-            listener,
-            new CloseEvent(
-              "close",
-              { code, reason: reason.toString(), wasClean: this.#wasClean },
-              this,
-            ),
-          );
-    }
-    return Object.assign(wrapper, { [kListener]: listener, [kAttribute]: attribute });
-  }
-
-  /**
-   * Calls a browser-style listener. As with Node's own EventTarget, an exception is reported as
-   * uncaught on the next tick instead of unwinding through the connection's code.
-   */
-  #dispatch(listener: AnyListener, event: Event): void {
-    try {
-      if (typeof listener === "function")
-        (listener as (this: WebSocket, e: Event) => void).call(this, event);
-      else (listener as { handleEvent(e: Event): void }).handleEvent(event);
-    } catch (error) {
-      process.nextTick(() => {
-        throw error;
-      });
-    }
+  #setAttribute(type: BrowserEventType, listener: unknown): void {
+    // Clearing an attribute that was never set needs no bookkeeping.
+    if (this.#browserListeners === null && !isBrowserListener(listener)) return;
+    this.#listeners().setAttribute(type, listener);
   }
 }
 
@@ -1394,10 +1274,6 @@ function notYetOpen(): DOMException {
   return new DOMException("WebSocket is not open: readyState 0 (CONNECTING)", "InvalidStateError");
 }
 
-function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  return typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer;
-}
-
 /** `reason` cut (at a character boundary) to the 123 bytes a close frame can carry. */
 function fitCloseReason(reason: string): string {
   if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON) return reason;
@@ -1419,14 +1295,4 @@ function clampCode(code: number): number {
   if (fraction > 0.5) return floor + 1;
   if (fraction < 0.5) return floor;
   return floor % 2 === 0 ? floor : floor + 1;
-}
-
-function toControlPayload(data: SendData | number | undefined): Uint8Array {
-  if (data === undefined) return EMPTY_BUFFER;
-  if (typeof data === "string") return Buffer.from(data);
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) return new Uint8Array(data);
-  return Buffer.from(String(data));
 }

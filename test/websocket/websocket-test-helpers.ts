@@ -18,7 +18,7 @@ import {
   PerMessageDeflate,
   type PerMessageDeflateOptions,
 } from "../../src/websocket/permessage-deflate.js";
-import { acceptWebSocket, type WebSocket } from "../../src/websocket/websocket.js";
+import { acceptWebSocket, WebSocket } from "../../src/websocket/websocket.js";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -364,6 +364,16 @@ export async function rawClient(
   const reader = new FrameReader(socket, rest);
   socket.resume();
   return { socket, reader, response };
+}
+
+/** A client WebSocket, open, connected to `server`, and the server's raw end of it. */
+export async function openClient(
+  server: RawServer,
+): Promise<{ ws: WebSocket; connection: RawConnection }> {
+  const ws = new WebSocket(server.url);
+  const connection = server.nextConnection();
+  await nextEvent(ws, "open");
+  return { ws, connection: await connection };
 }
 
 /** Resolves with the arguments of the next `event` on `emitter`; rejects after `timeout` ms. */
