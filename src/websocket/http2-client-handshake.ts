@@ -12,14 +12,10 @@ import {
   type ClientHttp2Stream,
   connect as http2Connect,
   type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
 } from "node:http2";
-import { checkNegotiation } from "../protocol/websocket/handshake.js";
-import {
-  formatDeflateOffer,
-  PERMESSAGE_DEFLATE,
-} from "../protocol/websocket/permessage-deflate-params.js";
+import { checkNegotiation, formatExtendedConnectHeaders } from "../protocol/websocket/handshake.js";
+import { PERMESSAGE_DEFLATE } from "../protocol/websocket/permessage-deflate-params.js";
 import {
   agreeDeflate,
   type ClientHandshake,
@@ -27,18 +23,9 @@ import {
   type ClientHandshakeOptions,
   deflateOfferOf,
   PASSED_THROUGH,
+  requestParamsOf,
 } from "./client-handshake.js";
 
-/** Request headers HTTP/2 forbids or that an extended CONNECT replaces (RFC 8441 section 5). */
-const NOT_SENT = new Set([
-  "connection",
-  "upgrade",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "host",
-  "sec-websocket-key",
-]);
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -104,24 +91,9 @@ export function startHttp2ClientHandshake(
   function request(): void {
     if (finished || stream !== null) return;
     const deflateOffer = deflateOfferOf(options);
-    const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(options.headers ?? {})) {
-      const lower = name.toLowerCase();
-      if (value !== undefined && !NOT_SENT.has(lower)) headers[lower] = value;
-    }
-    headers[":method"] = "CONNECT";
-    headers[":protocol"] = "websocket";
-    headers[":scheme"] = secure ? "https" : "http";
-    headers[":authority"] = url.host;
-    headers[":path"] = `${url.pathname || "/"}${url.search}`;
-    headers["sec-websocket-version"] = "13";
-    if (options.origin !== undefined) headers.origin = options.origin;
-    if (options.protocols.length > 0) {
-      headers["sec-websocket-protocol"] = options.protocols.join(", ");
-    }
-    if (deflateOffer !== null) {
-      headers["sec-websocket-extensions"] = formatDeflateOffer(deflateOffer);
-    }
+    const headers = Object.fromEntries(
+      formatExtendedConnectHeaders(requestParamsOf(options, deflateOffer)),
+    );
     let opened: ClientHttp2Stream;
     try {
       opened = active.request(headers, { endStream: false });

@@ -35,6 +35,136 @@ export function generateClientKey(fillRandom: (t: Uint8Array) => void = cryptoFi
   return encodeBase64(nonce);
 }
 
+/**
+ * A request header's value as the application gives it (Node's `OutgoingHttpHeader`, or
+ * undefined): passed on as given, the HTTP layer that sends it validates it.
+ */
+export type RequestHeaderValue = string | number | string[] | undefined;
+
+/** Request headers with their names as the application spelled them. */
+export type RequestHeaders = Record<string, RequestHeaderValue>;
+
+/** One request header field: its name and value, in the order it is sent. */
+export type HeaderField = [name: string, value: RequestHeaderValue];
+
+/** What the client's opening request offers, whichever HTTP carries it. */
+export interface ClientRequestParams {
+  /** The ws: or wss: URL: the authority and the target of the request. */
+  url: URL;
+  /** Subprotocols offered, in order of preference; none sends no `Sec-WebSocket-Protocol`. */
+  protocols: readonly string[];
+  /** The `Sec-WebSocket-Extensions` offer; "" sends none. */
+  extensions: string;
+  /** `Origin`, if any. */
+  origin: string | undefined;
+  /** The application's headers. */
+  headers: RequestHeaders | undefined;
+}
+
+/** The request target: the URL's path (at least "/") and query. */
+export function requestTarget(url: URL): string {
+  return `${url.pathname || "/"}${url.search}`;
+}
+
+/**
+ * Header fields by lower-case name, as HTTP compares them: setting a name again keeps its first
+ * place and takes the last spelling and value (what Node's `setHeader` does with the headers the
+ * application passes, so the fields on the wire are those ws sends).
+ */
+class HeaderFields {
+  readonly #fields = new Map<string, HeaderField>();
+
+  set(name: string, value: RequestHeaderValue): void {
+    this.#fields.set(name.toLowerCase(), [name, value]);
+  }
+
+  has(lowerCaseName: string): boolean {
+    return this.#fields.has(lowerCaseName);
+  }
+
+  /** The fields as set; `lowerCase` for HTTP/2, which allows no upper-case name. */
+  list(lowerCase: boolean): HeaderField[] {
+    const list: HeaderField[] = [];
+    for (const [lower, [name, value]] of this.#fields) list.push([lowerCase ? lower : name, value]);
+    return list;
+  }
+}
+
+/** What both HTTP versions send after the application's headers, replacing any of those names. */
+function setOffer(fields: HeaderFields, params: ClientRequestParams): void {
+  fields.set("Sec-WebSocket-Version", "13");
+  if (params.origin !== undefined) fields.set("Origin", params.origin);
+  if (params.protocols.length > 0)
+    fields.set("Sec-WebSocket-Protocol", params.protocols.join(", "));
+  if (params.extensions !== "") fields.set("Sec-WebSocket-Extensions", params.extensions);
+}
+
+/**
+ * The header fields of the client's HTTP/1.1 upgrade request (RFC 6455 section 4.1) with `key` as
+ * `Sec-WebSocket-Key`, merged with the application's as ws merges them: the application's come
+ * first; `Connection`, `Upgrade`, the key, `Sec-WebSocket-Version`, and `Origin`,
+ * `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` when there is something to send replace
+ * any of the same name in any case; `Host` is the URL's (the port only when it is not the scheme's
+ * default) unless the application set one. A name the application repeats in another case is sent
+ * once, with the last value.
+ */
+export function formatClientRequestHeaders(
+  params: ClientRequestParams,
+  key: string,
+): HeaderField[] {
+  const fields = new HeaderFields();
+  if (params.headers !== undefined) {
+    for (const name of Object.keys(params.headers)) fields.set(name, params.headers[name]);
+  }
+  fields.set("Connection", "Upgrade");
+  fields.set("Upgrade", "websocket");
+  fields.set("Sec-WebSocket-Key", key);
+  setOffer(fields, params);
+  if (!fields.has("host")) fields.set("Host", params.url.host);
+  return fields.list(false);
+}
+
+/**
+ * Request fields HTTP/2 forbids (connection-specific, RFC 9113 section 8.2.2) or that an extended
+ * CONNECT replaces (`Host` by `:authority`, the key and the upgrade, RFC 8441 section 5).
+ */
+const NOT_SENT_OVER_HTTP2 = new Set([
+  "connection",
+  "upgrade",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "host",
+  "sec-websocket-key",
+]);
+
+/**
+ * The header fields of the extended CONNECT that opens a WebSocket over HTTP/2 (RFC 8441 sections
+ * 4 and 5): the application's headers without those HTTP/2 does not carry (undefined values
+ * left out), the pseudo-headers (HTTP/2 sends them first), then what
+ * {@link formatClientRequestHeaders} offers besides the key; every name in lower case.
+ */
+export function formatExtendedConnectHeaders(params: ClientRequestParams): HeaderField[] {
+  const { url } = params;
+  const fields = new HeaderFields();
+  if (params.headers !== undefined) {
+    for (const name of Object.keys(params.headers)) {
+      const value = params.headers[name];
+      if (value !== undefined && !NOT_SENT_OVER_HTTP2.has(name.toLowerCase())) {
+        fields.set(name, value);
+      }
+    }
+  }
+  // After the application's headers, so that none of those can stand in for one of these.
+  fields.set(":method", "CONNECT");
+  fields.set(":protocol", "websocket");
+  fields.set(":scheme", url.protocol === "wss:" ? "https" : "http");
+  fields.set(":authority", url.host);
+  fields.set(":path", requestTarget(url));
+  setOffer(fields, params);
+  return fields.list(true);
+}
+
 /** One header as a single string; repeated fields (an array) are joined as a list. */
 function combinedHeaderValue(headers: Headers, name: string): string | undefined {
   const value = headers[name];
