@@ -19,6 +19,7 @@ import {
   checkServerResponse,
   formatClientRequestHeaders,
   generateClientKey,
+  type RequestHeaders,
   requestTarget,
 } from "../protocol/websocket/handshake.js";
 import {
@@ -426,11 +427,9 @@ function safeDecode(text: string): string {
   }
 }
 
-function withoutCredentials(
-  headers: OutgoingHttpHeaders | undefined,
-): OutgoingHttpHeaders | undefined {
+function withoutCredentials(headers: RequestHeaders | undefined): RequestHeaders | undefined {
   if (headers === undefined) return undefined;
-  const kept: OutgoingHttpHeaders = {};
+  const kept: RequestHeaders = {};
   for (const name of Object.keys(headers)) {
     if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) kept[name] = headers[name];
   }

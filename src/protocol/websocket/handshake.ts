@@ -1,6 +1,7 @@
 /**
- * The opening handshake (RFC 6455 section 4): key and accept values, the server's checks of an
- * upgrade request, the client's checks of the response, and the response heads a server writes.
+ * The opening handshake (RFC 6455 section 4): key and accept values, the client's request headers
+ * (HTTP/1.1 upgrade and HTTP/2 extended CONNECT, RFC 8441), the server's checks of an upgrade
+ * request, the client's checks of the response, and the response heads a server writes.
  * @module
  */
 
