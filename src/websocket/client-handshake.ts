@@ -217,7 +217,7 @@ class UpgradeHandshake implements ClientHandshake {
     requestOptions.port = url.port === "" ? (url.protocol === "wss:" ? 443 : 80) : Number(url.port);
     requestOptions.path = requestTarget(url);
     requestOptions.method = "GET";
-    requestOptions.headers = Object.fromEntries(formatClientRequestHeaders(this.#offer, key));
+    requestOptions.headers = formatClientRequestHeaders(this.#offer, key);
     if (this.#sendCredentials && (url.username !== "" || url.password !== "")) {
       requestOptions.auth = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
     }

@@ -91,9 +91,7 @@ export function startHttp2ClientHandshake(
   function request(): void {
     if (finished || stream !== null) return;
     const deflateOffer = deflateOfferOf(options);
-    const headers = Object.fromEntries(
-      formatExtendedConnectHeaders(requestParamsOf(options, deflateOffer)),
-    );
+    const headers = formatExtendedConnectHeaders(requestParamsOf(options, deflateOffer));
     let opened: ClientHttp2Stream;
     try {
       opened = active.request(headers, { endStream: false });

@@ -45,9 +45,6 @@ export type RequestHeaderValue = string | number | string[] | undefined;
 /** Request headers with their names as the application spelled them. */
 export type RequestHeaders = Record<string, RequestHeaderValue>;
 
-/** One request header field: its name and value, in the order it is sent. */
-export type HeaderField = [name: string, value: RequestHeaderValue];
-
 /** What the client's opening request offers, whichever HTTP carries it. */
 export interface ClientRequestParams {
   /** The ws: or wss: URL: the authority and the target of the request. */
@@ -67,62 +64,76 @@ export function requestTarget(url: URL): string {
   return `${url.pathname || "/"}${url.search}`;
 }
 
+/** The fields the client's request sets itself, in the order sent: the name, in lower case. */
+const HANDSHAKE_FIELDS: readonly (readonly [name: string, lowerCaseName: string])[] = [
+  ["Connection", "connection"],
+  ["Upgrade", "upgrade"],
+  ["Sec-WebSocket-Key", "sec-websocket-key"],
+  ["Sec-WebSocket-Version", "sec-websocket-version"],
+  ["Origin", "origin"],
+  ["Sec-WebSocket-Protocol", "sec-websocket-protocol"],
+  ["Sec-WebSocket-Extensions", "sec-websocket-extensions"],
+];
+
 /**
- * Header fields by lower-case name, as HTTP compares them: setting a name again keeps its first
- * place and takes the last spelling and value (what Node's `setHeader` does with the headers the
- * application passes, so the fields on the wire are those ws sends).
+ * The value the request gives the field `lowerCaseName` itself, replacing the application's; or
+ * undefined: the request has none (no origin, no subprotocol, no extension to offer, or a name
+ * that is not the handshake's), an application's field of that name is sent.
  */
-class HeaderFields {
-  readonly #fields = new Map<string, HeaderField>();
-
-  set(name: string, value: RequestHeaderValue): void {
-    this.#fields.set(name.toLowerCase(), [name, value]);
+function handshakeValue(
+  lowerCaseName: string,
+  params: ClientRequestParams,
+  key: string,
+): string | undefined {
+  switch (lowerCaseName) {
+    case "connection":
+      return "Upgrade";
+    case "upgrade":
+      return "websocket";
+    case "sec-websocket-key":
+      return key;
+    case "sec-websocket-version":
+      return "13";
+    case "origin":
+      return params.origin;
+    case "sec-websocket-protocol":
+      return params.protocols.length > 0 ? params.protocols.join(", ") : undefined;
+    case "sec-websocket-extensions":
+      return params.extensions === "" ? undefined : params.extensions;
+    default:
+      return undefined;
   }
-
-  has(lowerCaseName: string): boolean {
-    return this.#fields.has(lowerCaseName);
-  }
-
-  /** The fields as set; `lowerCase` for HTTP/2, which allows no upper-case name. */
-  list(lowerCase: boolean): HeaderField[] {
-    const list: HeaderField[] = [];
-    for (const [lower, [name, value]] of this.#fields) list.push([lowerCase ? lower : name, value]);
-    return list;
-  }
-}
-
-/** What both HTTP versions send after the application's headers, replacing any of those names. */
-function setOffer(fields: HeaderFields, params: ClientRequestParams): void {
-  fields.set("Sec-WebSocket-Version", "13");
-  if (params.origin !== undefined) fields.set("Origin", params.origin);
-  if (params.protocols.length > 0)
-    fields.set("Sec-WebSocket-Protocol", params.protocols.join(", "));
-  if (params.extensions !== "") fields.set("Sec-WebSocket-Extensions", params.extensions);
 }
 
 /**
- * The header fields of the client's HTTP/1.1 upgrade request (RFC 6455 section 4.1) with `key` as
+ * The headers of the client's HTTP/1.1 upgrade request (RFC 6455 section 4.1) with `key` as
  * `Sec-WebSocket-Key`, merged with the application's as ws merges them: the application's come
- * first; `Connection`, `Upgrade`, the key, `Sec-WebSocket-Version`, and `Origin`,
- * `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` when there is something to send replace
- * any of the same name in any case; `Host` is the URL's (the port only when it is not the scheme's
- * default) unless the application set one. A name the application repeats in another case is sent
- * once, with the last value.
+ * first, without those the handshake sets itself (names compared in any case, as HTTP does):
+ * `Connection`, `Upgrade`, the key, `Sec-WebSocket-Version`, and `Origin`,
+ * `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` when there is something to send. `Host`
+ * is the URL's (the port only when it is not the scheme's default) unless the application set one.
+ * The application's values are passed on as given: the HTTP layer validates them.
  */
 export function formatClientRequestHeaders(
   params: ClientRequestParams,
   key: string,
-): HeaderField[] {
-  const fields = new HeaderFields();
-  if (params.headers !== undefined) {
-    for (const name of Object.keys(params.headers)) fields.set(name, params.headers[name]);
+): RequestHeaders {
+  const headers: RequestHeaders = {};
+  let hostGiven = false;
+  const application = params.headers;
+  if (application !== undefined) {
+    for (const name of Object.keys(application)) {
+      const lower = name.toLowerCase();
+      if (lower === "host") hostGiven = true;
+      if (handshakeValue(lower, params, key) === undefined) headers[name] = application[name];
+    }
   }
-  fields.set("Connection", "Upgrade");
-  fields.set("Upgrade", "websocket");
-  fields.set("Sec-WebSocket-Key", key);
-  setOffer(fields, params);
-  if (!fields.has("host")) fields.set("Host", params.url.host);
-  return fields.list(false);
+  for (const [name, lower] of HANDSHAKE_FIELDS) {
+    const value = handshakeValue(lower, params, key);
+    if (value !== undefined) headers[name] = value;
+  }
+  if (!hostGiven) headers.Host = params.url.host;
+  return headers;
 }
 
 /**
@@ -140,30 +151,34 @@ const NOT_SENT_OVER_HTTP2 = new Set([
 ]);
 
 /**
- * The header fields of the extended CONNECT that opens a WebSocket over HTTP/2 (RFC 8441 sections
- * 4 and 5): the application's headers without those HTTP/2 does not carry (undefined values
- * left out), the pseudo-headers (HTTP/2 sends them first), then what
- * {@link formatClientRequestHeaders} offers besides the key; every name in lower case.
+ * The headers of the extended CONNECT that opens a WebSocket over HTTP/2 (RFC 8441 sections 4 and
+ * 5): the application's headers without those HTTP/2 does not carry (undefined values left out),
+ * then the pseudo-headers (HTTP/2 sends them first) and the fields of
+ * {@link formatClientRequestHeaders} that HTTP/2 carries, which replace any of the application's
+ * of the same name. Every name is in lower case, as HTTP/2 requires.
  */
-export function formatExtendedConnectHeaders(params: ClientRequestParams): HeaderField[] {
+export function formatExtendedConnectHeaders(params: ClientRequestParams): RequestHeaders {
   const { url } = params;
-  const fields = new HeaderFields();
-  if (params.headers !== undefined) {
-    for (const name of Object.keys(params.headers)) {
-      const value = params.headers[name];
-      if (value !== undefined && !NOT_SENT_OVER_HTTP2.has(name.toLowerCase())) {
-        fields.set(name, value);
-      }
+  const headers: RequestHeaders = {};
+  const application = params.headers;
+  if (application !== undefined) {
+    for (const name of Object.keys(application)) {
+      const value = application[name];
+      const lower = name.toLowerCase();
+      if (value !== undefined && !NOT_SENT_OVER_HTTP2.has(lower)) headers[lower] = value;
     }
   }
-  // After the application's headers, so that none of those can stand in for one of these.
-  fields.set(":method", "CONNECT");
-  fields.set(":protocol", "websocket");
-  fields.set(":scheme", url.protocol === "wss:" ? "https" : "http");
-  fields.set(":authority", url.host);
-  fields.set(":path", requestTarget(url));
-  setOffer(fields, params);
-  return fields.list(true);
+  headers[":method"] = "CONNECT";
+  headers[":protocol"] = "websocket";
+  headers[":scheme"] = url.protocol === "wss:" ? "https" : "http";
+  headers[":authority"] = url.host;
+  headers[":path"] = requestTarget(url);
+  for (const [, lower] of HANDSHAKE_FIELDS) {
+    if (NOT_SENT_OVER_HTTP2.has(lower)) continue;
+    const value = handshakeValue(lower, params, "");
+    if (value !== undefined) headers[lower] = value;
+  }
+  return headers;
 }
 
 /** One header as a single string; repeated fields (an array) are joined as a list. */
