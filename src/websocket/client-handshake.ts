@@ -14,7 +14,14 @@ import {
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { Duplex } from "node:stream";
 import type { ExtensionOffer } from "../protocol/websocket/extensions.js";
-import { checkServerResponse, generateClientKey } from "../protocol/websocket/handshake.js";
+import {
+  type ClientRequestParams,
+  checkServerResponse,
+  formatClientRequestHeaders,
+  generateClientKey,
+  type RequestHeaders,
+  requestTarget,
+} from "../protocol/websocket/handshake.js";
 import {
   acceptDeflateResponse,
   formatDeflateOffer,
@@ -129,208 +136,245 @@ export function startClientHandshake(
   options: ClientHandshakeOptions,
   events: ClientHandshakeEvents,
 ): ClientHandshake {
-  let finished = false;
-  let currentRequest: ClientRequest | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let redirects = 0;
-  let userHeaders = options.headers;
-  let sendCredentials = true;
+  return new UpgradeHandshake(options, events);
+}
 
-  const deflateOffer = deflateOfferOf(options);
+/**
+ * The handshake over HTTP/1.1: one upgrade request at a time (a followed redirect makes the next),
+ * under one timer per request. `#request` is null once a request's outcome is decided, so the
+ * events of a request left behind are ignored.
+ */
+class UpgradeHandshake implements ClientHandshake {
+  readonly #options: ClientHandshakeOptions;
+  readonly #events: ClientHandshakeEvents;
+  readonly #deflateOffer: PerMessageDeflateOptions | null;
+  /**
+   * What the next request asks for: a redirect changes the URL, and takes the credentials out of
+   * the application's headers when it leads to another host.
+   */
+  #offer: ClientRequestParams;
+  #sendCredentials = true;
+  #redirects = 0;
+  #finished = false;
+  #request: ClientRequest | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
-  function clearTimer(): void {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
+  constructor(options: ClientHandshakeOptions, events: ClientHandshakeEvents) {
+    this.#options = options;
+    this.#events = events;
+    this.#deflateOffer = deflateOfferOf(options);
+    this.#offer = requestParamsOf(options, this.#deflateOffer);
+    this.#send(false);
   }
 
-  function finish(): void {
-    finished = true;
-    clearTimer();
+  /** Stops the handshake; no event follows. */
+  abort(): void {
+    if (this.#finished) return;
+    this.#finish();
+    this.#dropRequest();
   }
 
-  function fail(error: Error): void {
-    if (finished) return;
-    finish();
-    const request = currentRequest;
-    currentRequest = null;
-    request?.destroy();
-    events.fail(error);
-  }
-
-  function attempt(url: URL, redirected: boolean): void {
+  /** Makes and ends the upgrade request (`redirected`: a followed redirect's). */
+  #send(redirected: boolean): void {
+    const { url } = this.#offer;
     const key = generateClientKey();
-    const headers: OutgoingHttpHeaders = {};
-    if (userHeaders !== undefined) Object.assign(headers, userHeaders);
-    if (options.origin !== undefined) headers["Origin"] = options.origin;
-    headers["Connection"] = "Upgrade";
-    headers["Upgrade"] = "websocket";
-    headers["Sec-WebSocket-Version"] = "13";
-    headers["Sec-WebSocket-Key"] = key;
-    if (options.protocols.length > 0) {
-      headers["Sec-WebSocket-Protocol"] = options.protocols.join(", ");
-    }
-    if (deflateOffer !== null)
-      headers["Sec-WebSocket-Extensions"] = formatDeflateOffer(deflateOffer);
-
-    const secure = url.protocol === "wss:";
-    const requestOptions: RequestOptions = {};
-    for (const name of PASSED_THROUGH) {
-      const value = options.request[name];
-      if (value !== undefined) (requestOptions as Record<string, unknown>)[name] = value;
-    }
-    // URL keeps IPv6 hosts in brackets; the socket API wants the bare address.
-    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-    requestOptions.host = host;
-    requestOptions.port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
-    requestOptions.path = `${url.pathname || "/"}${url.search}`;
-    requestOptions.method = "GET";
-    requestOptions.headers = headers;
-    if (sendCredentials && (url.username !== "" || url.password !== "")) {
-      requestOptions.auth = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
-    }
-
     let request: ClientRequest;
     try {
-      request = secure ? httpsRequest(requestOptions) : httpRequest(requestOptions);
+      request = (url.protocol === "wss:" ? httpsRequest : httpRequest)(this.#requestOptions(key));
     } catch (error) {
       // Invalid header values or options are reported the way a network failure is.
-      process.nextTick(fail, error instanceof Error ? error : new Error(String(error)));
+      process.nextTick(() => this.#fail(error instanceof Error ? error : new Error(String(error))));
       return;
     }
-    currentRequest = request;
-
-    if (options.handshakeTimeout !== undefined && options.handshakeTimeout > 0) {
-      clearTimer();
-      timer = setTimeout(() => {
-        timer = null;
-        fail(new Error("Opening handshake has timed out"));
-      }, options.handshakeTimeout);
-    }
-
+    this.#request = request;
+    this.#startTimer(() => this.#fail(new Error("Opening handshake has timed out")));
     request.on("error", (error) => {
-      if (currentRequest === request) fail(error);
+      if (this.#request === request) this.#fail(error);
     });
-
-    request.on("response", (response) => {
-      if (finished || currentRequest !== request) {
-        response.resume();
-        return;
-      }
-      const status = response.statusCode ?? 0;
-      const location = response.headers.location;
-      if (options.followRedirects && status >= 300 && status < 400 && location !== undefined) {
-        response.resume();
-        currentRequest = null;
-        request.destroy();
-        if (redirects >= options.maxRedirects) {
-          fail(new Error("Maximum redirects exceeded"));
-          return;
-        }
-        redirects++;
-        let next: URL;
-        try {
-          const target = new URL(location, url);
-          // A fragment in Location is legal HTTP but means nothing to a WebSocket request.
-          target.hash = "";
-          next = toWebSocketUrl(target.href);
-        } catch {
-          fail(new Error(`Invalid URL in the redirect: ${location}`));
-          return;
-        }
-        if (next.host !== url.host && !events.redirectListened()) {
-          // Credentials meant for one host are not handed to another.
-          sendCredentials = false;
-          userHeaders = withoutCredentials(userHeaders);
-        }
-        attempt(next, true);
-        return;
-      }
-      if (events.unexpectedResponse(request, response)) {
-        // The application reads the response; the exchange ends when the response does, or when
-        // the handshake times out.
-        currentRequest = null;
-        let done = false;
-        const end = (): void => {
-          if (done) return;
-          done = true;
-          finish();
-          events.unexpectedResponseDone();
-        };
-        response.once("close", end);
-        request.once("close", end);
-        if (timer !== null) {
-          clearTimer();
-          timer = setTimeout(() => {
-            timer = null;
-            request.destroy();
-            end();
-          }, options.handshakeTimeout);
-        }
-        return;
-      }
-      response.resume();
-      fail(new Error(`Unexpected server response: ${status}`));
-    });
-
-    request.on("upgrade", (response: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (finished || currentRequest !== request) {
-        socket.destroy();
-        return;
-      }
-      events.upgrade(response);
-      // An `upgrade` listener may have closed or terminated the WebSocket.
-      if (finished) {
-        socket.destroy();
-        return;
-      }
-      const checked = checkServerResponse(
-        { statusCode: response.statusCode ?? 0, headers: response.headers },
-        {
-          key,
-          protocols: options.protocols,
-          offeredExtensions: deflateOffer === null ? [] : [PERMESSAGE_DEFLATE],
-        },
-        nodeAcceptKey,
-      );
-      if (!checked.ok) {
-        socket.destroy();
-        fail(new Error(checked.message));
-        return;
-      }
-      const agreed = agreeDeflate(checked.extensions, options, deflateOffer);
-      if (agreed instanceof Error) {
-        socket.destroy();
-        fail(agreed);
-        return;
-      }
-      const deflate = agreed;
-      const extensionHeader = response.headers["sec-websocket-extensions"];
-      const extensions = typeof extensionHeader === "string" ? extensionHeader.trim() : "";
-      finish();
-      currentRequest = null;
-      events.open(socket, head, checked.protocol, extensions, deflate);
-    });
-
+    request.on("response", (response) => this.#onResponse(request, url, response));
+    request.on("upgrade", (response: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(request, key, response, socket, head),
+    );
     if (redirected) {
-      events.redirect(url, request);
+      this.#events.redirect(url, request);
       // A `redirect` listener may have closed the WebSocket (the request is destroyed then).
-      if (finished) return;
+      if (this.#finished) return;
     }
-    if (options.finishRequest !== undefined) options.finishRequest(request);
+    if (this.#options.finishRequest !== undefined) this.#options.finishRequest(request);
     else request.end();
   }
 
-  attempt(options.url, false);
+  /** Node's options for the next request: the application's, then the handshake's. */
+  #requestOptions(key: string): RequestOptions {
+    const { url } = this.#offer;
+    const requestOptions: RequestOptions = {};
+    for (const name of PASSED_THROUGH) {
+      const value = this.#options.request[name];
+      if (value !== undefined) (requestOptions as Record<string, unknown>)[name] = value;
+    }
+    // URL keeps IPv6 hosts in brackets; the socket API wants the bare address.
+    requestOptions.host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    requestOptions.port = url.port === "" ? (url.protocol === "wss:" ? 443 : 80) : Number(url.port);
+    requestOptions.path = requestTarget(url);
+    requestOptions.method = "GET";
+    requestOptions.headers = formatClientRequestHeaders(this.#offer, key);
+    if (this.#sendCredentials && (url.username !== "" || url.password !== "")) {
+      requestOptions.auth = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
+    }
+    return requestOptions;
+  }
 
-  return {
-    abort(): void {
-      if (finished) return;
-      finish();
-      const request = currentRequest;
-      currentRequest = null;
-      request?.destroy();
-    },
-  };
+  /** A response other than 101: a redirect to follow, one for the application, or a failure. */
+  #onResponse(request: ClientRequest, url: URL, response: IncomingMessage): void {
+    if (this.#finished || this.#request !== request) {
+      response.resume();
+      return;
+    }
+    const status = response.statusCode ?? 0;
+    const location = response.headers.location;
+    if (this.#options.followRedirects && status >= 300 && status < 400 && location !== undefined) {
+      response.resume();
+      this.#dropRequest();
+      this.#redirect(url, location);
+      return;
+    }
+    if (this.#events.unexpectedResponse(request, response)) {
+      this.#handOver(request, response);
+      return;
+    }
+    response.resume();
+    this.#fail(new Error(`Unexpected server response: ${status}`));
+  }
+
+  /** Follows a redirect from `url` to `location`, within `maxRedirects`. */
+  #redirect(url: URL, location: string): void {
+    if (this.#redirects >= this.#options.maxRedirects) {
+      this.#fail(new Error("Maximum redirects exceeded"));
+      return;
+    }
+    this.#redirects++;
+    let next: URL;
+    try {
+      const target = new URL(location, url);
+      // A fragment in Location is legal HTTP but means nothing to a WebSocket request.
+      target.hash = "";
+      next = toWebSocketUrl(target.href);
+    } catch {
+      this.#fail(new Error(`Invalid URL in the redirect: ${location}`));
+      return;
+    }
+    let headers = this.#offer.headers;
+    if (next.host !== url.host && !this.#events.redirectListened()) {
+      // Credentials meant for one host are not handed to another.
+      this.#sendCredentials = false;
+      headers = withoutCredentials(headers);
+    }
+    this.#offer = { ...this.#offer, url: next, headers };
+    this.#send(true);
+  }
+
+  /**
+   * The application reads an unexpected response; the exchange ends when the response does, or
+   * when the handshake times out.
+   */
+  #handOver(request: ClientRequest, response: IncomingMessage): void {
+    this.#request = null;
+    let done = false;
+    const end = (): void => {
+      if (done) return;
+      done = true;
+      this.#finish();
+      this.#events.unexpectedResponseDone();
+    };
+    response.once("close", end);
+    request.once("close", end);
+    if (this.#timer !== null) {
+      this.#startTimer(() => {
+        request.destroy();
+        end();
+      });
+    }
+  }
+
+  /** A 101 response: the `upgrade` event, then the checks; the connection opens if they pass. */
+  #onUpgrade(
+    request: ClientRequest,
+    key: string,
+    response: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): void {
+    if (this.#finished || this.#request !== request) {
+      socket.destroy();
+      return;
+    }
+    this.#events.upgrade(response);
+    // An `upgrade` listener may have closed or terminated the WebSocket.
+    if (this.#finished) {
+      socket.destroy();
+      return;
+    }
+    const checked = checkServerResponse(
+      { statusCode: response.statusCode ?? 0, headers: response.headers },
+      {
+        key,
+        protocols: this.#options.protocols,
+        offeredExtensions: this.#deflateOffer === null ? [] : [PERMESSAGE_DEFLATE],
+      },
+      nodeAcceptKey,
+    );
+    if (!checked.ok) {
+      socket.destroy();
+      this.#fail(new Error(checked.message));
+      return;
+    }
+    const deflate = agreeDeflate(checked.extensions, this.#options, this.#deflateOffer);
+    if (deflate instanceof Error) {
+      socket.destroy();
+      this.#fail(deflate);
+      return;
+    }
+    const extensionHeader = response.headers["sec-websocket-extensions"];
+    const extensions = typeof extensionHeader === "string" ? extensionHeader.trim() : "";
+    this.#finish();
+    this.#request = null;
+    this.#events.open(socket, head, checked.protocol, extensions, deflate);
+  }
+
+  /** (Re)starts the handshake's timer, if it has a limit. */
+  #startTimer(onTimeout: () => void): void {
+    const limit = this.#options.handshakeTimeout;
+    if (limit === undefined || limit <= 0) return;
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      onTimeout();
+    }, limit);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    this.#clearTimer();
+  }
+
+  /** Destroys the request in progress, whose events are ignored from now on. */
+  #dropRequest(): void {
+    const request = this.#request;
+    this.#request = null;
+    request?.destroy();
+  }
+
+  #fail(error: Error): void {
+    if (this.#finished) return;
+    this.#finish();
+    this.#dropRequest();
+    this.#events.fail(error);
+  }
 }
 
 /** The permessage-deflate parameters offered (the bare client_max_window_bits by default). */
@@ -338,6 +382,20 @@ export function deflateOfferOf(options: ClientHandshakeOptions): PerMessageDefla
   return options.deflate === null
     ? null
     : { ...options.deflate, clientMaxWindowBits: options.deflate.clientMaxWindowBits ?? true };
+}
+
+/** What the request offers, from the handshake's options and its permessage-deflate offer. */
+export function requestParamsOf(
+  options: ClientHandshakeOptions,
+  deflateOffer: PerMessageDeflateOptions | null,
+): ClientRequestParams {
+  return {
+    url: options.url,
+    protocols: options.protocols,
+    extensions: deflateOffer === null ? "" : formatDeflateOffer(deflateOffer),
+    origin: options.origin,
+    headers: options.headers,
+  };
 }
 
 /**
@@ -369,11 +427,9 @@ function safeDecode(text: string): string {
   }
 }
 
-function withoutCredentials(
-  headers: OutgoingHttpHeaders | undefined,
-): OutgoingHttpHeaders | undefined {
+function withoutCredentials(headers: RequestHeaders | undefined): RequestHeaders | undefined {
   if (headers === undefined) return undefined;
-  const kept: OutgoingHttpHeaders = {};
+  const kept: RequestHeaders = {};
   for (const name of Object.keys(headers)) {
     if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) kept[name] = headers[name];
   }

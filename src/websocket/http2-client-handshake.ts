@@ -12,14 +12,10 @@ import {
   type ClientHttp2Stream,
   connect as http2Connect,
   type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
 } from "node:http2";
-import { checkNegotiation } from "../protocol/websocket/handshake.js";
-import {
-  formatDeflateOffer,
-  PERMESSAGE_DEFLATE,
-} from "../protocol/websocket/permessage-deflate-params.js";
+import { checkNegotiation, formatExtendedConnectHeaders } from "../protocol/websocket/handshake.js";
+import { PERMESSAGE_DEFLATE } from "../protocol/websocket/permessage-deflate-params.js";
 import {
   agreeDeflate,
   type ClientHandshake,
@@ -27,18 +23,10 @@ import {
   type ClientHandshakeOptions,
   deflateOfferOf,
   PASSED_THROUGH,
+  requestParamsOf,
 } from "./client-handshake.js";
+import type { PerMessageDeflateOptions } from "./permessage-deflate.js";
 
-/** Request headers HTTP/2 forbids or that an extended CONNECT replaces (RFC 8441 section 5). */
-const NOT_SENT = new Set([
-  "connection",
-  "upgrade",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "host",
-  "sec-websocket-key",
-]);
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -51,138 +39,154 @@ export function startHttp2ClientHandshake(
   session: ClientHttp2Session | null,
   events: ClientHandshakeEvents,
 ): ClientHandshake {
-  const url = options.url;
-  const secure = url.protocol === "wss:";
-  const owned = session === null;
-  let finished = false;
-  let stream: ClientHttp2Stream | null = null;
-  let timer: NodeJS.Timeout | null = null;
+  return new ExtendedConnectHandshake(options, session, events);
+}
 
-  if (session === null) {
-    const connectOptions: SecureClientSessionOptions = {};
-    for (const name of PASSED_THROUGH) {
-      const value = options.request[name];
-      if (value !== undefined && name !== "agent") {
-        (connectOptions as Record<string, unknown>)[name] = value;
-      }
-    }
-    session = http2Connect(`${secure ? "https" : "http"}://${url.host}`, connectOptions);
-  }
-  const active = session;
-
-  function finish(): void {
-    finished = true;
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    active.off("error", onSessionError);
-    active.off("remoteSettings", onSettings);
-  }
-
-  function fail(error: Error): void {
-    if (finished) return;
-    finish();
-    stream?.close();
-    if (owned) active.destroy();
-    events.fail(error);
-  }
-
-  function onSessionError(error: Error): void {
-    fail(error);
-  }
-
-  function onSettings(): void {
-    if (active.remoteSettings.enableConnectProtocol) request();
+/**
+ * The handshake over HTTP/2: once the session's settings allow the extended CONNECT, one request
+ * stream, under one timer for the whole handshake.
+ */
+class ExtendedConnectHandshake implements ClientHandshake {
+  readonly #options: ClientHandshakeOptions;
+  readonly #events: ClientHandshakeEvents;
+  readonly #deflateOffer: PerMessageDeflateOptions | null;
+  readonly #session: ClientHttp2Session;
+  /** Whether the session was made here (and is closed with the handshake or the stream). */
+  readonly #ownsSession: boolean;
+  #finished = false;
+  #stream: ClientHttp2Stream | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  // Listeners on the session, removed when the handshake is over.
+  readonly #onSessionError = (error: Error): void => this.#fail(error);
+  readonly #onSettings = (): void => {
+    if (this.#session.remoteSettings.enableConnectProtocol) this.#request();
     else {
-      fail(
+      this.#fail(
         new Error(
           "The server does not accept WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL)",
         ),
       );
     }
+  };
+
+  constructor(
+    options: ClientHandshakeOptions,
+    session: ClientHttp2Session | null,
+    events: ClientHandshakeEvents,
+  ) {
+    this.#options = options;
+    this.#events = events;
+    this.#deflateOffer = deflateOfferOf(options);
+    this.#ownsSession = session === null;
+    this.#session = session ?? connectSession(options);
+    const limit = options.handshakeTimeout;
+    if (limit !== undefined && limit > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#fail(new Error("Opening handshake has timed out"));
+      }, limit);
+    }
+    this.#session.on("error", this.#onSessionError);
+    // An application's session may already have the server's settings; a new one waits for them.
+    if (!this.#ownsSession && this.#session.remoteSettings?.enableConnectProtocol) {
+      process.nextTick(() => this.#request());
+    } else this.#session.once("remoteSettings", this.#onSettings);
   }
 
-  function request(): void {
-    if (finished || stream !== null) return;
-    const deflateOffer = deflateOfferOf(options);
-    const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(options.headers ?? {})) {
-      const lower = name.toLowerCase();
-      if (value !== undefined && !NOT_SENT.has(lower)) headers[lower] = value;
-    }
-    headers[":method"] = "CONNECT";
-    headers[":protocol"] = "websocket";
-    headers[":scheme"] = secure ? "https" : "http";
-    headers[":authority"] = url.host;
-    headers[":path"] = `${url.pathname || "/"}${url.search}`;
-    headers["sec-websocket-version"] = "13";
-    if (options.origin !== undefined) headers.origin = options.origin;
-    if (options.protocols.length > 0) {
-      headers["sec-websocket-protocol"] = options.protocols.join(", ");
-    }
-    if (deflateOffer !== null) {
-      headers["sec-websocket-extensions"] = formatDeflateOffer(deflateOffer);
-    }
-    let opened: ClientHttp2Stream;
+  /** Stops the handshake; no event follows. */
+  abort(): void {
+    if (this.#finished) return;
+    this.#finish();
+    this.#close();
+  }
+
+  /** Opens the extended CONNECT stream. */
+  #request(): void {
+    if (this.#finished || this.#stream !== null) return;
+    const headers = formatExtendedConnectHeaders(
+      requestParamsOf(this.#options, this.#deflateOffer),
+    );
+    let stream: ClientHttp2Stream;
     try {
-      opened = active.request(headers, { endStream: false });
+      stream = this.#session.request(headers, { endStream: false });
     } catch (error) {
-      fail(error instanceof Error ? error : new Error(String(error)));
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    stream = opened;
-    opened.on("error", (error) => fail(error));
-    opened.once("response", (response: IncomingHttpHeaders) => {
-      if (finished) return;
-      const status = Number(response[":status"]);
-      if (!(status >= 200 && status < 300)) {
-        fail(new Error(`Unexpected server response: ${status}`));
-        return;
-      }
-      const checked = checkNegotiation(response, {
-        protocols: options.protocols,
-        offeredExtensions: deflateOffer === null ? [] : [PERMESSAGE_DEFLATE],
-      });
-      if (!checked.ok) {
-        fail(new Error(checked.message));
-        return;
-      }
-      const deflate = agreeDeflate(checked.extensions, options, deflateOffer);
-      if (deflate instanceof Error) {
-        fail(deflate);
-        return;
-      }
-      const extensionHeader = response["sec-websocket-extensions"];
-      finish();
-      // The stream's errors are the WebSocket's now (it destroys the stream, `close` says 1006).
-      opened.removeAllListeners("error");
-      if (owned) opened.once("close", () => active.close());
-      events.open(
-        opened,
-        EMPTY,
-        checked.protocol,
-        typeof extensionHeader === "string" ? extensionHeader.trim() : "",
-        deflate,
-      );
+    this.#stream = stream;
+    stream.on("error", (error) => this.#fail(error));
+    stream.once("response", (response: IncomingHttpHeaders) => this.#onResponse(stream, response));
+  }
+
+  /** The server's answer: a 2xx whose negotiation checks pass opens the connection. */
+  #onResponse(stream: ClientHttp2Stream, response: IncomingHttpHeaders): void {
+    if (this.#finished) return;
+    const status = Number(response[":status"]);
+    if (!(status >= 200 && status < 300)) {
+      this.#fail(new Error(`Unexpected server response: ${status}`));
+      return;
+    }
+    const checked = checkNegotiation(response, {
+      protocols: this.#options.protocols,
+      offeredExtensions: this.#deflateOffer === null ? [] : [PERMESSAGE_DEFLATE],
     });
+    if (!checked.ok) {
+      this.#fail(new Error(checked.message));
+      return;
+    }
+    const deflate = agreeDeflate(checked.extensions, this.#options, this.#deflateOffer);
+    if (deflate instanceof Error) {
+      this.#fail(deflate);
+      return;
+    }
+    const extensionHeader = response["sec-websocket-extensions"];
+    this.#finish();
+    // The stream's errors are the WebSocket's now (it destroys the stream, `close` says 1006).
+    stream.removeAllListeners("error");
+    if (this.#ownsSession) {
+      const session = this.#session;
+      stream.once("close", () => session.close());
+    }
+    this.#events.open(
+      stream,
+      EMPTY,
+      checked.protocol,
+      typeof extensionHeader === "string" ? extensionHeader.trim() : "",
+      deflate,
+    );
   }
 
-  if (options.handshakeTimeout !== undefined && options.handshakeTimeout > 0) {
-    timer = setTimeout(() => {
-      timer = null;
-      fail(new Error("Opening handshake has timed out"));
-    }, options.handshakeTimeout);
+  #finish(): void {
+    this.#finished = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#session.off("error", this.#onSessionError);
+    this.#session.off("remoteSettings", this.#onSettings);
   }
-  active.on("error", onSessionError);
-  // An application's session may already have the server's settings; a new one waits for them.
-  if (!owned && active.remoteSettings?.enableConnectProtocol) process.nextTick(request);
-  else active.once("remoteSettings", onSettings);
 
-  return {
-    abort(): void {
-      if (finished) return;
-      finish();
-      stream?.close();
-      if (owned) active.destroy();
-    },
-  };
+  /** Closes the stream, and the session if it was made here. */
+  #close(): void {
+    this.#stream?.close();
+    if (this.#ownsSession) this.#session.destroy();
+  }
+
+  #fail(error: Error): void {
+    if (this.#finished) return;
+    this.#finish();
+    this.#close();
+    this.#events.fail(error);
+  }
+}
+
+/** A session to the URL's origin, with the application's TLS and socket options. */
+function connectSession(options: ClientHandshakeOptions): ClientHttp2Session {
+  const connectOptions: SecureClientSessionOptions = {};
+  for (const name of PASSED_THROUGH) {
+    const value = options.request[name];
+    if (value !== undefined && name !== "agent") {
+      (connectOptions as Record<string, unknown>)[name] = value;
+    }
+  }
+  const scheme = options.url.protocol === "wss:" ? "https" : "http";
+  return http2Connect(`${scheme}://${options.url.host}`, connectOptions);
 }

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "../../src/websocket/websocket.js";
 import { acceptKey, nextEvent, type RawServer, startRawServer } from "./websocket-test-helpers.js";
@@ -89,6 +89,24 @@ describe("request", () => {
     assert.equal(ws.extensions, "", "the raw server accepted no extension");
     ws.terminate();
     await nextEvent(ws, "close");
+  });
+
+  test("Host: the URL's host, the application's if it sets one, no default port (as ws)", async () => {
+    const hosts: unknown[] = [];
+    const cases: Array<[string, ConstructorParameters<typeof WebSocket>[1]]> = [
+      [server.url, {}],
+      [server.url, { headers: { host: "virtual.example" } }],
+      // Over a connection of the application's, the port the URL leaves out is the default one.
+      ["ws://localhost/", { createConnection: () => connect(server.port, "127.0.0.1") }],
+    ];
+    for (const [url, options] of cases) {
+      const ws = new WebSocket(url, options);
+      hosts.push((await server.nextConnection()).request.headers.host);
+      await nextEvent(ws, "open");
+      ws.terminate();
+      await nextEvent(ws, "close");
+    }
+    assert.deepEqual(hosts, [`127.0.0.1:${server.port}`, "virtual.example", "localhost"]);
   });
 
   test("perMessageDeflate: false offers no extension", async () => {

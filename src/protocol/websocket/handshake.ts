@@ -1,6 +1,7 @@
 /**
- * The opening handshake (RFC 6455 section 4): key and accept values, the server's checks of an
- * upgrade request, the client's checks of the response, and the response heads a server writes.
+ * The opening handshake (RFC 6455 section 4): key and accept values, the client's request headers
+ * (HTTP/1.1 upgrade and HTTP/2 extended CONNECT, RFC 8441), the server's checks of an upgrade
+ * request, the client's checks of the response, and the response heads a server writes.
  * @module
  */
 
@@ -33,6 +34,151 @@ export function generateClientKey(fillRandom: (t: Uint8Array) => void = cryptoFi
   const nonce = new Uint8Array(16);
   fillRandom(nonce);
   return encodeBase64(nonce);
+}
+
+/**
+ * A request header's value as the application gives it (Node's `OutgoingHttpHeader`, or
+ * undefined): passed on as given, the HTTP layer that sends it validates it.
+ */
+export type RequestHeaderValue = string | number | string[] | undefined;
+
+/** Request headers with their names as the application spelled them. */
+export type RequestHeaders = Record<string, RequestHeaderValue>;
+
+/** What the client's opening request offers, whichever HTTP carries it. */
+export interface ClientRequestParams {
+  /** The ws: or wss: URL: the authority and the target of the request. */
+  url: URL;
+  /** Subprotocols offered, in order of preference; none sends no `Sec-WebSocket-Protocol`. */
+  protocols: readonly string[];
+  /** The `Sec-WebSocket-Extensions` offer; "" sends none. */
+  extensions: string;
+  /** `Origin`, if any. */
+  origin: string | undefined;
+  /** The application's headers. */
+  headers: RequestHeaders | undefined;
+}
+
+/** The request target: the URL's path (at least "/") and query. */
+export function requestTarget(url: URL): string {
+  return `${url.pathname || "/"}${url.search}`;
+}
+
+/** The fields the client's request sets itself, in the order sent: the name, in lower case. */
+const HANDSHAKE_FIELDS: readonly (readonly [name: string, lowerCaseName: string])[] = [
+  ["Connection", "connection"],
+  ["Upgrade", "upgrade"],
+  ["Sec-WebSocket-Key", "sec-websocket-key"],
+  ["Sec-WebSocket-Version", "sec-websocket-version"],
+  ["Origin", "origin"],
+  ["Sec-WebSocket-Protocol", "sec-websocket-protocol"],
+  ["Sec-WebSocket-Extensions", "sec-websocket-extensions"],
+];
+
+/**
+ * The value the request gives the field `lowerCaseName` itself, replacing the application's; or
+ * undefined: the request has none (no origin, no subprotocol, no extension to offer, or a name
+ * that is not the handshake's), an application's field of that name is sent.
+ */
+function handshakeValue(
+  lowerCaseName: string,
+  params: ClientRequestParams,
+  key: string,
+): string | undefined {
+  switch (lowerCaseName) {
+    case "connection":
+      return "Upgrade";
+    case "upgrade":
+      return "websocket";
+    case "sec-websocket-key":
+      return key;
+    case "sec-websocket-version":
+      return "13";
+    case "origin":
+      return params.origin;
+    case "sec-websocket-protocol":
+      return params.protocols.length > 0 ? params.protocols.join(", ") : undefined;
+    case "sec-websocket-extensions":
+      return params.extensions === "" ? undefined : params.extensions;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The headers of the client's HTTP/1.1 upgrade request (RFC 6455 section 4.1) with `key` as
+ * `Sec-WebSocket-Key`, merged with the application's as ws merges them: the application's come
+ * first, without those the handshake sets itself (names compared in any case, as HTTP does):
+ * `Connection`, `Upgrade`, the key, `Sec-WebSocket-Version`, and `Origin`,
+ * `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` when there is something to send. `Host`
+ * is the URL's (the port only when it is not the scheme's default) unless the application set one.
+ * The application's values are passed on as given: the HTTP layer validates them.
+ */
+export function formatClientRequestHeaders(
+  params: ClientRequestParams,
+  key: string,
+): RequestHeaders {
+  const headers: RequestHeaders = {};
+  let hostGiven = false;
+  const application = params.headers;
+  if (application !== undefined) {
+    for (const name of Object.keys(application)) {
+      const lower = name.toLowerCase();
+      if (lower === "host") hostGiven = true;
+      if (handshakeValue(lower, params, key) === undefined) headers[name] = application[name];
+    }
+  }
+  for (const [name, lower] of HANDSHAKE_FIELDS) {
+    const value = handshakeValue(lower, params, key);
+    if (value !== undefined) headers[name] = value;
+  }
+  if (!hostGiven) headers.Host = params.url.host;
+  return headers;
+}
+
+/**
+ * Request fields HTTP/2 forbids (connection-specific, RFC 9113 section 8.2.2) or that an extended
+ * CONNECT replaces (`Host` by `:authority`, the key and the upgrade, RFC 8441 section 5).
+ */
+const NOT_SENT_OVER_HTTP2 = new Set([
+  "connection",
+  "upgrade",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "host",
+  "sec-websocket-key",
+]);
+
+/**
+ * The headers of the extended CONNECT that opens a WebSocket over HTTP/2 (RFC 8441 sections 4 and
+ * 5): the application's headers without those HTTP/2 does not carry (undefined values left out),
+ * then the pseudo-headers (HTTP/2 sends them first) and the fields of
+ * {@link formatClientRequestHeaders} that HTTP/2 carries, which replace any of the application's
+ * of the same name. Every name is in lower case, as HTTP/2 requires.
+ */
+export function formatExtendedConnectHeaders(params: ClientRequestParams): RequestHeaders {
+  const { url } = params;
+  const headers: RequestHeaders = {};
+  const application = params.headers;
+  if (application !== undefined) {
+    for (const name of Object.keys(application)) {
+      const value = application[name];
+      const lower = name.toLowerCase();
+      if (value !== undefined && !NOT_SENT_OVER_HTTP2.has(lower)) headers[lower] = value;
+    }
+  }
+  headers[":method"] = "CONNECT";
+  headers[":protocol"] = "websocket";
+  headers[":scheme"] = url.protocol === "wss:" ? "https" : "http";
+  headers[":authority"] = url.host;
+  headers[":path"] = requestTarget(url);
+  for (const [, lower] of HANDSHAKE_FIELDS) {
+    if (NOT_SENT_OVER_HTTP2.has(lower)) continue;
+    const value = handshakeValue(lower, params, "");
+    if (value !== undefined) headers[lower] = value;
+  }
+  return headers;
 }
 
 /** One header as a single string; repeated fields (an array) are joined as a list. */

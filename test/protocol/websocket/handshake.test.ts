@@ -2,14 +2,19 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decodeBase64 } from "../../../src/protocol/base64.js";
 import {
+  type ClientRequestParams,
+  checkNegotiation,
   checkServerResponse,
   checkUpgradeRequest,
   computeAcceptKey,
   formatAcceptResponse,
+  formatClientRequestHeaders,
+  formatExtendedConnectHeaders,
   formatHttpError,
   generateClientKey,
   type Headers,
   parseSubprotocols,
+  requestTarget,
 } from "../../../src/protocol/websocket/handshake.js";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -316,4 +321,269 @@ describe("client response checks", () => {
       if (!result.ok) assert.ok(result.message.length > 0);
     });
   }
+});
+
+describe("client request headers", () => {
+  const offer: ClientRequestParams = {
+    url: new URL("ws://server.example.com/chat"),
+    protocols: ["chat", "superchat"],
+    extensions: "permessage-deflate; client_max_window_bits",
+    origin: "http://example.com",
+    headers: undefined,
+  };
+
+  it("formats the RFC 6455 section 1.2 example request's fields", () => {
+    assert.deepEqual(
+      Object.entries(formatClientRequestHeaders({ ...offer, extensions: "" }, KEY)),
+      [
+        ["Connection", "Upgrade"],
+        ["Upgrade", "websocket"],
+        ["Sec-WebSocket-Key", KEY],
+        ["Sec-WebSocket-Version", "13"],
+        ["Origin", "http://example.com"],
+        ["Sec-WebSocket-Protocol", "chat, superchat"],
+        ["Host", "server.example.com"],
+      ],
+    );
+  });
+
+  it("sends the extension offer as given", () => {
+    assert.equal(
+      formatClientRequestHeaders(offer, KEY)["Sec-WebSocket-Extensions"],
+      "permessage-deflate; client_max_window_bits",
+    );
+  });
+
+  it("sends no Origin, Sec-WebSocket-Protocol or Sec-WebSocket-Extensions with nothing to offer", () => {
+    const headers = formatClientRequestHeaders(
+      { ...offer, protocols: [], extensions: "", origin: undefined },
+      KEY,
+    );
+    assert.deepEqual(Object.keys(headers), [
+      "Connection",
+      "Upgrade",
+      "Sec-WebSocket-Key",
+      "Sec-WebSocket-Version",
+      "Host",
+    ]);
+  });
+
+  it("Host carries the port only when it is not the scheme's default", () => {
+    const host = (url: string) =>
+      formatClientRequestHeaders({ ...offer, url: new URL(url) }, KEY).Host;
+    assert.equal(host("ws://a.example:80/"), "a.example");
+    assert.equal(host("ws://a.example:443/"), "a.example:443");
+    assert.equal(host("wss://a.example:443/"), "a.example");
+    assert.equal(host("wss://a.example:8443/"), "a.example:8443");
+    assert.equal(host("ws://[::1]:8080/"), "[::1]:8080");
+    assert.equal(host("ws://B\u00fccher.example/"), "xn--bcher-kva.example");
+  });
+
+  it("merges the application's headers first, the handshake's replacing theirs in any case", () => {
+    const headers = formatClientRequestHeaders(
+      {
+        ...offer,
+        headers: {
+          "X-Custom": "yes",
+          connection: "keep-alive",
+          "SEC-WEBSOCKET-KEY": "mine",
+          origin: "http://elsewhere.example",
+          "x-custom": ["a", "b"],
+          "X-Count": 3,
+          "X-Unset": undefined,
+        },
+      },
+      KEY,
+    );
+    assert.deepEqual(Object.entries(headers), [
+      // The application's own repeats are Node's to merge (the last wins), as with ws.
+      ["X-Custom", "yes"],
+      ["x-custom", ["a", "b"]],
+      ["X-Count", 3],
+      // Passed on as given: the HTTP layer refuses it, as it does for ws.
+      ["X-Unset", undefined],
+      ["Connection", "Upgrade"],
+      ["Upgrade", "websocket"],
+      ["Sec-WebSocket-Key", KEY],
+      ["Sec-WebSocket-Version", "13"],
+      ["Origin", "http://example.com"],
+      ["Sec-WebSocket-Protocol", "chat, superchat"],
+      ["Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"],
+      ["Host", "server.example.com"],
+    ]);
+  });
+
+  it("keeps the application's Host, subprotocol and extension headers when it offers none", () => {
+    const headers = formatClientRequestHeaders(
+      {
+        ...offer,
+        protocols: [],
+        extensions: "",
+        origin: undefined,
+        headers: {
+          host: "virtual.example",
+          "Sec-WebSocket-Protocol": "raw",
+          "Sec-WebSocket-Extensions": "x-mine",
+          Origin: "http://app.example",
+        },
+      },
+      KEY,
+    );
+    assert.deepEqual(Object.entries(headers), [
+      ["host", "virtual.example"],
+      ["Sec-WebSocket-Protocol", "raw"],
+      ["Sec-WebSocket-Extensions", "x-mine"],
+      ["Origin", "http://app.example"],
+      ["Connection", "Upgrade"],
+      ["Upgrade", "websocket"],
+      ["Sec-WebSocket-Key", KEY],
+      ["Sec-WebSocket-Version", "13"],
+    ]);
+  });
+
+  it("the request target is the path (at least /) and the query, without the fragment", () => {
+    assert.equal(requestTarget(new URL("ws://a.example")), "/");
+    assert.equal(requestTarget(new URL("ws://a.example/p/q?x=1&y")), "/p/q?x=1&y");
+    assert.equal(requestTarget(new URL("ws://a.example/p?")), "/p");
+    assert.equal(requestTarget(new URL("ws://a.example/a b")), "/a%20b");
+  });
+});
+
+describe("client extended CONNECT headers (RFC 8441)", () => {
+  const offer: ClientRequestParams = {
+    url: new URL("wss://server.example.com/chat"),
+    protocols: ["chat", "superchat"],
+    extensions: "permessage-deflate",
+    origin: "http://www.example.com",
+    headers: undefined,
+  };
+
+  it("formats the RFC 8441 section 5.1 example request's fields", () => {
+    assert.deepEqual(Object.entries(formatExtendedConnectHeaders(offer)), [
+      [":method", "CONNECT"],
+      [":protocol", "websocket"],
+      [":scheme", "https"],
+      [":authority", "server.example.com"],
+      [":path", "/chat"],
+      ["sec-websocket-version", "13"],
+      ["origin", "http://www.example.com"],
+      ["sec-websocket-protocol", "chat, superchat"],
+      ["sec-websocket-extensions", "permessage-deflate"],
+    ]);
+  });
+
+  it(":authority carries a port that is not the default, :path the query", () => {
+    const headers = formatExtendedConnectHeaders({
+      ...offer,
+      url: new URL("wss://server.example.com:8443/chat?room=1"),
+    });
+    assert.equal(headers[":authority"], "server.example.com:8443");
+    assert.equal(headers[":path"], "/chat?room=1");
+  });
+
+  it("ws: is the http scheme; nothing to offer sends only the version", () => {
+    assert.deepEqual(
+      Object.entries(
+        formatExtendedConnectHeaders({
+          ...offer,
+          url: new URL("ws://a.example"),
+          protocols: [],
+          extensions: "",
+          origin: undefined,
+        }),
+      ),
+      [
+        [":method", "CONNECT"],
+        [":protocol", "websocket"],
+        [":scheme", "http"],
+        [":authority", "a.example"],
+        [":path", "/"],
+        ["sec-websocket-version", "13"],
+      ],
+    );
+  });
+
+  it("lower-cases the application's headers, leaves out those HTTP/2 does not carry", () => {
+    const headers = formatExtendedConnectHeaders({
+      ...offer,
+      protocols: [],
+      extensions: "",
+      origin: undefined,
+      headers: {
+        "X-Custom": "yes",
+        Connection: "keep-alive",
+        Upgrade: "websocket",
+        "Keep-Alive": "timeout=5",
+        "Proxy-Connection": "keep-alive",
+        "Transfer-Encoding": "chunked",
+        Host: "virtual.example",
+        "Sec-WebSocket-Key": KEY,
+        "X-Unset": undefined,
+        Authorization: "Bearer t",
+        ":authority": "spoofed.example",
+        "SEC-WEBSOCKET-VERSION": "8",
+      },
+    });
+    assert.deepEqual(Object.entries(headers), [
+      ["x-custom", "yes"],
+      ["authorization", "Bearer t"],
+      // Set after the application's, so that none of those can stand in for them.
+      [":authority", "server.example.com"],
+      ["sec-websocket-version", "13"],
+      [":method", "CONNECT"],
+      [":protocol", "websocket"],
+      [":scheme", "https"],
+      [":path", "/chat"],
+    ]);
+  });
+});
+
+describe("client negotiation checks (both HTTP versions)", () => {
+  const expected = { protocols: ["chat"], offeredExtensions: ["permessage-deflate"] };
+
+  it("accepts the chosen subprotocol and the offered extension", () => {
+    assert.deepEqual(
+      checkNegotiation(
+        {
+          "sec-websocket-protocol": " chat ",
+          "sec-websocket-extensions": ["permessage-deflate", ""],
+        },
+        expected,
+      ),
+      { ok: true, protocol: "chat", extensions: [{ name: "permessage-deflate", params: [] }] },
+    );
+  });
+
+  const refused: Array<[string, Headers, string]> = [
+    [
+      "a subprotocol not offered",
+      { "sec-websocket-protocol": "superchat" },
+      "Server sent an invalid subprotocol",
+    ],
+    [
+      "an extension not offered",
+      { "sec-websocket-extensions": "x-webkit-deflate-frame" },
+      "Server indicated an extension that was not requested: x-webkit-deflate-frame",
+    ],
+    [
+      "an extension twice, in two fields",
+      { "sec-websocket-extensions": ["permessage-deflate", "permessage-deflate"] },
+      "Server indicated extension permessage-deflate more than once",
+    ],
+  ];
+  for (const [name, headers, message] of refused) {
+    it(`refuses ${name}`, () => {
+      assert.deepEqual(checkNegotiation(headers, expected), { ok: false, message });
+    });
+  }
+
+  it("refuses a subprotocol when none was offered", () => {
+    assert.deepEqual(
+      checkNegotiation(
+        { "sec-websocket-protocol": "chat" },
+        { protocols: [], offeredExtensions: [] },
+      ),
+      { ok: false, message: "Server sent a subprotocol but none was requested" },
+    );
+  });
 });
