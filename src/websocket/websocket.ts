@@ -1038,10 +1038,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       writePong: (ws, payload) => ws.#output().sendAutoPong(payload, ws.#maskByDefault),
       endTransport: (ws) => ws.#output().end(),
       destroyTransport: (ws) => ws.#socket!.destroy(),
-      stopInput: (ws) => {
-        // A handshake abandoned has no socket, so nothing to read.
-        if (ws.#socket !== null) ws.#input().stop();
-      },
+      stopInput: (ws) => ws.#input().stop(),
       finishInput: (ws) => ws.#input().finishInput(),
       abandonHandshake: (ws) => ws.#abandonHandshake(),
       closed: (ws, code, reason, error) => {

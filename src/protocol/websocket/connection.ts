@@ -47,14 +47,16 @@ export interface ConnectionSettings {
 
 /** Where the transport is, as far as this connection has asked or been told. */
 const Transport = {
+  /** Not established: the opening handshake is under way, failed or was abandoned. */
+  None: 0,
   /** Readable and writable. */
-  Open: 0,
+  Open: 1,
   /** Asked to end once everything written is flushed (our FIN): nothing more is written. */
-  Ending: 1,
+  Ending: 2,
   /** Asked to be destroyed now. */
-  Destroying: 2,
+  Destroying: 3,
   /** Closed: nothing more can be written or asked of it. */
-  Closed: 3,
+  Closed: 4,
 } as const;
 
 type Transport = (typeof Transport)[keyof typeof Transport];
@@ -67,7 +69,7 @@ export abstract class WebSocketConnection {
   /** Whether this end is the server, which closes the transport first (RFC 6455 section 7.1.1). */
   readonly isServer: boolean;
   #readyState: ReadyState = ReadyState.CONNECTING;
-  #transport: Transport = Transport.Open;
+  #transport: Transport = Transport.None;
   #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
   #autoPong = true;
   #maxPendingAutoPongs = DEFAULT_MAX_PENDING_AUTO_PONGS;
@@ -122,7 +124,9 @@ export abstract class WebSocketConnection {
 
   /** The opening handshake succeeded. */
   opened(): void {
-    if (this.#readyState === ReadyState.CONNECTING) this.#readyState = ReadyState.OPEN;
+    if (this.#readyState !== ReadyState.CONNECTING) return;
+    this.#readyState = ReadyState.OPEN;
+    this.#transport = Transport.Open;
   }
 
   /**
@@ -134,7 +138,6 @@ export abstract class WebSocketConnection {
     if (state === ReadyState.CLOSING || state === ReadyState.CLOSED) return;
     this.#readyState = ReadyState.CLOSING;
     if (state === ReadyState.CONNECTING) {
-      this.#transport = Transport.Closed;
       this.abandonHandshake();
       return;
     }
@@ -147,12 +150,15 @@ export abstract class WebSocketConnection {
   terminate(): void {
     const state = this.#readyState;
     if (state === ReadyState.CLOSED) return;
-    this.#readyState = ReadyState.CLOSING;
-    if (state === ReadyState.CONNECTING) {
-      this.#transport = Transport.Closed;
-      this.abandonHandshake();
+    if (this.#transport === Transport.None) {
+      // No transport to drop: the opening handshake is abandoned (once).
+      if (state === ReadyState.CONNECTING) {
+        this.#readyState = ReadyState.CLOSING;
+        this.abandonHandshake();
+      }
       return;
     }
+    this.#readyState = ReadyState.CLOSING;
     this.stopInput();
     this.#destroyTransport();
   }
@@ -163,7 +169,7 @@ export abstract class WebSocketConnection {
    * (section 7.1.1), the client waits for it to do so, at most `closeTimeout`.
    */
   closeFrameReceived(code: number | undefined, reason: string): void {
-    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CLOSED || this.#transport === Transport.None) return;
     this.#closeFrameReceived = true;
     this.#closeCode = code ?? CloseCode.NoStatusReceived;
     this.#closeReason = reason;
@@ -195,7 +201,7 @@ export abstract class WebSocketConnection {
    * reports `error` (the first one only) and is never clean.
    */
   fail(error: Error, closeCode: number, reason: string = error.message): void {
-    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CLOSED || this.#transport === Transport.None) return;
     if (this.#failure === null) this.#failure = error;
     this.stopInput();
     if (this.#readyState === ReadyState.OPEN) this.#readyState = ReadyState.CLOSING;
@@ -206,7 +212,7 @@ export abstract class WebSocketConnection {
 
   /** The peer ended its side of the transport (TCP FIN): nothing more comes; end ours too. */
   transportEnded(): void {
-    if (this.#transport === Transport.Closed) return;
+    if (this.#transport === Transport.None || this.#transport === Transport.Closed) return;
     if (this.#readyState === ReadyState.OPEN) this.#readyState = ReadyState.CLOSING;
     this.#endTransport();
   }
@@ -223,7 +229,7 @@ export abstract class WebSocketConnection {
    * among them); call {@link drained} once they are.
    */
   transportClosed(): void {
-    if (this.#transport === Transport.Closed) return;
+    if (this.#transport === Transport.None || this.#transport === Transport.Closed) return;
     this.#transport = Transport.Closed;
     if (this.#readyState === ReadyState.OPEN) this.#readyState = ReadyState.CLOSING;
     if (this.#closeTimerArmed) {
@@ -249,9 +255,8 @@ export abstract class WebSocketConnection {
    * but `close`): CLOSED with 1006.
    */
   handshakeFailed(error: Error | null): void {
-    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CLOSED || this.#transport !== Transport.None) return;
     this.#readyState = ReadyState.CLOSED;
-    this.#transport = Transport.Closed;
     this.closed(CloseCode.Abnormal, "", false, error);
   }
 
@@ -306,14 +311,14 @@ export abstract class WebSocketConnection {
   }
 
   #destroyTransport(): void {
-    if (this.#transport === Transport.Destroying || this.#transport === Transport.Closed) return;
+    if (this.#transport !== Transport.Open && this.#transport !== Transport.Ending) return;
     this.#transport = Transport.Destroying;
     this.destroyTransport();
   }
 
   #armCloseTimer(): void {
     if (this.#closeTimerArmed) return;
-    if (this.#transport === Transport.Destroying || this.#transport === Transport.Closed) return;
+    if (this.#transport !== Transport.Open && this.#transport !== Transport.Ending) return;
     this.#closeTimerArmed = true;
     this.armCloseTimer(this.#closeTimeout);
   }
