@@ -100,19 +100,6 @@ export abstract class WebSocketConnection {
   }
 
   /**
-   * The code reported with `close`: the peer's (1005 when its close frame had none), else 1006
-   * (no close frame was received).
-   */
-  get closeCode(): number {
-    return this.#closeCode;
-  }
-
-  /** The reason of the peer's close frame, or "". */
-  get closeReason(): string {
-    return this.#closeReason;
-  }
-
-  /**
    * Set when CLOSED: both close frames were exchanged and this end did not fail the connection
    * (RFC 6455 section 7.1.5's "closed cleanly").
    */
