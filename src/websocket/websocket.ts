@@ -5,7 +5,8 @@
  * - ws's Node API: an `EventEmitter` with `message(data, isBinary)`, `ping`, `pong`,
  *   `close(code, reason)`, `send(data, options, callback)`, `terminate()`, `pause()`...
  *
- * It owns the connection's state machine and the closing handshake (RFC 6455 section 7); frames
+ * The connection's state machine and closing handshake (RFC 6455 section 7) are the protocol
+ * core's {@link WebSocketConnection}, which this file binds to the socket and a timer; frames
  * are parsed by the protocol core and written through a per-connection queue that coalesces
  * everything sent in one event-loop turn into one socket write.
  * @module
@@ -281,7 +282,7 @@ interface HooksImplementation {
   data(ws: WebSocket, chunk: Buffer): void;
   end(ws: WebSocket): void;
   socketClose(ws: WebSocket): void;
-  writeControl(ws: WebSocket, opcode: number, payload: Uint8Array): void;
+  writeClose(ws: WebSocket, payload: Uint8Array): void;
   writePong(ws: WebSocket, payload: Uint8Array): void;
   endTransport(ws: WebSocket): void;
   destroyTransport(ws: WebSocket): void;
@@ -337,7 +338,7 @@ class NodeConnection extends WebSocketConnection implements ReceiverHandlers, Fl
   }
 
   protected override writeClose(payload: Uint8Array): void {
-    hooksImplementation.writeControl(this.ws, Opcode.Close, payload);
+    hooksImplementation.writeClose(this.ws, payload);
   }
 
   protected override writePong(payload: Uint8Array): void {
@@ -1032,8 +1033,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         // Messages already received (maybe still inflating) are delivered before `close`.
         ws.#input().whenIdle(() => connection.drained());
       },
-      writeControl: (ws, opcode, payload) => {
-        ws.#output().sendControl(opcode, payload, ws.#maskByDefault, undefined);
+      writeClose: (ws, payload) => {
+        ws.#output().sendControl(Opcode.Close, payload, ws.#maskByDefault, undefined);
       },
       writePong: (ws, payload) => ws.#output().sendAutoPong(payload, ws.#maskByDefault),
       endTransport: (ws) => ws.#output().end(),
@@ -1042,7 +1043,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       finishInput: (ws) => ws.#input().finishInput(),
       abandonHandshake: (ws) => ws.#abandonHandshake(),
       closed: (ws, code, reason, error) => {
-        debug?.(`${ws.#role} closed: ${code} ${JSON.stringify(reason)}`);
+        // A connection that never opened has its handshake failure logged instead.
+        if (ws.#socket !== null) debug?.(`${ws.#role} closed: ${code} ${JSON.stringify(reason)}`);
         ws.#deflate?.close();
         if (error !== null) ws.#emitError(error);
         ws.#onClosed?.(ws);
