@@ -67,7 +67,7 @@ type Transport = (typeof Transport)[keyof typeof Transport];
  */
 export abstract class WebSocketConnection {
   /** Whether this end is the server, which closes the transport first (RFC 6455 section 7.1.1). */
-  readonly isServer: boolean;
+  readonly #isServer: boolean;
   #readyState: ReadyState = ReadyState.CONNECTING;
   #transport: Transport = Transport.None;
   #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
@@ -82,7 +82,7 @@ export abstract class WebSocketConnection {
   #closeTimerArmed = false;
 
   constructor(role: Role) {
-    this.isServer = role === "server";
+    this.#isServer = role === "server";
   }
 
   /** Applies the settings that are given (the others keep their current values). */
@@ -166,7 +166,7 @@ export abstract class WebSocketConnection {
     // An empty close is answered with an empty one; ws echoes the reason too, so that a browser
     // that closed with a reason sees it again in its CloseEvent.
     this.#sendCloseFrame(code, code === undefined ? undefined : reason);
-    if (this.isServer) this.#endTransport();
+    if (this.#isServer) this.#endTransport();
     this.#armCloseTimer();
   }
 
