@@ -26,7 +26,7 @@ export interface ReceiverHandlers {
   ping(data: Buffer): void;
   pong(data: Buffer): void;
   /** A valid close frame; `code` undefined when its payload was empty. */
-  close(code: number | undefined, reason: string): void;
+  closeFrameReceived(code: number | undefined, reason: string): void;
   /** The peer broke the protocol: answer with `closeCode` and fail the connection. */
   error(closeCode: number, message: string): void;
   /** Whether the socket should be flowing (false while delivery is paused or backlogged). */
@@ -91,26 +91,26 @@ function toBuffer(bytes: Uint8Array): Buffer {
  * {@link FrameParserEvents} methods below), so a connection holds no closures for them.
  */
 export class MessageReceiver implements FrameParserEvents {
-  private readonly parser: FrameParser;
-  private readonly deflate: PerMessageDeflate | null;
-  private readonly handlers: ReceiverHandlers;
-  private readonly queue: QueuedEvent[] = [];
+  readonly #parser: FrameParser;
+  readonly #deflate: PerMessageDeflate | null;
+  readonly #handlers: ReceiverHandlers;
+  readonly #queue: QueuedEvent[] = [];
   /**
    * The compressed message whose frames are arriving (inflated as they come), if one is open.
    * It joins the queue with its last frame.
    */
-  private inflating: QueuedEvent | null = null;
+  #inflating: QueuedEvent | null = null;
   /** Compressed frames handed to zlib whose result has not come back. */
-  private pendingInflates = 0;
-  private paused = false;
+  #pendingInflates = 0;
+  #paused = false;
   /** An event went out with `allowSynchronousEvents: false`: later ones wait for setImmediate. */
-  private yielding = false;
-  private readonly synchronousEvents: boolean;
-  private readonly skipUtf8Validation: boolean;
-  private flowing = true;
-  private stopped = false;
-  private delivering = false;
-  private idleCallback: (() => void) | null = null;
+  #yielding = false;
+  readonly #synchronousEvents: boolean;
+  readonly #skipUtf8Validation: boolean;
+  #flowing = true;
+  #stopped = false;
+  #delivering = false;
+  #idleCallback: (() => void) | null = null;
 
   /** `maxFragments`: most frames per message (0: no limit); more fail the connection with 1008. */
   constructor(
@@ -121,11 +121,11 @@ export class MessageReceiver implements FrameParserEvents {
     handlers: ReceiverHandlers,
     options?: ReceiverOptions,
   ) {
-    this.deflate = deflate;
-    this.handlers = handlers;
-    this.synchronousEvents = options?.allowSynchronousEvents ?? true;
-    this.skipUtf8Validation = options?.skipUtf8Validation ?? false;
-    this.parser = new FrameParser(
+    this.#deflate = deflate;
+    this.#handlers = handlers;
+    this.#synchronousEvents = options?.allowSynchronousEvents ?? true;
+    this.#skipUtf8Validation = options?.skipUtf8Validation ?? false;
+    this.#parser = new FrameParser(
       // Node's isUtf8 (simdutf) is as strict as the parser's own check; it takes the bulk of
       // large text pieces, the parser still tracks sequences cut at piece edges.
       {
@@ -134,7 +134,7 @@ export class MessageReceiver implements FrameParserEvents {
         maxFragments,
         permessageDeflate: deflate !== null,
         isUtf8,
-        skipUtf8Validation: this.skipUtf8Validation,
+        skipUtf8Validation: this.#skipUtf8Validation,
       },
       this,
     );
@@ -142,12 +142,12 @@ export class MessageReceiver implements FrameParserEvents {
 
   /** @internal Parser event: a complete uncompressed message. */
   message(isBinary: boolean, payload: Uint8Array): void {
-    if (this.stopped) return;
-    if (this.queue.length === 0 && !this.paused && !this.yielding) {
-      this.handlers.message(toBuffer(payload), isBinary);
-      if (!this.synchronousEvents) this.startYield();
+    if (this.#stopped) return;
+    if (this.#queue.length === 0 && !this.#paused && !this.#yielding) {
+      this.#handlers.message(toBuffer(payload), isBinary);
+      if (!this.#synchronousEvents) this.#startYield();
     } else {
-      this.enqueue(Kind.Message, isBinary, toBuffer(payload), undefined, "");
+      this.#enqueue(Kind.Message, isBinary, toBuffer(payload), undefined, "");
     }
   }
 
@@ -156,69 +156,69 @@ export class MessageReceiver implements FrameParserEvents {
     // A small message in one frame with nothing ahead of it is inflated and delivered now.
     if (
       fin &&
-      this.inflating === null &&
-      this.queue.length === 0 &&
-      !this.paused &&
-      !this.yielding &&
-      !this.stopped
+      this.#inflating === null &&
+      this.#queue.length === 0 &&
+      !this.#paused &&
+      !this.#yielding &&
+      !this.#stopped
     ) {
-      const data = this.deflate!.decompressNow(payload, true);
+      const data = this.#deflate!.decompressNow(payload, true);
       if (data !== null) {
-        if (isBinary || this.skipUtf8Validation || isUtf8(data)) {
-          this.handlers.message(data, isBinary);
-          if (!this.synchronousEvents) this.startYield();
+        if (isBinary || this.#skipUtf8Validation || isUtf8(data)) {
+          this.#handlers.message(data, isBinary);
+          if (!this.#synchronousEvents) this.#startYield();
         } else {
-          this.parser.stop();
-          this.handlers.error(CloseCode.InvalidPayload, INVALID_UTF8);
+          this.#parser.stop();
+          this.#handlers.error(CloseCode.InvalidPayload, INVALID_UTF8);
         }
         return;
       }
       // Too large, busy, or failed: decompress() takes it (and reports a failure in order).
     }
-    this.inflateFrame(isBinary, payload, fin);
+    this.#inflateFrame(isBinary, payload, fin);
   }
 
   /** @internal Parser event: a ping. */
   ping(payload: Uint8Array): void {
-    this.control(Kind.Ping, payload);
+    this.#control(Kind.Ping, payload);
   }
 
   /** @internal Parser event: a pong. */
   pong(payload: Uint8Array): void {
-    this.control(Kind.Pong, payload);
+    this.#control(Kind.Pong, payload);
   }
 
   /** @internal Parser event: a valid close frame. */
   close(code: number | undefined, reason: string): void {
-    this.terminal(Kind.Close, code, reason);
+    this.#terminal(Kind.Close, code, reason);
   }
 
   /** @internal Parser event: a protocol violation. */
   error(closeCode: number, message: string): void {
-    this.terminal(Kind.Error, closeCode, message);
+    this.#terminal(Kind.Error, closeCode, message);
   }
 
   /** Parses bytes from the socket. */
   push(chunk: Uint8Array): void {
-    if (!this.stopped) this.parser.push(chunk);
+    if (!this.#stopped) this.#parser.push(chunk);
   }
 
   /** Holds back delivery (and pauses the socket) until {@link resume}. */
   pause(): void {
-    this.paused = true;
-    this.updateFlow();
+    this.#paused = true;
+    this.#updateFlow();
   }
 
   /** Delivers what was held back, then lets the socket flow again. */
   resume(): void {
-    this.paused = false;
-    this.deliver();
-    this.updateFlow();
+    this.#paused = false;
+    this.#deliver();
+    this.#updateFlow();
   }
 
   /** Whether delivery is paused by the application. */
   get isPaused(): boolean {
-    return this.paused;
+    return this.#paused;
   }
 
   /**
@@ -227,16 +227,16 @@ export class MessageReceiver implements FrameParserEvents {
    */
   get atRest(): boolean {
     return (
-      this.queue.length === 0 &&
-      this.inflating === null &&
-      this.pendingInflates === 0 &&
-      !this.paused &&
-      this.flowing &&
-      !this.stopped &&
-      !this.delivering &&
-      !this.yielding &&
-      this.idleCallback === null &&
-      this.parser.atRest
+      this.#queue.length === 0 &&
+      this.#inflating === null &&
+      this.#pendingInflates === 0 &&
+      !this.#paused &&
+      this.#flowing &&
+      !this.#stopped &&
+      !this.#delivering &&
+      !this.#yielding &&
+      this.#idleCallback === null &&
+      this.#parser.atRest
     );
   }
 
@@ -246,70 +246,70 @@ export class MessageReceiver implements FrameParserEvents {
    * complete, and waiting for it would hold the connection's `close` forever.
    */
   whenIdle(callback: () => void): void {
-    this.abandonOpenMessage();
-    if (this.queue.length === 0) callback();
-    else this.idleCallback = callback;
+    this.#abandonOpenMessage();
+    if (this.#queue.length === 0) callback();
+    else this.#idleCallback = callback;
   }
 
   /** Stops parsing and drops everything undelivered (the connection is being torn down). */
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.parser.stop();
-    this.queue.length = 0;
-    this.inflating = null;
-    this.updateFlow();
-    this.notifyIdle();
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#parser.stop();
+    this.#queue.length = 0;
+    this.#inflating = null;
+    this.#updateFlow();
+    this.#notifyIdle();
   }
 
   /** Stops parsing but still delivers what was already received (a close frame arrived). */
   finishInput(): void {
-    this.parser.stop();
+    this.#parser.stop();
   }
 
-  private control(kind: Kind, payload: Uint8Array): void {
-    if (this.stopped) return;
-    if (this.queue.length === 0 && !this.paused && !this.yielding) {
-      if (kind === Kind.Ping) this.handlers.ping(toBuffer(payload));
-      else this.handlers.pong(toBuffer(payload));
-      if (!this.synchronousEvents) this.startYield();
+  #control(kind: Kind, payload: Uint8Array): void {
+    if (this.#stopped) return;
+    if (this.#queue.length === 0 && !this.#paused && !this.#yielding) {
+      if (kind === Kind.Ping) this.#handlers.ping(toBuffer(payload));
+      else this.#handlers.pong(toBuffer(payload));
+      if (!this.#synchronousEvents) this.#startYield();
       return;
     }
-    this.enqueue(kind, false, toBuffer(payload), undefined, "");
+    this.#enqueue(kind, false, toBuffer(payload), undefined, "");
   }
 
-  private terminal(kind: Kind, code: number | undefined, text: string): void {
-    if (this.stopped) return;
+  #terminal(kind: Kind, code: number | undefined, text: string): void {
+    if (this.#stopped) return;
     // Nothing is parsed after a close frame or an error: an open compressed message never ends.
-    this.abandonOpenMessage();
-    if (this.queue.length === 0 && !this.paused && !this.yielding) {
-      this.dispatchTerminal(kind, code, text);
+    this.#abandonOpenMessage();
+    if (this.#queue.length === 0 && !this.#paused && !this.#yielding) {
+      this.#dispatchTerminal(kind, code, text);
       return;
     }
-    this.enqueue(kind, false, null, code, text);
-    if (this.queue[0].done) this.deliver();
+    this.#enqueue(kind, false, null, code, text);
+    if (this.#queue[0].done) this.#deliver();
   }
 
   /**
    * Drops the compressed message still waiting for frames, if any (no more frames will come).
    * It is not in the queue yet; its pending inflate results are ignored.
    */
-  private abandonOpenMessage(): void {
-    const open = this.inflating;
+  #abandonOpenMessage(): void {
+    const open = this.#inflating;
     if (open === null) return;
-    this.inflating = null;
+    this.#inflating = null;
     open.kind = Kind.Error;
     open.inflated = null;
   }
 
-  private dispatchTerminal(kind: Kind, code: number | undefined, text: string): void {
-    if (kind === Kind.Close) this.handlers.close(code, text);
-    else this.handlers.error(code ?? CloseCode.ProtocolError, text);
+  #dispatchTerminal(kind: Kind, code: number | undefined, text: string): void {
+    if (kind === Kind.Close) this.#handlers.closeFrameReceived(code, text);
+    else this.#handlers.error(code ?? CloseCode.ProtocolError, text);
   }
 
-  private inflateFrame(isBinary: boolean, payload: Uint8Array, fin: boolean): void {
-    if (this.stopped) return;
-    let event = this.inflating;
+  #inflateFrame(isBinary: boolean, payload: Uint8Array, fin: boolean): void {
+    if (this.#stopped) return;
+    let event = this.#inflating;
     if (event === null) {
       event = {
         kind: Kind.Message,
@@ -320,18 +320,18 @@ export class MessageReceiver implements FrameParserEvents {
         code: undefined,
         text: "",
       };
-      this.inflating = event;
+      this.#inflating = event;
     }
     if (fin) {
       // The message has arrived: it takes its place among the events.
-      this.inflating = null;
-      this.append(event);
+      this.#inflating = null;
+      this.#append(event);
     }
     const target = event;
-    if (++this.pendingInflates === MAX_PENDING_INFLATES) this.updateFlow();
-    this.deflate!.decompress(payload, fin, (error, result) => {
-      if (this.pendingInflates-- === MAX_PENDING_INFLATES) this.updateFlow();
-      if (this.stopped || target.kind !== Kind.Message) return;
+    if (++this.#pendingInflates === MAX_PENDING_INFLATES) this.#updateFlow();
+    this.#deflate!.decompress(payload, fin, (error, result) => {
+      if (this.#pendingInflates-- === MAX_PENDING_INFLATES) this.#updateFlow();
+      if (this.#stopped || target.kind !== Kind.Message) return;
       if (error !== null || result === undefined) {
         target.kind = Kind.Error;
         target.code = error?.closeCode ?? CloseCode.InvalidPayload;
@@ -339,26 +339,26 @@ export class MessageReceiver implements FrameParserEvents {
         target.inflated = null;
         target.done = true;
         // Nothing after a failed message can be delivered: stop reading more.
-        this.parser.stop();
-        if (this.inflating === target) {
+        this.#parser.stop();
+        if (this.#inflating === target) {
           // Failed before its last frame: the failure takes the message's place now.
-          this.inflating = null;
-          this.append(target);
+          this.#inflating = null;
+          this.#append(target);
         }
       } else if (fin && target.inflated === null) {
         // A message in one frame (the common case): zlib's output as it is, no copy.
-        this.completeInflated(target, result);
+        this.#completeInflated(target, result);
       } else {
         if (target.inflated === null) target.inflated = new ByteAccumulator();
         target.inflated.append(result);
-        if (fin) this.completeInflated(target, null);
+        if (fin) this.#completeInflated(target, null);
       }
-      if (target.done && this.queue[0] === target) this.deliver();
+      if (target.done && this.#queue[0] === target) this.#deliver();
     });
   }
 
   /** The message's last frame is inflated: `whole` is the message, or null to take the gathered bytes. */
-  private completeInflated(event: QueuedEvent, whole: Buffer | null): void {
+  #completeInflated(event: QueuedEvent, whole: Buffer | null): void {
     let data: Buffer;
     if (whole !== null) {
       data = whole;
@@ -377,7 +377,7 @@ export class MessageReceiver implements FrameParserEvents {
     }
     event.inflated = null;
     event.done = true;
-    if (!event.isBinary && !this.skipUtf8Validation && !isUtf8(data)) {
+    if (!event.isBinary && !this.#skipUtf8Validation && !isUtf8(data)) {
       event.kind = Kind.Error;
       event.code = CloseCode.InvalidPayload;
       event.text = INVALID_UTF8;
@@ -386,7 +386,7 @@ export class MessageReceiver implements FrameParserEvents {
     event.data = data;
   }
 
-  private enqueue(
+  #enqueue(
     kind: Kind,
     isBinary: boolean,
     data: Buffer | null,
@@ -394,77 +394,83 @@ export class MessageReceiver implements FrameParserEvents {
     text: string,
   ): QueuedEvent {
     const event: QueuedEvent = { kind, isBinary, data, inflated: null, done: true, code, text };
-    this.append(event);
+    this.#append(event);
     return event;
   }
 
-  private append(event: QueuedEvent): void {
-    this.queue.push(event);
-    if (this.queue.length === HIGH_WATER) this.updateFlow();
+  #append(event: QueuedEvent): void {
+    this.#queue.push(event);
+    if (this.#queue.length === HIGH_WATER) this.#updateFlow();
   }
 
   /** Delivers queued events from the head while they are complete and delivery is on. */
-  private deliver(): void {
-    if (this.delivering) return;
-    this.delivering = true;
+  #deliver(): void {
+    if (this.#delivering) return;
+    this.#delivering = true;
     try {
-      const queue = this.queue;
-      while (queue.length > 0 && !this.paused && !this.yielding && !this.stopped && queue[0].done) {
+      const queue = this.#queue;
+      while (
+        queue.length > 0 &&
+        !this.#paused &&
+        !this.#yielding &&
+        !this.#stopped &&
+        queue[0].done
+      ) {
         const event = queue.shift()!;
         switch (event.kind) {
           case Kind.Message:
-            this.handlers.message(event.data!, event.isBinary);
-            if (!this.synchronousEvents) this.startYield();
+            this.#handlers.message(event.data!, event.isBinary);
+            if (!this.#synchronousEvents) this.#startYield();
             break;
           case Kind.Ping:
-            this.handlers.ping(event.data!);
-            if (!this.synchronousEvents) this.startYield();
+            this.#handlers.ping(event.data!);
+            if (!this.#synchronousEvents) this.#startYield();
             break;
           case Kind.Pong:
-            this.handlers.pong(event.data!);
-            if (!this.synchronousEvents) this.startYield();
+            this.#handlers.pong(event.data!);
+            if (!this.#synchronousEvents) this.#startYield();
             break;
           default:
             // Nothing can follow a close frame or a protocol error.
             queue.length = 0;
-            this.dispatchTerminal(event.kind, event.code, event.text);
+            this.#dispatchTerminal(event.kind, event.code, event.text);
         }
       }
     } finally {
-      this.delivering = false;
+      this.#delivering = false;
     }
-    this.updateFlow();
-    if (this.queue.length === 0) this.notifyIdle();
+    this.#updateFlow();
+    if (this.#queue.length === 0) this.#notifyIdle();
   }
 
   /** One event went out; the next waits for a later turn (ws's `allowSynchronousEvents: false`). */
-  private startYield(): void {
-    this.yielding = true;
+  #startYield(): void {
+    this.#yielding = true;
     setImmediate(endYield, this);
   }
 
   /** @internal The turn after an event delivered without synchronous events: deliver the next. */
   endYield(): void {
-    this.yielding = false;
-    this.deliver();
+    this.#yielding = false;
+    this.#deliver();
   }
 
-  private notifyIdle(): void {
-    const callback = this.idleCallback;
+  #notifyIdle(): void {
+    const callback = this.#idleCallback;
     if (callback === null) return;
-    this.idleCallback = null;
+    this.#idleCallback = null;
     callback();
   }
 
-  private updateFlow(): void {
+  #updateFlow(): void {
     // Once stopped the socket keeps flowing (bytes are ignored) so its end is still seen.
     const flowing =
-      this.stopped ||
-      (!this.paused &&
-        this.queue.length < HIGH_WATER &&
-        this.pendingInflates < MAX_PENDING_INFLATES);
-    if (flowing === this.flowing) return;
-    this.flowing = flowing;
-    this.handlers.flow(flowing);
+      this.#stopped ||
+      (!this.#paused &&
+        this.#queue.length < HIGH_WATER &&
+        this.#pendingInflates < MAX_PENDING_INFLATES);
+    if (flowing === this.#flowing) return;
+    this.#flowing = flowing;
+    this.#handlers.flow(flowing);
   }
 }

@@ -44,17 +44,17 @@ interface PendingOperation {
 
 /** Frame builder of one connection. */
 export class MessageSender {
-  private readonly queue: WriteQueue;
-  private readonly deflate: PerMessageDeflate | null;
+  readonly #queue: WriteQueue;
+  readonly #deflate: PerMessageDeflate | null;
   /** A fragmented message is open: next data frames are continuations. */
-  private inMessage = false;
+  #inMessage = false;
   /** The open message is compressed (decided on its first frame). */
-  private messageCompressed = false;
+  #messageCompressed = false;
   /** Operations waiting behind a Blob read, in send order; null when nothing waits. */
-  private backlog: PendingOperation[] | null = null;
-  private destroyedError: Error | null = null;
+  #backlog: PendingOperation[] | null = null;
+  #destroyedError: Error | null = null;
   /** The automatic pong still waiting in the queue, if any (see {@link sendAutoPong}). */
-  private pendingPong: WriteSlot | null = null;
+  #pendingPong: WriteSlot | null = null;
   /** Bytes of sends waiting behind a Blob read (part of `bufferedAmount`). */
   backlogBytes = 0;
   /**
@@ -63,23 +63,23 @@ export class MessageSender {
    */
   unwrittenAutoPongs = 0;
   /** Per queued automatic pong, in queue order: how many pings it answers. Made at the first ping. */
-  private autoPongAnswers: number[] | null = null;
-  private autoPongWritten: WriteCallback | undefined = undefined;
-  private readonly generateMask: GenerateMask | null;
+  #autoPongAnswers: number[] | null = null;
+  #autoPongWritten: WriteCallback | undefined = undefined;
+  readonly #generateMask: GenerateMask | null;
 
   constructor(
     queue: WriteQueue,
     deflate: PerMessageDeflate | null,
     generateMask: GenerateMask | null = null,
   ) {
-    this.queue = queue;
-    this.deflate = deflate;
-    this.generateMask = generateMask;
+    this.#queue = queue;
+    this.#deflate = deflate;
+    this.#generateMask = generateMask;
   }
 
   /** A fresh mask key: the application's `generateMask`, else the shared random pool. */
-  private maskKey(): Uint8Array {
-    const generate = this.generateMask;
+  #maskKey(): Uint8Array {
+    const generate = this.#generateMask;
     if (generate === null) return nextMaskKey();
     // Its own buffer: the key stays with its frame until the frame is written.
     const key = Buffer.alloc(4);
@@ -94,13 +94,13 @@ export class MessageSender {
     flags: number,
     callback: WriteCallback | undefined,
   ): void {
-    if (this.backlog !== null) {
-      this.defer(payload.length, () =>
-        this.sendDataNow(payload, payload.length, owned, flags, callback),
+    if (this.#backlog !== null) {
+      this.#defer(payload.length, () =>
+        this.#sendDataNow(payload, payload.length, owned, flags, callback),
       );
       return;
     }
-    this.sendDataNow(payload, payload.length, owned, flags, callback);
+    this.#sendDataNow(payload, payload.length, owned, flags, callback);
   }
 
   /**
@@ -109,39 +109,39 @@ export class MessageSender {
    * message is compressed (zlib needs the bytes now).
    */
   sendText(text: string, length: number, flags: number, callback: WriteCallback | undefined): void {
-    if (this.backlog !== null) {
-      this.defer(length, () => this.sendDataNow(text, length, true, flags, callback));
+    if (this.#backlog !== null) {
+      this.#defer(length, () => this.#sendDataNow(text, length, true, flags, callback));
       return;
     }
-    this.sendDataNow(text, length, true, flags, callback);
+    this.#sendDataNow(text, length, true, flags, callback);
   }
 
   /** Sends a Blob as one data frame once its bytes are read; later sends keep their place. */
   sendBlob(blob: Blob, flags: number, callback: WriteCallback | undefined): void {
-    if (this.destroyedError !== null) {
-      process.nextTick(callback ?? noop, this.destroyedError);
+    if (this.#destroyedError !== null) {
+      process.nextTick(callback ?? noop, this.#destroyedError);
       return;
     }
     const operation: PendingOperation = { run: null };
-    if (this.backlog === null) this.backlog = [];
-    this.backlog.push(operation);
+    if (this.#backlog === null) this.#backlog = [];
+    this.#backlog.push(operation);
     const size = blob.size;
     this.backlogBytes += size;
     blob.arrayBuffer().then(
       (buffer) => {
-        if (this.destroyedError !== null) {
-          if (callback !== undefined) callback(this.destroyedError);
+        if (this.#destroyedError !== null) {
+          if (callback !== undefined) callback(this.#destroyedError);
           return;
         }
         operation.run = () => {
           this.backlogBytes -= size;
-          this.sendDataNow(new Uint8Array(buffer), buffer.byteLength, true, flags, callback);
+          this.#sendDataNow(new Uint8Array(buffer), buffer.byteLength, true, flags, callback);
         };
-        this.runBacklog();
+        this.#runBacklog();
       },
       (error: unknown) => {
-        if (this.destroyedError !== null) {
-          if (callback !== undefined) callback(this.destroyedError);
+        if (this.#destroyedError !== null) {
+          if (callback !== undefined) callback(this.#destroyedError);
           return;
         }
         operation.run = () => {
@@ -149,7 +149,7 @@ export class MessageSender {
           const reason = error instanceof Error ? error : new Error("Could not read the Blob");
           if (callback !== undefined) process.nextTick(callback, reason);
         };
-        this.runBacklog();
+        this.#runBacklog();
       },
     );
   }
@@ -161,11 +161,11 @@ export class MessageSender {
     mask: boolean,
     callback: WriteCallback | undefined,
   ): void {
-    if (this.backlog !== null) {
-      this.defer(0, () => this.sendControlNow(opcode, payload, mask, callback));
+    if (this.#backlog !== null) {
+      this.#defer(0, () => this.#sendControlNow(opcode, payload, mask, callback));
       return;
     }
-    this.sendControlNow(opcode, payload, mask, callback);
+    this.#sendControlNow(opcode, payload, mask, callback);
   }
 
   /**
@@ -177,17 +177,17 @@ export class MessageSender {
    */
   sendAutoPong(payload: Uint8Array, mask: boolean): void {
     this.unwrittenAutoPongs++;
-    let answers = this.autoPongAnswers;
+    let answers = this.#autoPongAnswers;
     if (answers === null) {
       const made: number[] = [];
       answers = made;
-      this.autoPongAnswers = made;
-      this.autoPongWritten = () => {
+      this.#autoPongAnswers = made;
+      this.#autoPongWritten = () => {
         this.unwrittenAutoPongs -= made.shift() ?? 0;
       };
     }
-    const pending = this.pendingPong;
-    if (pending !== null && WriteQueue.isQueued(pending) && this.queue.blocked) {
+    const pending = this.#pendingPong;
+    if (pending !== null && WriteQueue.isQueued(pending) && this.#queue.blocked) {
       // The mask key (client role) is applied when the frame is copied out; any fresh key works.
       pending.payload = payload;
       pending.length = payload.length;
@@ -195,16 +195,16 @@ export class MessageSender {
       return;
     }
     answers.push(1);
-    const written = this.autoPongWritten;
-    if (this.backlog !== null) {
-      this.defer(0, () => this.sendControlNow(Opcode.Pong, payload, mask, written));
+    const written = this.#autoPongWritten;
+    if (this.#backlog !== null) {
+      this.#defer(0, () => this.#sendControlNow(Opcode.Pong, payload, mask, written));
       return;
     }
-    this.pendingPong = this.queue.push(
+    this.#pendingPong = this.#queue.push(
       Opcode.Pong,
       true,
       false,
-      mask ? this.maskKey() : null,
+      mask ? this.#maskKey() : null,
       payload,
       false,
       0,
@@ -214,46 +214,46 @@ export class MessageSender {
 
   /** Sends a complete, already encoded frame (a prepared broadcast message). */
   sendEncoded(frame: Uint8Array, size: number, callback: WriteCallback | undefined): void {
-    if (this.backlog !== null) {
-      this.defer(size, () => this.queue.pushEncoded(frame, size, callback));
+    if (this.#backlog !== null) {
+      this.#defer(size, () => this.#queue.pushEncoded(frame, size, callback));
       return;
     }
-    this.queue.pushEncoded(frame, size, callback);
+    this.#queue.pushEncoded(frame, size, callback);
   }
 
   /** Whether no message, deferred operation or failure is under way (its queue aside). */
   get atRest(): boolean {
     return (
-      !this.inMessage &&
+      !this.#inMessage &&
       this.unwrittenAutoPongs === 0 &&
-      this.backlog === null &&
+      this.#backlog === null &&
       this.backlogBytes === 0 &&
-      this.destroyedError === null
+      this.#destroyedError === null
     );
   }
 
   /** Whether a fragmented message is open (a complete message cannot be sent in between). */
   get fragmenting(): boolean {
-    return this.inMessage;
+    return this.#inMessage;
   }
 
   /** Ends the socket after everything sent so far has been written. */
   end(): void {
-    if (this.backlog !== null) {
-      this.defer(0, () => this.queue.end());
+    if (this.#backlog !== null) {
+      this.#defer(0, () => this.#queue.end());
       return;
     }
-    this.queue.end();
+    this.#queue.end();
   }
 
   /** Drops everything still waiting; callbacks get `error`. */
   destroy(error: Error): void {
-    if (this.destroyedError !== null) return;
-    this.destroyedError = error;
-    const backlog = this.backlog;
-    this.backlog = null;
+    if (this.#destroyedError !== null) return;
+    this.#destroyedError = error;
+    const backlog = this.#backlog;
+    this.#backlog = null;
     this.backlogBytes = 0;
-    this.queue.destroy(error);
+    this.#queue.destroy(error);
     // Deferred sends still run so their callbacks learn the error (the queue refuses them);
     // a Blob still being read reports the error when the read ends.
     if (backlog !== null) for (const operation of backlog) operation.run?.();
@@ -261,7 +261,7 @@ export class MessageSender {
   }
 
   /** `payload` is bytes, or text of `length` UTF-8 bytes. */
-  private sendDataNow(
+  #sendDataNow(
     payload: Uint8Array | string,
     length: number,
     owned: boolean,
@@ -273,34 +273,34 @@ export class MessageSender {
     let opcode: number;
     let compress: boolean;
     let rsv1: boolean;
-    if (!this.inMessage) {
+    if (!this.#inMessage) {
       opcode = (flags & FrameFlags.Binary) !== 0 ? Opcode.Binary : Opcode.Text;
       compress =
-        this.deflate !== null &&
+        this.#deflate !== null &&
         (flags & FrameFlags.Compress) !== 0 &&
-        length >= this.deflate.threshold;
-      this.messageCompressed = compress;
+        length >= this.#deflate.threshold;
+      this.#messageCompressed = compress;
       rsv1 = compress;
     } else {
       // The whole message follows the decision made on its first frame.
       opcode = Opcode.Continuation;
-      compress = this.messageCompressed;
+      compress = this.#messageCompressed;
       rsv1 = false;
     }
-    this.inMessage = !fin;
+    this.#inMessage = !fin;
     if (!compress) {
       // The header is written by the queue straight into the outgoing buffer.
-      const key = mask ? this.maskKey() : null;
+      const key = mask ? this.#maskKey() : null;
       if (typeof payload === "string")
-        this.queue.pushText(opcode, fin, key, payload, length, callback);
-      else this.queue.push(opcode, fin, false, key, payload, owned, length, callback);
+        this.#queue.pushText(opcode, fin, key, payload, length, callback);
+      else this.#queue.push(opcode, fin, false, key, payload, owned, length, callback);
       return;
     }
     const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
     // Small frames are compressed now (no thread-pool round trip, no reserved slot).
-    const compressed = this.deflate!.compressNow(bytes, fin);
+    const compressed = this.#deflate!.compressNow(bytes, fin);
     if (compressed !== null) {
-      this.queue.push(
+      this.#queue.push(
         opcode,
         fin,
         rsv1,
@@ -312,31 +312,31 @@ export class MessageSender {
       );
       return;
     }
-    const slot = this.queue.reserve(length, callback);
+    const slot = this.#queue.reserve(length, callback);
     if (slot === null) return;
-    this.deflate!.compress(bytes, fin, (error, result) => {
+    this.#deflate!.compress(bytes, fin, (error, result) => {
       if (error !== null || result === undefined) {
-        this.queue.cancel(slot, error ?? new Error("Compression failed"));
+        this.#queue.cancel(slot, error ?? new Error("Compression failed"));
         return;
       }
-      this.queue.fill(slot, opcode, fin, rsv1, mask ? this.maskKey() : null, result);
+      this.#queue.fill(slot, opcode, fin, rsv1, mask ? this.#maskKey() : null, result);
     });
   }
 
-  private sendControlNow(
+  #sendControlNow(
     opcode: number,
     payload: Uint8Array,
     mask: boolean,
     callback: WriteCallback | undefined,
   ): void {
-    const key = mask ? this.maskKey() : null;
+    const key = mask ? this.#maskKey() : null;
     // Control frames are not application data: bufferedAmount counts only what send() queued.
-    this.queue.push(opcode, true, false, key, payload, false, 0, callback);
+    this.#queue.push(opcode, true, false, key, payload, false, 0, callback);
   }
 
-  private defer(size: number, run: () => void): void {
+  #defer(size: number, run: () => void): void {
     this.backlogBytes += size;
-    this.backlog!.push({
+    this.#backlog!.push({
       run: () => {
         this.backlogBytes -= size;
         run();
@@ -344,17 +344,17 @@ export class MessageSender {
     });
   }
 
-  private runBacklog(): void {
-    const backlog = this.backlog;
+  #runBacklog(): void {
+    const backlog = this.#backlog;
     if (backlog === null) return;
     let index = 0;
     while (index < backlog.length && backlog[index].run !== null) {
       const operation = backlog[index++];
       operation.run!();
       // A run may have destroyed the sender, which drops the backlog.
-      if (this.backlog !== backlog) return;
+      if (this.#backlog !== backlog) return;
     }
     backlog.splice(0, index);
-    if (backlog.length === 0) this.backlog = null;
+    if (backlog.length === 0) this.#backlog = null;
   }
 }

@@ -5,7 +5,8 @@
  * - ws's Node API: an `EventEmitter` with `message(data, isBinary)`, `ping`, `pong`,
  *   `close(code, reason)`, `send(data, options, callback)`, `terminate()`, `pause()`...
  *
- * It owns the connection's state machine and the closing handshake (RFC 6455 section 7); frames
+ * The connection's state machine and closing handshake (RFC 6455 section 7) are the protocol
+ * core's {@link WebSocketConnection}, which this file binds to the socket and a timer; frames
  * are parsed by the protocol core and written through a per-connection queue that coalesces
  * everything sent in one event-loop turn into one socket write.
  * @module
@@ -18,11 +19,14 @@ import type { Duplex } from "node:stream";
 import { toArrayBuffer } from "../protocol/array-buffer.js";
 import { debugPreview } from "../protocol/debug.js";
 import {
-  CloseCode,
-  encodeClosePayload,
   isValidApplicationCloseCode,
   isValidWireCloseCode,
 } from "../protocol/websocket/close-codes.js";
+import {
+  MAX_CLOSE_REASON,
+  ReadyState,
+  WebSocketConnection,
+} from "../protocol/websocket/connection.js";
 import { MAX_CONTROL_PAYLOAD, Opcode, type Role } from "../protocol/websocket/constants.js";
 import { encodeFrame } from "../protocol/websocket/frame-serializer.js";
 import {
@@ -69,18 +73,9 @@ const debug = debugLogger("duplexio:websocket");
 
 /** ws's default: a single message may not exceed 100 MiB (server and client alike). */
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
-/** How long the closing handshake may take before the connection is dropped. */
-const DEFAULT_CLOSE_TIMEOUT = 30_000;
 const DEFAULT_MAX_REDIRECTS = 10;
-/** ws's default `maxPendingAutoPongs`. */
-const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
-/** Largest close reason: 125 payload bytes minus the 2-byte code (RFC 6455 section 5.5). */
-const MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;
 
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
+const { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyState;
 const STATE_NAMES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
 
 const EMPTY_BUFFER = Buffer.alloc(0);
@@ -262,30 +257,44 @@ export interface AcceptOptions {
 
 let acceptImplementation: (socket: Duplex, head: Buffer, options: AcceptOptions) => WebSocket;
 
-/** The connection's reactions, written inside the class (they use its private state). */
+/** The connection's reactions and outputs, written inside the class (they use its private state). */
 interface HooksImplementation {
   message(ws: WebSocket, data: Buffer, isBinary: boolean): void;
   ping(ws: WebSocket, data: Buffer): void;
   pong(ws: WebSocket, data: Buffer): void;
-  close(ws: WebSocket, code: number | undefined, reason: string): void;
-  error(ws: WebSocket, closeCode: number, message: string): void;
   flow(ws: WebSocket, flowing: boolean): void;
   flushed(ws: WebSocket): void;
   data(ws: WebSocket, chunk: Buffer): void;
   end(ws: WebSocket): void;
   socketClose(ws: WebSocket): void;
+  writeClose(ws: WebSocket, payload: Uint8Array): void;
+  writePong(ws: WebSocket, payload: Uint8Array): void;
+  endTransport(ws: WebSocket): void;
+  destroyTransport(ws: WebSocket): void;
+  stopInput(ws: WebSocket): void;
+  finishInput(ws: WebSocket): void;
+  abandonHandshake(ws: WebSocket): void;
+  closed(ws: WebSocket, code: number, reason: string, error: Error | null): void;
 }
 
 let hooksImplementation: HooksImplementation;
 
-/**
- * What the receiver and the write queue call back: one object of one field per connection,
- * its methods on the prototype, in place of a closure per callback.
- */
-class ConnectionHooks implements ReceiverHandlers, FlushListener {
-  readonly ws: WebSocket;
+function onCloseTimer(connection: NodeConnection): void {
+  connection.closeTimerFired();
+}
 
-  constructor(ws: WebSocket) {
+/**
+ * The connection's state machine ({@link WebSocketConnection}) bound to the socket and the one
+ * close timer, and what the receiver and the write queue call back: one object per connection,
+ * its methods on the prototype, in place of a closure per callback. The close frames received
+ * reach the state machine straight from the receiver; data messages go past it.
+ */
+class NodeConnection extends WebSocketConnection implements ReceiverHandlers, FlushListener {
+  readonly ws: WebSocket;
+  #closeTimer: NodeJS.Timeout | null = null;
+
+  constructor(ws: WebSocket, role: Role) {
+    super(role);
     this.ws = ws;
   }
 
@@ -301,12 +310,8 @@ class ConnectionHooks implements ReceiverHandlers, FlushListener {
     hooksImplementation.pong(this.ws, data);
   }
 
-  close(code: number | undefined, reason: string): void {
-    hooksImplementation.close(this.ws, code, reason);
-  }
-
   error(closeCode: number, message: string): void {
-    hooksImplementation.error(this.ws, closeCode, message);
+    this.fail(new WebSocketError(message, closeCode), closeCode);
   }
 
   flow(flowing: boolean): void {
@@ -315,6 +320,53 @@ class ConnectionHooks implements ReceiverHandlers, FlushListener {
 
   flushed(): void {
     hooksImplementation.flushed(this.ws);
+  }
+
+  protected override writeClose(payload: Uint8Array): void {
+    hooksImplementation.writeClose(this.ws, payload);
+  }
+
+  protected override writePong(payload: Uint8Array): void {
+    hooksImplementation.writePong(this.ws, payload);
+  }
+
+  protected override endTransport(): void {
+    hooksImplementation.endTransport(this.ws);
+  }
+
+  protected override destroyTransport(): void {
+    hooksImplementation.destroyTransport(this.ws);
+  }
+
+  protected override armCloseTimer(ms: number): void {
+    this.#closeTimer = setTimeout(onCloseTimer, ms, this);
+  }
+
+  protected override clearCloseTimer(): void {
+    if (this.#closeTimer === null) return;
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+  }
+
+  protected override stopInput(): void {
+    hooksImplementation.stopInput(this.ws);
+  }
+
+  protected override finishInput(): void {
+    hooksImplementation.finishInput(this.ws);
+  }
+
+  protected override abandonHandshake(): void {
+    hooksImplementation.abandonHandshake(this.ws);
+  }
+
+  protected override closed(
+    code: number,
+    reason: string,
+    _wasClean: boolean,
+    error: Error | null,
+  ): void {
+    hooksImplementation.closed(this.ws, code, reason, error);
   }
 }
 
@@ -420,16 +472,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
 
-  #readyState = CONNECTING;
   #role: Role;
   #url = "";
   #protocol = "";
   #extensions = "";
   #binaryType: BinaryType = "nodebuffer";
   #maxPayload = DEFAULT_MAX_PAYLOAD;
-  #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
-  #autoPong = true;
-  #maxPendingAutoPongs = DEFAULT_MAX_PENDING_AUTO_PONGS;
   #receive: ReceiverOptions | null = null;
   #generateMask: GenerateMask | null = null;
   #maskByDefault: boolean;
@@ -445,19 +493,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #queue: WriteQueue | null = null;
   #sender: MessageSender | null = null;
   #receiver: MessageReceiver | null = null;
-  /** What the receiver and the write queue call back (made with the socket). */
-  #hooks: ConnectionHooks | null = null;
+  /**
+   * The state machine (readyState, closing handshake, automatic pongs, close timer), and what
+   * the receiver and the write queue call back.
+   */
+  #connection: NodeConnection;
   /** Bytes came in or a frame went out since the last {@link _shedIdleState}. */
   #active = false;
 
-  #closeFrameSent = false;
-  #closeFrameReceived = false;
-  #closeCode: number = CloseCode.Abnormal;
-  #closeReason: Buffer = EMPTY_BUFFER;
-  #wasClean = false;
-  #failure: Error | null = null;
-  #errorEmitted = false;
-  #closeTimer: NodeJS.Timeout | null = null;
   /** Bytes passed to send() after the connection closed (the standard adds them to bufferedAmount). */
   #discardedBytes = 0;
   /** The browser-style listeners (`onopen`..., `addEventListener`); made when the first one is. */
@@ -481,10 +524,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if ((url as unknown) === SERVER_ROLE) {
       this.#role = "server";
       this.#maskByDefault = false;
+      this.#connection = new NodeConnection(this, "server");
       return;
     }
     this.#role = "client";
     this.#maskByDefault = true;
+    this.#connection = new NodeConnection(this, "client");
     if (protocols !== undefined && protocols !== null && typeof protocols === "object") {
       if (!Array.isArray(protocols) && !(Symbol.iterator in protocols)) {
         options = protocols as WebSocketOptions;
@@ -496,11 +541,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const settings: WebSocketOptions = options ?? {};
     this.#url = parsed.href;
     if (settings.maxPayload !== undefined) this.#maxPayload = settings.maxPayload;
-    if (settings.closeTimeout !== undefined) this.#closeTimeout = settings.closeTimeout;
-    if (settings.autoPong !== undefined) this.#autoPong = settings.autoPong;
-    if (settings.maxPendingAutoPongs !== undefined) {
-      this.#maxPendingAutoPongs = settings.maxPendingAutoPongs;
-    }
+    this.#connection.configure(settings);
     this.#receive = {
       skipUtf8Validation: settings.skipUTF8Validation,
       allowSynchronousEvents: settings.allowSynchronousEvents,
@@ -548,23 +589,29 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       ws.#protocol = options.protocol;
       ws.#extensions = options.extensions;
       ws.#deflate = options.deflate;
-      if (options.closeTimeout !== undefined) ws.#closeTimeout = options.closeTimeout;
-      if (options.autoPong !== undefined) ws.#autoPong = options.autoPong;
-      if (options.maxPendingAutoPongs !== undefined) {
-        ws.#maxPendingAutoPongs = options.maxPendingAutoPongs;
-      }
+      ws.#connection.configure(options);
       if (options.receive !== undefined) ws.#receive = options.receive;
       if (options.limits !== undefined) ws.#limits = options.limits;
       if (options.onClosed !== undefined) ws.#onClosed = options.onClosed;
       ws.#attach(socket, head);
-      ws.#readyState = OPEN;
+      ws.#connection.opened();
       return ws;
     };
   }
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): 0 | 1 | 2 | 3 {
-    return this.#readyState as 0 | 1 | 2 | 3;
+    return this.#connection.readyState;
+  }
+
+  /** The state machine's readyState (it alone changes it). */
+  get #readyState(): ReadyState {
+    return this.#connection.readyState;
+  }
+
+  /** Whether the closing handshake completed (the browser CloseEvent's `wasClean`). */
+  get #wasClean(): boolean {
+    return this.#connection.wasClean;
   }
 
   /** The URL connected to (after redirects); "" on the server side. */
@@ -818,29 +865,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         );
       }
     }
-    if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
-    if (this.#readyState === CONNECTING) {
-      this.#abandonHandshake();
-      return;
-    }
-    this.#readyState = CLOSING;
-    this.#closeFrameSent = true;
     // A reason without a code cannot be sent (the standard drops it too).
-    const payload = encodeClosePayload(closeCode, closeCode === undefined ? undefined : reasonText);
-    this.#output().sendControl(Opcode.Close, payload, this.#maskByDefault, undefined);
-    this.#armCloseTimer();
+    this.#connection.close(closeCode, reasonText);
   }
 
   /** Destroys the connection at once, without a closing handshake (`close` reports 1006). */
   terminate(): void {
-    if (this.#readyState === CLOSED) return;
-    if (this.#readyState === CONNECTING) {
-      this.#abandonHandshake();
-      return;
-    }
-    this.#readyState = CLOSING;
-    this.#input().stop();
-    this.#socket!.destroy();
+    this.#connection.terminate();
   }
 
   /** Stops delivering messages (and reading the socket) until {@link resume}. */
@@ -882,7 +913,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         this.#extensions = extensions;
         this.#deflate = deflate;
         this.#attach(socket, head);
-        this.#readyState = OPEN;
+        this.#connection.opened();
         this.emit("open");
       },
       fail: (error) => {
@@ -893,7 +924,6 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   #abandonHandshake(): void {
-    this.#readyState = CLOSING;
     this.#handshake?.abort();
     this.#handshake = null;
     process.nextTick(() =>
@@ -905,11 +935,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** The connection was never established: `error` (if any), then `close` with 1006. */
   #finishWithoutConnection(error: Error | null): void {
-    if (this.#readyState === CLOSED) return;
-    this.#readyState = CLOSED;
-    this.#deflate?.close();
-    if (error !== null) this.#emitError(error);
-    this.emit("close", CloseCode.Abnormal, EMPTY_BUFFER);
+    this.#connection.handshakeFailed(error);
   }
 
   #attach(socket: Duplex, head: Buffer): void {
@@ -921,12 +947,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     // Frames are already coalesced per event-loop turn; Nagle would only add latency.
     if (typeof tcp.setNoDelay === "function") tcp.setNoDelay(true);
     if (typeof tcp.setTimeout === "function") tcp.setTimeout(0);
-    // One small object takes the receiver's and the queue's calls, and the socket's listeners
-    // are shared functions that find this connection through the socket: an idle connection
-    // holds no closure of its own (10,000 connections, 10 closures each, were ~1 KB apiece).
-    // The write queue and sender are made at the first frame out, the receiver at the first
-    // bytes in (or a pause): a connection that stays silent holds neither (#output, #input).
-    this.#hooks = new ConnectionHooks(this);
+    // One small object (the connection) takes the receiver's and the queue's calls, and the
+    // socket's listeners are shared functions that find this connection through the socket: an
+    // idle connection holds no closure of its own (10,000 connections, 10 closures each, were
+    // ~1 KB apiece). The write queue and sender are made at the first frame out, the receiver at
+    // the first bytes in (or a pause): a connection that stays silent holds neither.
     // Bytes read past the handshake come first; the data listener makes them flow next tick,
     // after whoever created this socket has attached its listeners.
     if (head.length > 0) socket.unshift(head);
@@ -941,21 +966,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     hooksImplementation = {
       message: (ws, data, isBinary) => ws.#deliverMessage(data, isBinary),
       ping: (ws, data) => {
-        if (ws.#autoPong && ws.#readyState === OPEN) {
-          const sender = ws.#output();
-          const limit = ws.#maxPendingAutoPongs;
-          // A peer that pings without reading: ws terminates it here, and so do we.
-          if (limit > 0 && sender.unwrittenAutoPongs >= limit) ws.terminate();
-          else sender.sendAutoPong(data, ws.#maskByDefault);
-        }
+        // No sender yet (or shed): it holds no unwritten pong.
+        ws.#connection.pingReceived(data, ws.#sender?.unwrittenAutoPongs ?? 0);
         ws.emit("ping", data);
       },
       pong: (ws, data) => {
         ws.emit("pong", data);
       },
-      close: (ws, code, reason) => ws.#onCloseFrame(code, reason),
-      error: (ws, closeCode, message) =>
-        ws.#fail(new WebSocketError(message, closeCode), closeCode),
       flow: (ws, flowing) => {
         if (flowing) ws.#socket!.resume();
         else ws.#socket!.pause();
@@ -966,17 +983,32 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       data: (ws, chunk) => {
         ws.#input().push(chunk);
       },
-      end: (ws) => {
-        // The peer will send nothing more; without its close frame the closure is abnormal.
-        if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
-        ws.#output().end();
-      },
+      // The peer will send nothing more; without its close frame the closure is abnormal.
+      end: (ws) => ws.#connection.transportEnded(),
       socketClose: (ws) => {
-        if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
-        ws.#clearCloseTimer();
+        const connection = ws.#connection;
+        connection.transportClosed();
         ws.#output().destroy(new Error("The WebSocket connection is closed"));
         // Messages already received (maybe still inflating) are delivered before `close`.
-        ws.#input().whenIdle(() => ws.#finalize());
+        ws.#input().whenIdle(() => connection.drained());
+      },
+      writeClose: (ws, payload) => {
+        ws.#output().sendControl(Opcode.Close, payload, ws.#maskByDefault, undefined);
+      },
+      writePong: (ws, payload) => ws.#output().sendAutoPong(payload, ws.#maskByDefault),
+      endTransport: (ws) => ws.#output().end(),
+      destroyTransport: (ws) => ws.#socket!.destroy(),
+      stopInput: (ws) => ws.#input().stop(),
+      finishInput: (ws) => ws.#input().finishInput(),
+      abandonHandshake: (ws) => ws.#abandonHandshake(),
+      closed: (ws, code, reason, error) => {
+        // A connection that never opened has its handshake failure logged instead.
+        if (ws.#socket !== null) debug?.(`${ws.#role} closed: ${code} ${JSON.stringify(reason)}`);
+        ws.#deflate?.close();
+        if (error !== null) ws.#emitError(error);
+        ws.#onClosed?.(ws);
+        ws.#onClosed = null;
+        ws.emit("close", code, reason === "" ? EMPTY_BUFFER : Buffer.from(reason));
       },
     };
   }
@@ -989,7 +1021,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this.#maxPayload,
       this.#limits.maxFragments,
       this.#deflate,
-      this.#hooks!,
+      this.#connection,
       this.#receive ?? undefined,
     );
     return this.#receiver;
@@ -999,7 +1031,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #output(): MessageSender {
     this.#active = true;
     if (this.#sender === null) {
-      this.#queue = new WriteQueue(this.#socket!, this.#hooks!);
+      this.#queue = new WriteQueue(this.#socket!, this.#connection);
       this.#sender = new MessageSender(this.#queue, this.#deflate, this.#generateMask);
     }
     return this.#sender;
@@ -1049,86 +1081,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     }
   }
 
-  /** The peer's close frame: answer it (same code) unless ours went first, then wind down. */
-  #onCloseFrame(code: number | undefined, reason: string): void {
-    this.#closeFrameReceived = true;
-    this.#closeCode = code ?? CloseCode.NoStatusReceived;
-    this.#closeReason = reason === "" ? EMPTY_BUFFER : Buffer.from(reason);
-    this.#input().finishInput();
-    if (this.#readyState === OPEN) this.#readyState = CLOSING;
-    if (!this.#closeFrameSent) {
-      this.#closeFrameSent = true;
-      // Echo the code and reason (RFC 6455 section 5.5.1, as ws does: a browser that closed with
-      // a reason sees it again in its CloseEvent); an empty close is answered with an empty one.
-      this.#output().sendControl(
-        Opcode.Close,
-        encodeClosePayload(code, code === undefined ? undefined : reason),
-        this.#maskByDefault,
-        undefined,
-      );
-    }
-    // The server closes TCP first (RFC 6455 section 7.1.1); the client waits for it, bounded.
-    if (this.#role === "server") this.#output().end();
-    this.#armCloseTimer();
-  }
-
-  /**
-   * _Fail the WebSocket Connection_ (RFC 6455 section 7.1.7): close frame, then close TCP. The
-   * close frame carries `reason` (default: the error's message, cut to fit) so that the peer
-   * learns why.
-   */
-  #fail(error: Error, closeCode: number, reason: string = error.message): void {
-    if (this.#failure === null) this.#failure = error;
-    this.#input().stop();
-    if (this.#readyState === OPEN) this.#readyState = CLOSING;
-    if (!this.#closeFrameSent) {
-      this.#closeFrameSent = true;
-      this.#output().sendControl(
-        Opcode.Close,
-        encodeClosePayload(closeCode, fitCloseReason(reason)),
-        this.#maskByDefault,
-        undefined,
-      );
-    }
-    this.#output().end();
-    this.#armCloseTimer();
-  }
-
-  #finalize(): void {
-    debug?.(
-      `${this.#role} closed: ${this.#closeCode} ${JSON.stringify(this.#closeReason.toString())}`,
-    );
-    if (this.#readyState === CLOSED) return;
-    this.#readyState = CLOSED;
-    this.#clearCloseTimer();
-    this.#input().stop();
-    this.#deflate?.close();
-    this.#wasClean = this.#closeFrameSent && this.#closeFrameReceived && this.#failure === null;
-    if (this.#failure !== null) this.#emitError(this.#failure);
-    this.#onClosed?.(this);
-    this.#onClosed = null;
-    this.emit("close", this.#closeCode, this.#closeReason);
-  }
-
-  #armCloseTimer(): void {
-    if (this.#closeTimer !== null) return;
-    const socket = this.#socket!;
-    this.#closeTimer = setTimeout(() => {
-      this.#closeTimer = null;
-      socket.destroy();
-    }, this.#closeTimeout);
-  }
-
-  #clearCloseTimer(): void {
-    if (this.#closeTimer === null) return;
-    clearTimeout(this.#closeTimer);
-    this.#closeTimer = null;
-  }
-
   /** `error` only reaches listeners that exist: a hostile peer must not crash the process. */
   #emitError(error: Error): void {
-    if (this.#errorEmitted) return;
-    this.#errorEmitted = true;
     if (this.listenerCount("error") > 0) this.emit("error", error);
   }
 
@@ -1218,7 +1172,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     // frame is the next thing the peer gets.
     this.#output();
     this.#queue!.discard(error);
-    this.#fail(error, limits.backpressureCloseCode, "send buffer full");
+    this.#connection.fail(error, limits.backpressureCloseCode, "send buffer full");
     if (callback !== undefined) process.nextTick(callback, error);
     return true;
   }
@@ -1272,16 +1226,6 @@ Object.defineProperties(WebSocket.prototype, {
 
 function notYetOpen(): DOMException {
   return new DOMException("WebSocket is not open: readyState 0 (CONNECTING)", "InvalidStateError");
-}
-
-/** `reason` cut (at a character boundary) to the 123 bytes a close frame can carry. */
-function fitCloseReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON) return reason;
-  let cut = reason.slice(0, MAX_CLOSE_REASON);
-  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON) cut = cut.slice(0, -1);
-  // A lone high surrogate left at the end would be encoded as U+FFFD: drop it too.
-  const last = cut.charCodeAt(cut.length - 1);
-  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
 /** WebIDL `[Clamp] unsigned short`: NaN is 0, out-of-range values clamp, halves round to even. */
