@@ -1,8 +1,11 @@
 /**
- * The adapter: which sockets are in which rooms, and delivery of broadcasts to them. This is the
- * in-memory adapter of a single server, with socket.io-adapter's interface, so that an adapter
- * for many servers (Redis, ...) extends it, overrides the cluster-wide methods and calls `super`
- * for local delivery.
+ * The adapter: which sockets are in which rooms, and delivery of broadcasts to them. This module
+ * holds two things only: the adapter contract (socket.io-adapter 2.5's interface, the narrow views
+ * of namespace and socket an adapter gets, and the `ClusterAnswer` marking of cluster-wide
+ * results, which the server reads and the cluster adapters write), and the in-memory adapter of a
+ * single server, which an adapter for many servers extends, overriding the cluster-wide methods
+ * and calling `super` for local delivery. Adapters across processes (Redis, Redis Streams, Node
+ * cluster) live in `src/adapters/`; the server never imports them.
  */
 import { EventEmitter } from "node:events";
 import type { PreparedEngineMessage } from "../engine/prepared-message.js";
