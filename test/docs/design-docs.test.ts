@@ -1,7 +1,8 @@
 /**
  * The design pages (`docs/design/*.md`) stay true to the tree: every module under `src/` has its
- * line in a module table, every module a table lists exists, and every file the pages cite
- * exists. A new module fails this test until its line is written (in the same commit).
+ * line in a module table, every module a table lists exists, and every file the pages (and
+ * CONTRIBUTING.md) cite exists. A new module fails this test until its line is written (in the
+ * same commit).
  *
  * A module table is a Markdown table whose first header cell is "file". Its rows name modules in
  * their first cell, in backticks (several per cell allowed): a name starting with `src/` is a
@@ -26,17 +27,19 @@ function filesUnder(dir: string): string[] {
 }
 
 interface Page {
-  readonly name: string;
+  /** From the repository's root. */
+  readonly path: string;
   readonly lines: readonly string[];
+}
+
+function readPage(path: string): Page {
+  return { path, lines: readFileSync(join(root, path), "utf8").split("\n") };
 }
 
 const pages: Page[] = readdirSync(designDir)
   .filter((name) => name.endsWith(".md"))
   .sort()
-  .map((name) => ({
-    name,
-    lines: readFileSync(join(designDir, name), "utf8").split("\n"),
-  }));
+  .map((name) => readPage(`docs/design/${name}`));
 
 const BACKTICKED = /`([^`\n]+)`/g;
 
@@ -67,7 +70,7 @@ function moduleEntries(page: Page): { entries: ModuleEntry[]; problems: string[]
   let directory: string | undefined;
   let inModuleTable = false;
   page.lines.forEach((line, index) => {
-    const where = `docs/design/${page.name}:${index + 1}`;
+    const where = `${page.path}:${index + 1}`;
     if (line.startsWith("#")) {
       const named = /^#+\s+`?(src(?:\/[\w.-]+)*)/.exec(line);
       if (named) directory = named[1];
@@ -108,12 +111,12 @@ const REPO_ROOTS = ["src/", "test/", "bench/", "scripts/", "docs/", "examples/",
 const CITABLE = /\.(ts|mts|mjs|md|json|sh|py)$/;
 
 /**
- * Whether a backticked token names a file of the repository: a path or a name without spaces or
- * wildcards, with one of the repository's extensions. Relative names (`../debug.ts`) are module
- * table entries, resolved and checked there.
+ * Whether a backticked token names a file of the repository: a path or a name without spaces,
+ * wildcards or placeholders (`<layer>.md`), with one of the repository's extensions. Relative
+ * names (`../debug.ts`) are module table entries, resolved and checked there; `.d.ts` is no file.
  */
 function isCitedFile(name: string): boolean {
-  return !/[\s*]/.test(name) && CITABLE.test(name) && !/^\.\.?\//.test(name);
+  return !/[\s*<>]/.test(name) && CITABLE.test(name) && !name.startsWith(".");
 }
 
 describe("docs/design", () => {
@@ -143,7 +146,7 @@ describe("docs/design", () => {
   it("cites only files that exist", () => {
     const tracked = [...REPO_ROOTS.flatMap((dir) => filesUnder(dir)), "package.json", "README.md"];
     const absent: string[] = [];
-    for (const page of pages) {
+    for (const page of [...pages, readPage("CONTRIBUTING.md")]) {
       page.lines.forEach((line, index) => {
         for (const token of backticked(line)) {
           const name = token.replace(/:\d+(-\d+)?$/, "");
@@ -151,7 +154,7 @@ describe("docs/design", () => {
           const exists = REPO_ROOTS.some((dir) => name.startsWith(dir))
             ? existsSync(join(root, name))
             : tracked.some((path) => path === name || path.endsWith(`/${name}`));
-          if (!exists) absent.push(`docs/design/${page.name}:${index + 1}: ${token}`);
+          if (!exists) absent.push(`${page.path}:${index + 1}: ${token}`);
         }
       });
     }
