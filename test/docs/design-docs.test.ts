@@ -1,7 +1,7 @@
 /**
  * The design pages (`docs/design/*.md`) stay true to the tree: every module under `src/` has its
- * line in a module table, every module a table lists exists, and every file the pages (and
- * CONTRIBUTING.md) cite exists. A new module fails this test until its line is written (in the
+ * line in a module table, every module a table lists exists, every page says what its layers
+ * "may import", and every file the pages (and CONTRIBUTING.md) cite exists. A new module fails this test until its line is written (in the
  * same commit).
  *
  * A module table is a Markdown table whose first header cell is "file". Its rows name modules in
@@ -134,6 +134,13 @@ describe("docs/design", () => {
       .filter((path) => path.endsWith(".ts") && !names.has(path))
       .sort();
     assert.deepEqual(missing, [], "modules without their line in a docs/design page");
+  });
+
+  it("says on every page what its layers may import", () => {
+    const silent = pages
+      .filter((page) => !page.lines.some((line) => /\bmay import\b/.test(line)))
+      .map((page) => page.path);
+    assert.deepEqual(silent, []);
   });
 
   it("lists only modules that exist", () => {
