@@ -1,8 +1,8 @@
 /**
  * The design pages (`docs/design/*.md`) stay true to the tree: every module under `src/` has its
  * line in a module table, every module a table lists exists, every page says what its layers
- * "may import", and every file the pages (and CONTRIBUTING.md) cite exists. A new module fails this test until its line is written (in the
- * same commit).
+ * "may import", and every file the pages (and CONTRIBUTING.md) cite exists. A new module fails
+ * this test until its line is written (in the same commit).
  *
  * A module table is a Markdown table whose first header cell is "file". Its rows name modules in
  * their first cell, in backticks (several per cell allowed): a name starting with `src/` is a
