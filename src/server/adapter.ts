@@ -1,8 +1,11 @@
 /**
- * The adapter: which sockets are in which rooms, and delivery of broadcasts to them. This is the
- * in-memory adapter of a single server, with socket.io-adapter's interface, so that an adapter
- * for many servers (Redis, ...) extends it, overrides the cluster-wide methods and calls `super`
- * for local delivery.
+ * The adapter: which sockets are in which rooms, and delivery of broadcasts to them. This module
+ * holds two things only: the adapter contract (socket.io-adapter 2.5's interface, the narrow views
+ * of namespace and socket an adapter gets, and the `ClusterAnswer` marking of cluster-wide
+ * results, which the server reads and the cluster adapters write), and the in-memory adapter of a
+ * single server, which an adapter for many servers extends, overriding the cluster-wide methods
+ * and calling `super` for local delivery. Adapters across processes (Redis, Redis Streams, Node
+ * cluster) live in `src/adapters/`; the server never imports them.
  */
 import { EventEmitter } from "node:events";
 import type { PreparedEngineMessage } from "../engine/prepared-message.js";
@@ -381,7 +384,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
     const writeOptions = writeOptionsOf(opts.flags);
     let prepared: PreparedEngineMessage[] | undefined;
     let clientCount = 0;
-    this.apply(opts, (socket) => {
+    this.#apply(opts, (socket) => {
       clientCount++;
       socket.acks.set(id, ack);
       socket.notifyOutgoingListeners(packet);
@@ -393,7 +396,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
 
   /** Forgets the acknowledgement handlers of broadcast `id` (after its timeout). */
   removeAcks(id: number, opts: BroadcastOptions): void {
-    this.apply(opts, (socket) => {
+    this.#apply(opts, (socket) => {
       socket.acks.delete(id);
     });
   }
@@ -407,7 +410,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
     const writeOptions = writeOptionsOf(opts.flags);
     // Prepared lazily: a broadcast that reaches nobody costs no wire forms.
     let prepared: PreparedEngineMessage[] | undefined;
-    this.apply(opts, (socket) => {
+    this.#apply(opts, (socket) => {
       socket.notifyOutgoingListeners(packet);
       prepared ??= prepareParts(parts);
       socket.client.writePrepared(prepared, writeOptions);
@@ -417,7 +420,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
   /** The ids of the sockets in any of `rooms` (all sockets when empty). */
   sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>> {
     const ids = new Set<SocketId>();
-    this.apply({ rooms }, (socket) => {
+    this.#apply({ rooms }, (socket) => {
       ids.add(socket.id);
     });
     return Promise.resolve(ids);
@@ -472,7 +475,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
    * Calls `callback` for each connected socket matching `opts`: in any of the rooms (all sockets
    * when none is given), and in none of the excepted rooms; each socket once.
    */
-  protected apply(opts: BroadcastOptions, callback: (socket: AdapterSocket) => void): void {
+  #apply(opts: BroadcastOptions, callback: (socket: AdapterSocket) => void): void {
     const rooms = opts.rooms;
     const except = this.#exceptedIds(opts.except);
     const sockets = this.nsp.sockets;
@@ -515,7 +518,7 @@ export class Adapter extends EventEmitter<AdapterEvents> implements NamespaceAda
   /** The matching sockets, collected first: the caller's actions may change the rooms. */
   #collect(opts: BroadcastOptions): AdapterSocket[] {
     const found: AdapterSocket[] = [];
-    this.apply(opts, (socket) => {
+    this.#apply(opts, (socket) => {
       found.push(socket);
     });
     return found;

@@ -29,15 +29,15 @@ export class ConcurrencyLimiter {
   /** Jobs allowed to run at once. */
   readonly concurrency: number;
 
-  private runningCount = 0;
-  private readonly queue: (LimitedJob | LimitedTask | undefined)[] = [];
-  private head = 0;
+  #runningCount = 0;
+  readonly #queue: (LimitedJob | LimitedTask | undefined)[] = [];
+  #head = 0;
   /** True while `drain` loops, so a job finishing synchronously does not recurse into it. */
-  private draining = false;
+  #draining = false;
   /** One function for every job: no closure per job on the hot path. */
-  private readonly done = (): void => {
-    this.runningCount--;
-    if (!this.draining) this.drain();
+  readonly #done = (): void => {
+    this.#runningCount--;
+    if (!this.#draining) this.#drain();
   };
 
   /** @param concurrency jobs allowed to run at once, an integer >= 1 (default 10). */
@@ -50,40 +50,40 @@ export class ConcurrencyLimiter {
 
   /** Jobs started and not done yet. */
   get running(): number {
-    return this.runningCount;
+    return this.#runningCount;
   }
 
   /** Jobs waiting for a slot. */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.#queue.length - this.#head;
   }
 
   /** Queues `job`; it starts at once (synchronously) when a slot is free and nothing waits. */
   add(job: LimitedJob | LimitedTask): void {
-    this.queue.push(job);
-    if (!this.draining) this.drain();
+    this.#queue.push(job);
+    if (!this.#draining) this.#drain();
   }
 
-  private drain(): void {
-    this.draining = true;
+  #drain(): void {
+    this.#draining = true;
     try {
-      const queue = this.queue;
-      while (this.runningCount < this.concurrency && this.head < queue.length) {
-        const job = queue[this.head]!;
-        queue[this.head++] = undefined;
-        this.runningCount++;
-        if (typeof job === "function") job(this.done);
-        else job.run(this.done);
+      const queue = this.#queue;
+      while (this.#runningCount < this.concurrency && this.#head < queue.length) {
+        const job = queue[this.#head]!;
+        queue[this.#head++] = undefined;
+        this.#runningCount++;
+        if (typeof job === "function") job(this.#done);
+        else job.run(this.#done);
       }
-      if (this.head === queue.length) {
+      if (this.#head === queue.length) {
         queue.length = 0;
-        this.head = 0;
-      } else if (this.head > COMPACT_AFTER && this.head * 2 > queue.length) {
-        queue.splice(0, this.head);
-        this.head = 0;
+        this.#head = 0;
+      } else if (this.#head > COMPACT_AFTER && this.#head * 2 > queue.length) {
+        queue.splice(0, this.#head);
+        this.#head = 0;
       }
     } finally {
-      this.draining = false;
+      this.#draining = false;
     }
   }
 }

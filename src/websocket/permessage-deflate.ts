@@ -191,64 +191,64 @@ export class PerMessageDeflate {
   /** Messages shorter than this many bytes should be sent uncompressed. */
   readonly threshold: number;
 
-  private readonly limiter: ConcurrencyLimiter;
-  private readonly maxPayload: number;
-  private readonly deflateWindowBits: number;
-  private readonly inflateWindowBits: number;
-  private readonly deflateNoContextTakeover: boolean;
-  private readonly inflateNoContextTakeover: boolean;
+  readonly #limiter: ConcurrencyLimiter;
+  readonly #maxPayload: number;
+  readonly #deflateWindowBits: number;
+  readonly #inflateWindowBits: number;
+  readonly #deflateNoContextTakeover: boolean;
+  readonly #inflateNoContextTakeover: boolean;
   /** Frames up to this many bytes run synchronously (see the option). */
-  private readonly syncLimit: number;
+  readonly #syncLimit: number;
   /** The options given: the key of the shared deflaters. */
-  private readonly options: PerMessageDeflateOptions;
-  private readonly deflateZlibOptions: ZlibOptions;
-  private readonly inflateZlibOptions: ZlibOptions;
+  readonly #options: PerMessageDeflateOptions;
+  readonly #deflateZlibOptions: ZlibOptions;
+  readonly #inflateZlibOptions: ZlibOptions;
   /** Inflate output per zlib call, so also the granularity of the maxPayload cap. */
-  private readonly inflateChunk: number;
+  readonly #inflateChunk: number;
 
-  private readonly jobs: Job[] = [];
-  private current: Job | null = null;
+  readonly #jobs: Job[] = [];
+  #current: Job | null = null;
   /** True while this instance's task waits in the limiter or runs. */
-  private scheduled = false;
+  #scheduled = false;
   /** The limiter's `done` while a job runs. */
-  private release: (() => void) | null = null;
+  #release: (() => void) | null = null;
   /** True while `start` runs: completions then wait a tick so callbacks never nest in calls. */
-  private starting = false;
-  private deferredError: DeflateError | null = null;
-  private deferredResult: Buffer | undefined = undefined;
-  private closed = false;
-  private readonly task: LimitedTask = { run: (done) => this.start(done) };
+  #starting = false;
+  #deferredError: DeflateError | null = null;
+  #deferredResult: Buffer | undefined = undefined;
+  #closed = false;
+  readonly #task: LimitedTask = { run: (done) => this.#start(done) };
 
-  private deflater: DeflateRaw | null = null;
+  #deflater: DeflateRaw | null = null;
   /** Synchronous access to `deflater`, when available. */
-  private deflaterSync: SyncZlib | null = null;
+  #deflaterSync: SyncZlib | null = null;
   /** The last frame compressed did not end its message (the next one continues its stream). */
-  private deflateMidMessage = false;
-  private deflateWritten: () => void = noop;
-  private deflateWriting = false;
-  private readonly deflateChunks: Buffer[] = [];
-  private deflateLength = 0;
-  private deflateError: DeflateError | null = null;
+  #deflateMidMessage = false;
+  #deflateWritten: () => void = noop;
+  #deflateWriting = false;
+  readonly #deflateChunks: Buffer[] = [];
+  #deflateLength = 0;
+  #deflateError: DeflateError | null = null;
 
-  private inflater: InflateRaw | null = null;
+  #inflater: InflateRaw | null = null;
   /** Synchronous access to `inflater`, when available. */
-  private inflaterSync: SyncZlib | null = null;
-  private inflateWritten: () => void = noop;
-  private inflateWriting = false;
-  private readonly inflateChunks: Buffer[] = [];
+  #inflaterSync: SyncZlib | null = null;
+  #inflateWritten: () => void = noop;
+  #inflateWriting = false;
+  readonly #inflateChunks: Buffer[] = [];
   /** Bytes inflated for the current frame. */
-  private inflateLength = 0;
+  #inflateLength = 0;
   /** Bytes inflated for the current message (what maxPayload caps). */
-  private messageInflated = 0;
+  #messageInflated = 0;
   /** Compressed bytes received for the current message. */
-  private messageInput = 0;
-  private inflatePiece: Uint8Array = EMPTY;
-  private inflatePieceIsTail = false;
-  private inflateBytesBefore = 0;
-  private streamEndsThisFrame = 0;
+  #messageInput = 0;
+  #inflatePiece: Uint8Array = EMPTY;
+  #inflatePieceIsTail = false;
+  #inflateBytesBefore = 0;
+  #streamEndsThisFrame = 0;
   /** Stream ends allowed in the current inflate job: MAX_STREAM_ENDS_PER_FRAME per frame. */
-  private streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME;
-  private inflateError: DeflateError | null = null;
+  #streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME;
+  #inflateError: DeflateError | null = null;
 
   /**
    * @param params the negotiated parameters (both directions).
@@ -301,37 +301,37 @@ export class PerMessageDeflate {
     const sendBits = server ? params.serverMaxWindowBits : params.clientMaxWindowBits;
     // zlib turns a raw-deflate request for 8 into 9 (or rejects it); see the class comment for
     // why 9 stays within what an 8-bit peer can inflate.
-    this.deflateWindowBits = Math.max(sendBits, 9);
-    this.inflateWindowBits = server ? params.clientMaxWindowBits : params.serverMaxWindowBits;
-    this.deflateNoContextTakeover = server
+    this.#deflateWindowBits = Math.max(sendBits, 9);
+    this.#inflateWindowBits = server ? params.clientMaxWindowBits : params.serverMaxWindowBits;
+    this.#deflateNoContextTakeover = server
       ? params.serverNoContextTakeover
       : params.clientNoContextTakeover;
-    this.inflateNoContextTakeover = server
+    this.#inflateNoContextTakeover = server
       ? params.clientNoContextTakeover
       : params.serverNoContextTakeover;
     this.threshold = threshold;
-    this.maxPayload = maxPayload;
-    this.limiter = sharedLimiter(concurrency);
+    this.#maxPayload = maxPayload;
+    this.#limiter = sharedLimiter(concurrency);
     // -1: nothing runs synchronously, not even an empty frame.
-    this.syncLimit = syncLimit > 0 && syncZlibAvailable() ? syncLimit : -1;
-    this.options = options;
+    this.#syncLimit = syncLimit > 0 && syncZlibAvailable() ? syncLimit : -1;
+    this.#options = options;
     // As ws: everything given goes to zlib, but the window and the flush mode are ours.
-    this.deflateZlibOptions = {
+    this.#deflateZlibOptions = {
       ...deflateOptions,
-      windowBits: this.deflateWindowBits,
+      windowBits: this.#deflateWindowBits,
       // Every write ends with a sync flush: one zlib call per frame instead of write + flush.
       flush: constants.Z_SYNC_FLUSH,
       finishFlush: constants.Z_SYNC_FLUSH,
     };
-    delete this.deflateZlibOptions.maxOutputLength;
-    this.inflateZlibOptions = {
+    delete this.#deflateZlibOptions.maxOutputLength;
+    this.#inflateZlibOptions = {
       ...inflateOptions,
-      windowBits: this.inflateWindowBits,
+      windowBits: this.#inflateWindowBits,
       flush: constants.Z_SYNC_FLUSH,
       finishFlush: constants.Z_SYNC_FLUSH,
     };
-    delete this.inflateZlibOptions.maxOutputLength;
-    this.inflateChunk = Math.min(inflateOptions.chunkSize ?? SYNC_CHUNK, SYNC_CHUNK);
+    delete this.#inflateZlibOptions.maxOutputLength;
+    this.#inflateChunk = Math.min(inflateOptions.chunkSize ?? SYNC_CHUNK, SYNC_CHUNK);
   }
 
   /**
@@ -341,7 +341,7 @@ export class PerMessageDeflate {
    * has no context takeover, the compression context is reset after each message.
    */
   compress(data: Uint8Array, fin: boolean, callback: CompressCallback): void {
-    this.enqueue(false, data, fin, callback);
+    this.#enqueue(false, data, fin, callback);
   }
 
   /**
@@ -356,7 +356,7 @@ export class PerMessageDeflate {
    * fail with the same error.
    */
   decompress(data: Uint8Array, fin: boolean, callback: DecompressCallback): void {
-    this.enqueue(true, data, fin, callback);
+    this.#enqueue(true, data, fin, callback);
   }
 
   /**
@@ -365,8 +365,8 @@ export class PerMessageDeflate {
    * too large, jobs waiting, or a failure (which compress() then reports). `data` is not kept.
    */
   compressNow(data: Uint8Array, fin: boolean): Buffer | null {
-    if (data.length > this.syncLimit || !this.idle || this.deflateError !== null) return null;
-    return this.deflateSync(data, fin);
+    if (data.length > this.#syncLimit || !this.#idle || this.#deflateError !== null) return null;
+    return this.#deflateSync(data, fin);
   }
 
   /**
@@ -376,16 +376,16 @@ export class PerMessageDeflate {
    * decompress() then reports with its close code. `data` is not kept.
    */
   decompressNow(data: Uint8Array, fin: boolean): Buffer | null {
-    if (data.length > this.syncLimit || !this.idle || this.inflateError !== null) return null;
-    this.streamEndsThisFrame = 0;
-    this.streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME;
-    this.messageInput += data.length;
-    return this.inflateSync(data, fin);
+    if (data.length > this.#syncLimit || !this.#idle || this.#inflateError !== null) return null;
+    this.#streamEndsThisFrame = 0;
+    this.#streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME;
+    this.#messageInput += data.length;
+    return this.#inflateSync(data, fin);
   }
 
   /** No job running or waiting: a synchronous call cannot overtake one. */
-  private get idle(): boolean {
-    return !this.closed && !this.scheduled && this.jobs.length === 0;
+  get #idle(): boolean {
+    return !this.#closed && !this.#scheduled && this.#jobs.length === 0;
   }
 
   /**
@@ -393,40 +393,40 @@ export class PerMessageDeflate {
    * tick, in call order), and so does any later call. Idempotent.
    */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.#closed) return;
+    this.#closed = true;
     const error = new DeflateError("permessage-deflate is closed", CloseCode.InternalError);
-    this.deflateWriting = false;
-    this.inflateWriting = false;
-    this.deflater?.destroy();
-    this.deflater = null;
-    this.deflaterSync = null;
-    this.inflater?.destroy();
-    this.inflater = null;
-    this.inflaterSync = null;
-    this.deflateChunks.length = 0;
-    this.inflateChunks.length = 0;
-    this.inflatePiece = EMPTY;
-    const current = this.current;
-    this.current = null;
-    this.deferredResult = undefined;
-    const release = this.release;
-    this.release = null;
+    this.#deflateWriting = false;
+    this.#inflateWriting = false;
+    this.#deflater?.destroy();
+    this.#deflater = null;
+    this.#deflaterSync = null;
+    this.#inflater?.destroy();
+    this.#inflater = null;
+    this.#inflaterSync = null;
+    this.#deflateChunks.length = 0;
+    this.#inflateChunks.length = 0;
+    this.#inflatePiece = EMPTY;
+    const current = this.#current;
+    this.#current = null;
+    this.#deferredResult = undefined;
+    const release = this.#release;
+    this.#release = null;
     release?.();
     if (current !== null) failJob(current, error);
-    for (const job of this.jobs) failJob(job, error);
-    this.jobs.length = 0;
+    for (const job of this.#jobs) failJob(job, error);
+    this.#jobs.length = 0;
   }
 
-  private enqueue(inflate: boolean, data: Uint8Array, fin: boolean, callback: DecompressCallback) {
-    if (this.closed) {
+  #enqueue(inflate: boolean, data: Uint8Array, fin: boolean, callback: DecompressCallback) {
+    if (this.#closed) {
       process.nextTick(
         callback,
         new DeflateError("permessage-deflate is closed", CloseCode.InternalError),
       );
       return;
     }
-    const jobs = this.jobs;
+    const jobs = this.#jobs;
     const last = jobs.length > 0 ? jobs[jobs.length - 1] : undefined;
     if (
       inflate &&
@@ -449,56 +449,56 @@ export class PerMessageDeflate {
       return;
     }
     jobs.push({ inflate, data, fin, callback, frames: 1, merged: null, followers: null });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.limiter.add(this.task);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#limiter.add(this.#task);
     }
   }
 
   /** Runs the next job; called by the limiter once a slot is ours. */
-  private start(done: () => void): void {
-    const job = this.jobs.shift();
-    if (this.closed || job === undefined) {
+  #start(done: () => void): void {
+    const job = this.#jobs.shift();
+    if (this.#closed || job === undefined) {
       done();
       return;
     }
-    this.release = done;
-    this.current = job;
-    this.starting = true;
+    this.#release = done;
+    this.#current = job;
+    this.#starting = true;
     try {
-      if (job.inflate) this.startInflate(job);
-      else this.startDeflate(job);
+      if (job.inflate) this.#startInflate(job);
+      else this.#startDeflate(job);
     } finally {
-      this.starting = false;
+      this.#starting = false;
     }
   }
 
   /** Ends the current job; waits a tick when called from inside `start`. */
-  private complete(error: DeflateError | null, result?: Buffer): void {
-    if (this.starting) {
-      this.deferredError = error;
-      this.deferredResult = result;
-      process.nextTick(this.completeDeferred);
+  #complete(error: DeflateError | null, result?: Buffer): void {
+    if (this.#starting) {
+      this.#deferredError = error;
+      this.#deferredResult = result;
+      process.nextTick(this.#completeDeferred);
       return;
     }
-    this.finish(error, result);
+    this.#finish(error, result);
   }
 
-  private readonly completeDeferred = (): void => {
-    const error = this.deferredError;
-    const result = this.deferredResult;
-    this.deferredError = null;
-    this.deferredResult = undefined;
-    this.finish(error, result);
+  readonly #completeDeferred = (): void => {
+    const error = this.#deferredError;
+    const result = this.#deferredResult;
+    this.#deferredError = null;
+    this.#deferredResult = undefined;
+    this.#finish(error, result);
   };
 
-  private finish(error: DeflateError | null, result: Buffer | undefined): void {
-    const job = this.current;
+  #finish(error: DeflateError | null, result: Buffer | undefined): void {
+    const job = this.#current;
     if (job === null) return; // closed meanwhile: close() already answered it
-    this.current = null;
-    const release = this.release;
-    this.release = null;
-    this.scheduled = false;
+    this.#current = null;
+    const release = this.#release;
+    this.#release = null;
+    this.#scheduled = false;
     release?.();
     try {
       if (error === null) {
@@ -510,55 +510,59 @@ export class PerMessageDeflate {
       }
     } finally {
       // The callback may have queued (and so scheduled) more work, or closed us.
-      if (!this.closed && !this.scheduled && this.jobs.length > 0) {
-        this.scheduled = true;
-        this.limiter.add(this.task);
+      if (!this.#closed && !this.#scheduled && this.#jobs.length > 0) {
+        this.#scheduled = true;
+        this.#limiter.add(this.#task);
       }
     }
   }
 
   // ---- compress ------------------------------------------------------------------------------
 
-  private startDeflate(job: Job): void {
-    if (this.deflateError !== null) {
-      this.complete(this.deflateError);
+  #startDeflate(job: Job): void {
+    if (this.#deflateError !== null) {
+      this.#complete(this.#deflateError);
       return;
     }
-    if (job.data.length <= this.syncLimit) {
-      const result = this.deflateSync(job.data, job.fin);
+    if (job.data.length <= this.#syncLimit) {
+      const result = this.#deflateSync(job.data, job.fin);
       if (result !== null) {
-        this.complete(null, result);
+        this.#complete(null, result);
         return;
       }
       // failDeflate has completed the job; without one, there was no synchronous access.
-      if (this.deflateError !== null) return;
+      if (this.#deflateError !== null) return;
     }
-    const stream = this.deflater ?? this.createDeflater();
+    const stream = this.#deflater ?? this.#createDeflater();
     if (stream === null) return;
-    this.deflateWriting = true;
-    stream.write(job.data, this.deflateWritten);
+    this.#deflateWriting = true;
+    stream.write(job.data, this.#deflateWritten);
   }
 
-  private createDeflater(): DeflateRaw | null {
+  #createDeflater(): DeflateRaw | null {
     let stream: DeflateRaw;
     try {
-      stream = createDeflateRaw(this.deflateZlibOptions);
+      stream = createDeflateRaw(this.#deflateZlibOptions);
     } catch (error) {
-      this.failDeflate(new DeflateError(`zlib deflate: ${String(error)}`, CloseCode.InternalError));
+      this.#failDeflate(
+        new DeflateError(`zlib deflate: ${String(error)}`, CloseCode.InternalError),
+      );
       return null;
     }
     stream.on("data", (chunk: Buffer) => {
-      if (stream !== this.deflater || !this.deflateWriting) return;
-      this.deflateChunks.push(chunk);
-      this.deflateLength += chunk.length;
+      if (stream !== this.#deflater || !this.#deflateWriting) return;
+      this.#deflateChunks.push(chunk);
+      this.#deflateLength += chunk.length;
     });
     stream.on("error", (error: Error) => {
-      if (stream !== this.deflater) return;
-      this.failDeflate(new DeflateError(`zlib deflate: ${error.message}`, CloseCode.InternalError));
+      if (stream !== this.#deflater) return;
+      this.#failDeflate(
+        new DeflateError(`zlib deflate: ${error.message}`, CloseCode.InternalError),
+      );
     });
-    this.deflateWritten = () => this.deflated(stream);
-    this.deflater = stream;
-    this.deflaterSync = this.syncLimit > 0 ? SyncZlib.of(stream) : null;
+    this.#deflateWritten = () => this.#deflated(stream);
+    this.#deflater = stream;
+    this.#deflaterSync = this.#syncLimit > 0 ? SyncZlib.of(stream) : null;
     return stream;
   }
 
@@ -568,13 +572,13 @@ export class PerMessageDeflate {
    * Returns null on failure (failDeflate has run, `deflateError` is set) or when no synchronous
    * zlib is at hand.
    */
-  private deflateSync(data: Uint8Array, fin: boolean): Buffer | null {
+  #deflateSync(data: Uint8Array, fin: boolean): Buffer | null {
     let zlib: SyncZlib | null = null;
-    const shared = fin && this.deflateNoContextTakeover && !this.deflateMidMessage;
-    if (shared) zlib = this.sharedStream(false);
+    const shared = fin && this.#deflateNoContextTakeover && !this.#deflateMidMessage;
+    if (shared) zlib = this.#sharedStream(false);
     if (zlib === null) {
-      if (this.deflater === null && this.createDeflater() === null) return null;
-      zlib = this.deflaterSync;
+      if (this.#deflater === null && this.#createDeflater() === null) return null;
+      zlib = this.#deflaterSync;
       if (zlib === null) return null;
     }
     let output = zlib.write(data, 0, SYNC_CHUNK);
@@ -593,41 +597,41 @@ export class PerMessageDeflate {
     }
     if (output === null) {
       const error = zlib.stream.errored;
-      if (zlib.stream !== this.deflater) this.dropSharedStream(zlib, false);
-      this.failDeflate(
+      if (zlib.stream !== this.#deflater) this.#dropSharedStream(zlib, false);
+      this.#failDeflate(
         new DeflateError(`zlib deflate: ${error?.message}`, CloseCode.InternalError),
       );
       return null;
     }
-    const result = this.finishDeflateFrame(output, fin);
-    if (fin && this.deflateNoContextTakeover) zlib.reset();
+    const result = this.#finishDeflateFrame(output, fin);
+    if (fin && this.#deflateNoContextTakeover) zlib.reset();
     if (result === null) {
       // zlib's output broke RFC 7692's framing; nothing more can be trusted from this deflater.
-      if (zlib.stream !== this.deflater) this.dropSharedStream(zlib, false);
-      this.failDeflate(
+      if (zlib.stream !== this.#deflater) this.#dropSharedStream(zlib, false);
+      this.#failDeflate(
         new DeflateError("zlib sync flush did not end in 00 00 ff ff", CloseCode.InternalError),
       );
       return null;
     }
-    this.deflateMidMessage = !fin;
+    this.#deflateMidMessage = !fin;
     return result;
   }
 
   /** The stream shared by instances with these options for this direction, made on first use. */
-  private sharedStream(inflate: boolean): SyncZlib | null {
-    let streams = sharedStreams.get(this.options);
+  #sharedStream(inflate: boolean): SyncZlib | null {
+    let streams = sharedStreams.get(this.#options);
     if (streams === undefined) {
       streams = new Map();
-      sharedStreams.set(this.options, streams);
+      sharedStreams.set(this.#options, streams);
     }
-    const key = sharedKey(inflate, inflate ? this.inflateWindowBits : this.deflateWindowBits);
+    const key = sharedKey(inflate, inflate ? this.#inflateWindowBits : this.#deflateWindowBits);
     const existing = streams.get(key);
     if (existing !== undefined) return existing;
     let stream: DeflateRaw | InflateRaw;
     try {
       stream = inflate
-        ? createInflateRaw(this.inflateZlibOptions)
-        : createDeflateRaw(this.deflateZlibOptions);
+        ? createInflateRaw(this.#inflateZlibOptions)
+        : createDeflateRaw(this.#deflateZlibOptions);
     } catch {
       return null; // this instance's own stream reports the problem
     }
@@ -642,9 +646,9 @@ export class PerMessageDeflate {
     return zlib;
   }
 
-  private dropSharedStream(zlib: SyncZlib, inflate: boolean): void {
-    const streams = sharedStreams.get(this.options);
-    const key = sharedKey(inflate, inflate ? this.inflateWindowBits : this.deflateWindowBits);
+  #dropSharedStream(zlib: SyncZlib, inflate: boolean): void {
+    const streams = sharedStreams.get(this.#options);
+    const key = sharedKey(inflate, inflate ? this.#inflateWindowBits : this.#deflateWindowBits);
     if (streams?.get(key) === zlib) streams.delete(key);
     zlib.stream.destroy();
   }
@@ -654,7 +658,7 @@ export class PerMessageDeflate {
    * RFC 7692 7.2.3.6's single 0x00 when there was nothing to flush. Null when a last frame does
    * not end with the tail (zlib misbehaved).
    */
-  private finishDeflateFrame(output: Buffer, fin: boolean): Buffer | null {
+  #finishDeflateFrame(output: Buffer, fin: boolean): Buffer | null {
     if (!fin) return output;
     // Nothing to flush since the last sync flush: 0x00, which with the receiver's 00 00 ff ff
     // is an empty stored block.
@@ -662,118 +666,118 @@ export class PerMessageDeflate {
     return endsWithTail(output) ? output.subarray(0, output.length - 4) : null;
   }
 
-  private deflated(stream: DeflateRaw): void {
-    if (stream !== this.deflater || !this.deflateWriting) return;
+  #deflated(stream: DeflateRaw): void {
+    if (stream !== this.#deflater || !this.#deflateWriting) return;
     pullBuffered(stream);
-    this.deflateWriting = false;
-    const job = this.current!;
-    const result = this.finishDeflateFrame(
-      collect(this.deflateChunks, this.deflateLength),
+    this.#deflateWriting = false;
+    const job = this.#current!;
+    const result = this.#finishDeflateFrame(
+      collect(this.#deflateChunks, this.#deflateLength),
       job.fin,
     );
-    this.deflateLength = 0;
+    this.#deflateLength = 0;
     if (result === null) {
-      this.failDeflate(
+      this.#failDeflate(
         new DeflateError("zlib sync flush did not end in 00 00 ff ff", CloseCode.InternalError),
       );
       return;
     }
-    if (job.fin && this.deflateNoContextTakeover) stream.reset();
-    this.deflateMidMessage = !job.fin;
-    this.complete(null, result);
+    if (job.fin && this.#deflateNoContextTakeover) stream.reset();
+    this.#deflateMidMessage = !job.fin;
+    this.#complete(null, result);
   }
 
-  private failDeflate(error: DeflateError): void {
-    this.deflateError = error;
-    this.deflateWriting = false;
-    this.deflater?.destroy();
-    this.deflater = null;
-    this.deflaterSync = null;
-    this.deflateChunks.length = 0;
-    this.deflateLength = 0;
+  #failDeflate(error: DeflateError): void {
+    this.#deflateError = error;
+    this.#deflateWriting = false;
+    this.#deflater?.destroy();
+    this.#deflater = null;
+    this.#deflaterSync = null;
+    this.#deflateChunks.length = 0;
+    this.#deflateLength = 0;
     // Only a compress job can be waiting on the deflater (jobs run one at a time).
-    if (this.current !== null && !this.current.inflate) this.complete(error);
+    if (this.#current !== null && !this.#current.inflate) this.#complete(error);
   }
 
   // ---- decompress ----------------------------------------------------------------------------
 
-  private startInflate(job: Job): void {
-    if (this.inflateError !== null) {
-      this.complete(this.inflateError);
+  #startInflate(job: Job): void {
+    if (this.#inflateError !== null) {
+      this.#complete(this.#inflateError);
       return;
     }
     if (job.merged !== null) {
       job.data = job.merged.take();
       job.merged = null;
     }
-    this.streamEndsThisFrame = 0;
-    this.streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME * job.frames;
-    this.messageInput += job.data.length;
-    if (job.data.length <= this.syncLimit) {
-      const result = this.inflateSync(job.data, job.fin);
+    this.#streamEndsThisFrame = 0;
+    this.#streamEndsAllowed = MAX_STREAM_ENDS_PER_FRAME * job.frames;
+    this.#messageInput += job.data.length;
+    if (job.data.length <= this.#syncLimit) {
+      const result = this.#inflateSync(job.data, job.fin);
       // On failure failInflate has already completed the job.
-      if (result !== null) this.complete(null, result);
+      if (result !== null) this.#complete(null, result);
       return;
     }
-    this.writeInflate(job.data, false);
+    this.#writeInflate(job.data, false);
   }
 
   /**
    * Inflates one frame on the event loop, as the asynchronous path does (tail, stream ends,
    * the maxPayload cap on each output chunk). Returns null on failure (failInflate has run).
    */
-  private inflateSync(data: Uint8Array, fin: boolean): Buffer | null {
+  #inflateSync(data: Uint8Array, fin: boolean): Buffer | null {
     // A whole message (its only frame) without context takeover: the shared inflater.
     const shared =
-      fin && this.inflateNoContextTakeover && this.messageInput === data.length
-        ? this.sharedStream(true)
+      fin && this.#inflateNoContextTakeover && this.#messageInput === data.length
+        ? this.#sharedStream(true)
         : null;
     // As inflatePieceDone: an empty compressed message gets no tail.
     const ok =
-      this.inflatePieceSync(data, false, shared) &&
-      !(fin && this.messageInput > 0 && !this.inflatePieceSync(DEFLATE_TAIL, true, shared));
+      this.#inflatePieceSync(data, false, shared) &&
+      !(fin && this.#messageInput > 0 && !this.#inflatePieceSync(DEFLATE_TAIL, true, shared));
     // Ready for the next message, whatever happened to this one (a failure destroys it).
     if (shared !== null && !shared.stream.destroyed) shared.reset();
-    return ok ? this.takeInflated(fin) : null;
+    return ok ? this.#takeInflated(fin) : null;
   }
 
   /** Inflates `piece` with `shared`, or with this instance's inflater when null. */
-  private inflatePieceSync(piece: Uint8Array, isTail: boolean, shared: SyncZlib | null): boolean {
+  #inflatePieceSync(piece: Uint8Array, isTail: boolean, shared: SyncZlib | null): boolean {
     let offset = 0;
     while (offset < piece.length) {
       let zlib = shared;
       if (zlib === null) {
-        if (this.inflater === null) {
+        if (this.#inflater === null) {
           // The DEFLATE stream ended with a final block: nothing left to flush.
           if (isTail) return true;
-          if (this.createInflater() === null) return false;
+          if (this.#createInflater() === null) return false;
         }
-        zlib = this.inflaterSync;
+        zlib = this.#inflaterSync;
       }
       if (zlib === null) {
-        this.failInflate(
+        this.#failInflate(
           new DeflateError("zlib inflate: no synchronous access", CloseCode.InternalError),
         );
         return false;
       }
       do {
-        const output = zlib.write(piece, offset, this.inflateChunk);
+        const output = zlib.write(piece, offset, this.#inflateChunk);
         if (output === null) {
-          if (zlib === shared) this.dropSharedStream(zlib, true);
-          this.failInflate(inflateFailure(zlib.stream.errored));
+          if (zlib === shared) this.#dropSharedStream(zlib, true);
+          this.#failInflate(inflateFailure(zlib.stream.errored));
           return false;
         }
         offset = piece.length - zlib.inputLeft;
-        if (output.length > 0 && !this.acceptInflated(output)) return false;
+        if (output.length > 0 && !this.#acceptInflated(output)) return false;
       } while (zlib.outputFull);
       if (offset >= piece.length) return true;
       // zlib stopped before the end of the input: a final block ended the DEFLATE stream (see
       // inflated()); the rest starts a new one (a reset stream is a new one).
       if (zlib === shared) zlib.reset();
-      else this.discardInflater();
+      else this.#discardInflater();
       if (isTail) return true;
-      if (++this.streamEndsThisFrame > this.streamEndsAllowed) {
-        this.failInflate(
+      if (++this.#streamEndsThisFrame > this.#streamEndsAllowed) {
+        this.#failInflate(
           new DeflateError("Too many DEFLATE stream ends in one frame", CloseCode.InvalidPayload),
         );
         return false;
@@ -783,141 +787,143 @@ export class PerMessageDeflate {
   }
 
   /** Counts and keeps one inflated chunk; false (and failInflate) past maxPayload. */
-  private acceptInflated(chunk: Buffer): boolean {
-    this.messageInflated += chunk.length;
-    if (this.maxPayload > 0 && this.messageInflated > this.maxPayload) {
+  #acceptInflated(chunk: Buffer): boolean {
+    this.#messageInflated += chunk.length;
+    if (this.#maxPayload > 0 && this.#messageInflated > this.#maxPayload) {
       // Stop here: nothing more of this message is inflated (a zip bomb stops at this chunk).
-      this.failInflate(
+      this.#failInflate(
         new DeflateError(
-          `Decompressed message exceeds maxPayload (${this.maxPayload} bytes)`,
+          `Decompressed message exceeds maxPayload (${this.#maxPayload} bytes)`,
           CloseCode.MessageTooBig,
         ),
       );
       return false;
     }
-    this.inflateChunks.push(chunk);
-    this.inflateLength += chunk.length;
+    this.#inflateChunks.push(chunk);
+    this.#inflateLength += chunk.length;
     return true;
   }
 
   /** The frame's inflated bytes; at the end of a message, resets the per-message state. */
-  private takeInflated(fin: boolean): Buffer {
-    const result = collect(this.inflateChunks, this.inflateLength);
-    this.inflateLength = 0;
+  #takeInflated(fin: boolean): Buffer {
+    const result = collect(this.#inflateChunks, this.#inflateLength);
+    this.#inflateLength = 0;
     if (fin) {
-      this.messageInput = 0;
-      this.messageInflated = 0;
-      if (this.inflateNoContextTakeover) this.inflater?.reset();
+      this.#messageInput = 0;
+      this.#messageInflated = 0;
+      if (this.#inflateNoContextTakeover) this.#inflater?.reset();
     }
     return result;
   }
 
   /** Feeds `piece` (the frame's data, or our 00 00 ff ff when `isTail`) to the inflater. */
-  private writeInflate(piece: Uint8Array, isTail: boolean): void {
+  #writeInflate(piece: Uint8Array, isTail: boolean): void {
     if (piece.length === 0) {
-      this.inflatePieceDone(isTail);
+      this.#inflatePieceDone(isTail);
       return;
     }
-    let stream = this.inflater;
+    let stream = this.#inflater;
     if (stream === null) {
       // The DEFLATE stream ended with a final block: there is nothing left to flush.
       if (isTail) {
-        this.inflatePieceDone(true);
+        this.#inflatePieceDone(true);
         return;
       }
-      stream = this.createInflater();
+      stream = this.#createInflater();
       if (stream === null) return;
     }
-    this.inflatePiece = piece;
-    this.inflatePieceIsTail = isTail;
-    this.inflateBytesBefore = stream.bytesWritten;
-    this.inflateWriting = true;
-    stream.write(piece, this.inflateWritten);
+    this.#inflatePiece = piece;
+    this.#inflatePieceIsTail = isTail;
+    this.#inflateBytesBefore = stream.bytesWritten;
+    this.#inflateWriting = true;
+    stream.write(piece, this.#inflateWritten);
   }
 
-  private createInflater(): InflateRaw | null {
+  #createInflater(): InflateRaw | null {
     let stream: InflateRaw;
     try {
-      stream = createInflateRaw(this.inflateZlibOptions);
+      stream = createInflateRaw(this.#inflateZlibOptions);
     } catch (error) {
-      this.failInflate(new DeflateError(`zlib inflate: ${String(error)}`, CloseCode.InternalError));
+      this.#failInflate(
+        new DeflateError(`zlib inflate: ${String(error)}`, CloseCode.InternalError),
+      );
       return null;
     }
     stream.on("data", (chunk: Buffer) => {
       // Past maxPayload, acceptInflated calls failInflate, which destroys the stream: zlib
       // checks for that after each output chunk, so a zip bomb stops at this chunk.
-      if (stream === this.inflater && this.inflateWriting) this.acceptInflated(chunk);
+      if (stream === this.#inflater && this.#inflateWriting) this.#acceptInflated(chunk);
     });
     stream.on("error", (error: Error) => {
-      if (stream === this.inflater) this.failInflate(inflateFailure(error));
+      if (stream === this.#inflater) this.#failInflate(inflateFailure(error));
     });
-    this.inflateWritten = () => this.inflated(stream);
-    this.inflater = stream;
-    this.inflaterSync = this.syncLimit > 0 ? SyncZlib.of(stream) : null;
+    this.#inflateWritten = () => this.#inflated(stream);
+    this.#inflater = stream;
+    this.#inflaterSync = this.#syncLimit > 0 ? SyncZlib.of(stream) : null;
     return stream;
   }
 
-  private inflated(stream: InflateRaw): void {
-    if (stream !== this.inflater || !this.inflateWriting) return;
+  #inflated(stream: InflateRaw): void {
+    if (stream !== this.#inflater || !this.#inflateWriting) return;
     pullBuffered(stream);
-    if (stream !== this.inflater) return; // the cap was hit on buffered output
-    this.inflateWriting = false;
-    const piece = this.inflatePiece;
-    this.inflatePiece = EMPTY;
-    const consumed = stream.bytesWritten - this.inflateBytesBefore;
+    if (stream !== this.#inflater) return; // the cap was hit on buffered output
+    this.#inflateWriting = false;
+    const piece = this.#inflatePiece;
+    this.#inflatePiece = EMPTY;
+    const consumed = stream.bytesWritten - this.#inflateBytesBefore;
     if (consumed >= piece.length) {
-      this.inflatePieceDone(this.inflatePieceIsTail);
+      this.#inflatePieceDone(this.#inflatePieceIsTail);
       return;
     }
     // zlib stops consuming at the end of a block with BFINAL = 1: that DEFLATE stream is over.
     // RFC 7692 7.2.1 and 7.2.3.4 let peers flush that way, with more blocks after it. What
     // follows starts a new zlib stream object (Node has ended this one's readable side), with
     // an empty window: a peer referring back across that boundary fails with 1007.
-    this.discardInflater();
-    if (this.inflatePieceIsTail) {
+    this.#discardInflater();
+    if (this.#inflatePieceIsTail) {
       // Our own 00 00 ff ff after a final block: nothing to flush.
-      this.inflatePieceDone(true);
+      this.#inflatePieceDone(true);
       return;
     }
-    if (++this.streamEndsThisFrame > this.streamEndsAllowed) {
-      this.failInflate(
+    if (++this.#streamEndsThisFrame > this.#streamEndsAllowed) {
+      this.#failInflate(
         new DeflateError("Too many DEFLATE stream ends in one frame", CloseCode.InvalidPayload),
       );
       return;
     }
-    this.writeInflate(piece.subarray(consumed), false);
+    this.#writeInflate(piece.subarray(consumed), false);
   }
 
-  private inflatePieceDone(isTail: boolean): void {
-    const job = this.current!;
+  #inflatePieceDone(isTail: boolean): void {
+    const job = this.#current!;
     // An empty compressed message has no DEFLATE data at all; appending the tail alone would
     // leave the inflater inside a stored block header, so it inflates to nothing instead.
-    if (!isTail && job.fin && this.messageInput > 0) {
-      this.writeInflate(DEFLATE_TAIL, true);
+    if (!isTail && job.fin && this.#messageInput > 0) {
+      this.#writeInflate(DEFLATE_TAIL, true);
       return;
     }
-    this.complete(null, this.takeInflated(job.fin));
+    this.#complete(null, this.#takeInflated(job.fin));
   }
 
-  private discardInflater(): void {
-    const stream = this.inflater;
-    this.inflater = null;
-    this.inflaterSync = null;
-    this.inflateWritten = noop;
+  #discardInflater(): void {
+    const stream = this.#inflater;
+    this.#inflater = null;
+    this.#inflaterSync = null;
+    this.#inflateWritten = noop;
     stream?.destroy();
   }
 
-  private failInflate(error: DeflateError): void {
-    this.inflateError = error;
-    this.inflateWriting = false;
-    this.inflatePiece = EMPTY;
-    this.discardInflater();
-    this.inflateChunks.length = 0;
-    this.inflateLength = 0;
-    this.messageInflated = 0;
-    this.messageInput = 0;
+  #failInflate(error: DeflateError): void {
+    this.#inflateError = error;
+    this.#inflateWriting = false;
+    this.#inflatePiece = EMPTY;
+    this.#discardInflater();
+    this.#inflateChunks.length = 0;
+    this.#inflateLength = 0;
+    this.#messageInflated = 0;
+    this.#messageInput = 0;
     // Only a decompress job can be waiting on the inflater (jobs run one at a time).
-    if (this.current?.inflate) this.complete(error);
+    if (this.#current?.inflate) this.#complete(error);
   }
 }
 

@@ -122,35 +122,35 @@ export interface FlushListener {
 
 /** The frame queue; `owner.flushed()` runs after each batch is written. */
 export class WriteQueue {
-  private readonly socket: Duplex;
-  private readonly owner: FlushListener;
+  readonly #socket: Duplex;
+  readonly #owner: FlushListener;
   /**
    * Whether copies come from the recycled pool (see {@link takeCopy}): only for a `net.Socket`,
    * whose write callback means the kernel (or TLS) has consumed the bytes. Any other Duplex may
    * keep the chunk after calling back (an in-memory pair pushes it to its other side).
    */
-  private recycling: boolean;
+  #recycling: boolean;
   /**
    * Pool buffers of each batch handed to the socket and not yet written, in write order (write
    * callbacks come in that order): one entry per batch, null when it used none.
    */
-  private inFlight: (Buffer | Buffer[] | null)[] = [];
-  private inFlightHead = 0;
+  #inFlight: (Buffer | Buffer[] | null)[] = [];
+  #inFlightHead = 0;
   /**
    * Queued slots are `slots[head..tail)`; the array is reused from turn to turn. Taking frames
    * from the head only moves `head`, so a flush costs what it writes, not what stays queued.
    */
-  private slots: WriteSlot[] = [];
-  private head = 0;
-  private tail = 0;
-  private scheduled = false;
+  #slots: WriteSlot[] = [];
+  #head = 0;
+  #tail = 0;
+  #scheduled = false;
   /** A flush found the socket past its high-water mark: the next one runs on its `drain`. */
-  private waitingForDrain = false;
+  #waitingForDrain = false;
   /** The socket's `drain` listener, made the first time the socket is found full. */
-  private drainListener: (() => void) | null = null;
-  private ending = false;
-  private ended = false;
-  private closedError: Error | null = null;
+  #drainListener: (() => void) | null = null;
+  #ending = false;
+  #ended = false;
+  #closedError: Error | null = null;
   /** Payload bytes in the queue (including reserved slots), not yet given to the socket. */
   queuedBytes = 0;
 
@@ -160,31 +160,31 @@ export class WriteQueue {
    */
   get atRest(): boolean {
     return (
-      this.head === this.tail &&
+      this.#head === this.#tail &&
       this.queuedBytes === 0 &&
-      !this.scheduled &&
-      !this.waitingForDrain &&
-      !this.ending &&
-      !this.ended &&
-      this.closedError === null &&
-      this.inFlightHead === this.inFlight.length
+      !this.#scheduled &&
+      !this.#waitingForDrain &&
+      !this.#ending &&
+      !this.#ended &&
+      this.#closedError === null &&
+      this.#inFlightHead === this.#inFlight.length
     );
   }
 
   constructor(socket: Duplex, owner: FlushListener) {
-    this.socket = socket;
-    this.owner = owner;
-    this.recycling = socket instanceof Socket;
+    this.#socket = socket;
+    this.#owner = owner;
+    this.#recycling = socket instanceof Socket;
   }
 
   /** Frames (data and control) waiting in the queue, not yet handed to the socket. */
   get length(): number {
-    return this.tail - this.head;
+    return this.#tail - this.#head;
   }
 
   /** Whether the socket is past its high-water mark: what is queued now waits for `drain`. */
   get blocked(): boolean {
-    return this.waitingForDrain || this.socket.writableNeedDrain;
+    return this.#waitingForDrain || this.#socket.writableNeedDrain;
   }
 
   /** Whether `slot` still waits in the queue (neither handed to the socket nor dropped). */
@@ -206,14 +206,14 @@ export class WriteQueue {
     size: number,
     callback: WriteCallback | undefined,
   ): WriteSlot | null {
-    if (this.closedError !== null || this.ending) {
-      this.reject(callback, this.closedError ?? new Error("WebSocket is closing"));
+    if (this.#closedError !== null || this.#ending) {
+      this.#reject(callback, this.#closedError ?? new Error("WebSocket is closing"));
       return null;
     }
     const slot = new WriteSlot(FRAME, opcode, fin, rsv1, maskKey, payload, owned, size, callback);
-    this.slots[this.tail++] = slot;
+    this.#slots[this.#tail++] = slot;
     this.queuedBytes += size;
-    this.schedule();
+    this.#schedule();
     return slot;
   }
 
@@ -229,25 +229,25 @@ export class WriteQueue {
     length: number,
     callback: WriteCallback | undefined,
   ): void {
-    if (this.closedError !== null || this.ending) {
-      this.reject(callback, this.closedError ?? new Error("WebSocket is closing"));
+    if (this.#closedError !== null || this.#ending) {
+      this.#reject(callback, this.#closedError ?? new Error("WebSocket is closing"));
       return;
     }
     const slot = new WriteSlot(STRING, opcode, fin, false, maskKey, EMPTY, true, length, callback);
     slot.text = text;
     slot.length = length;
-    this.slots[this.tail++] = slot;
+    this.#slots[this.#tail++] = slot;
     this.queuedBytes += length;
-    this.schedule();
+    this.#schedule();
   }
 
   /** Queues a complete, already encoded frame (written as it is, never modified). */
   pushEncoded(frame: Uint8Array, size: number, callback: WriteCallback | undefined): void {
-    if (this.closedError !== null || this.ending) {
-      this.reject(callback, this.closedError ?? new Error("WebSocket is closing"));
+    if (this.#closedError !== null || this.#ending) {
+      this.#reject(callback, this.#closedError ?? new Error("WebSocket is closing"));
       return;
     }
-    this.slots[this.tail++] = new WriteSlot(
+    this.#slots[this.#tail++] = new WriteSlot(
       ENCODED,
       0,
       true,
@@ -259,7 +259,7 @@ export class WriteQueue {
       callback,
     );
     this.queuedBytes += size;
-    this.schedule();
+    this.#schedule();
   }
 
   /**
@@ -267,12 +267,12 @@ export class WriteQueue {
    * after it wait. Returns null when the queue no longer accepts frames (callback already told).
    */
   reserve(size: number, callback: WriteCallback | undefined): WriteSlot | null {
-    if (this.closedError !== null || this.ending) {
-      this.reject(callback, this.closedError ?? new Error("WebSocket is closing"));
+    if (this.#closedError !== null || this.#ending) {
+      this.#reject(callback, this.#closedError ?? new Error("WebSocket is closing"));
       return null;
     }
     const slot = new WriteSlot(RESERVED, 0, true, false, null, EMPTY, true, size, callback);
-    this.slots[this.tail++] = slot;
+    this.#slots[this.#tail++] = slot;
     this.queuedBytes += size;
     return slot;
   }
@@ -296,33 +296,33 @@ export class WriteQueue {
     slot.payload = payload;
     slot.length = payload.length;
     // Only the head of the queue unblocks anything.
-    if (this.head < this.tail && this.slots[this.head] === slot) this.schedule();
+    if (this.#head < this.#tail && this.#slots[this.#head] === slot) this.#schedule();
   }
 
   /** Drops a reserved slot whose bytes will never come; its callback gets `error`. */
   cancel(slot: WriteSlot, error: Error): void {
     // Rare (a compression failure): the search and the splice may cost the queue's length.
-    const index = this.indexOf(slot);
+    const index = this.#indexOf(slot);
     if (index === -1) return;
-    this.slots.splice(index, 1);
-    this.tail--;
+    this.#slots.splice(index, 1);
+    this.#tail--;
     slot.state = GONE;
     this.queuedBytes -= slot.size;
-    this.reject(slot.callback, error);
-    if (index === this.head) this.schedule();
+    this.#reject(slot.callback, error);
+    if (index === this.#head) this.#schedule();
   }
 
   /** Ends the socket (FIN) once every queued frame has been written. */
   end(): void {
-    if (this.ending) return;
-    this.ending = true;
+    if (this.#ending) return;
+    this.#ending = true;
     this.flush();
   }
 
   /** Fails every queued frame: the socket is gone. Later frames are refused with `error`. */
   destroy(error: Error): void {
-    if (this.closedError === null) this.closedError = error;
-    if (this.drainListener !== null) this.socket.off("drain", this.drainListener);
+    if (this.#closedError === null) this.#closedError = error;
+    if (this.#drainListener !== null) this.#socket.off("drain", this.#drainListener);
     this.discard(error);
   }
 
@@ -332,18 +332,18 @@ export class WriteQueue {
    * that the close frame is the next thing the peer gets and the memory is freed now.
    */
   discard(error: Error): void {
-    const slots = this.slots;
-    const head = this.head;
-    const tail = this.tail;
+    const slots = this.#slots;
+    const head = this.#head;
+    const tail = this.#tail;
     // A fresh array: reserved slots still held by the sender are no longer in the queue.
-    this.slots = [];
-    this.head = 0;
-    this.tail = 0;
+    this.#slots = [];
+    this.#head = 0;
+    this.#tail = 0;
     this.queuedBytes = 0;
     for (let i = head; i < tail; i++) {
       const slot = slots[i];
       slot.state = GONE;
-      this.reject(slot.callback, error);
+      this.#reject(slot.callback, error);
     }
   }
 
@@ -353,17 +353,17 @@ export class WriteQueue {
    * goes on the socket's next `drain`.
    */
   flush(): void {
-    this.scheduled = false;
-    if (this.closedError !== null) {
-      this.destroy(this.closedError);
+    this.#scheduled = false;
+    if (this.#closedError !== null) {
+      this.destroy(this.#closedError);
       return;
     }
-    const socket = this.socket;
+    const socket = this.#socket;
     if (socket.destroyed || socket.writableEnded) {
       this.destroy(new Error("The socket is no longer writable"));
       return;
     }
-    while (this.head < this.tail && this.slots[this.head].state !== RESERVED) {
+    while (this.#head < this.#tail && this.#slots[this.#head].state !== RESERVED) {
       if (socket.destroyed || socket.writableEnded) {
         // A write of this flush failed synchronously.
         this.destroy(new Error("The socket is no longer writable"));
@@ -372,26 +372,26 @@ export class WriteQueue {
       if (socket.writableNeedDrain) {
         // The socket holds enough: handing it more would only park copies in its buffer.
         // Listened to only while waiting: an idle connection has no listener of its own here.
-        if (!this.waitingForDrain) {
-          if (this.drainListener === null) this.drainListener = () => this.onSocketDrain();
-          socket.once("drain", this.drainListener);
+        if (!this.#waitingForDrain) {
+          if (this.#drainListener === null) this.#drainListener = () => this.#onSocketDrain();
+          socket.once("drain", this.#drainListener);
         }
-        this.waitingForDrain = true;
+        this.#waitingForDrain = true;
         return;
       }
-      this.writeBatch(socket);
+      this.#writeBatch(socket);
     }
-    if (this.ending && !this.ended && this.head === this.tail) {
-      this.ended = true;
+    if (this.#ending && !this.#ended && this.#head === this.#tail) {
+      this.#ended = true;
       socket.end();
     }
   }
 
   /** Writes one batch from the head: ready frames up to the copy budget (at least one frame). */
-  private writeBatch(socket: Duplex): void {
-    const slots = this.slots;
-    const head = this.head;
-    const tail = this.tail;
+  #writeBatch(socket: Duplex): void {
+    const slots = this.#slots;
+    const head = this.#head;
+    const tail = this.#tail;
     let end = head;
     let total = 0;
     let copied = 0;
@@ -410,24 +410,24 @@ export class WriteQueue {
       end++;
     }
     // Without callbacks to call, the write callback is a function made once per queue.
-    const done = withCallback ? this.completion(slots, head, end) : this.written;
-    const recycling = this.recycling;
+    const done = withCallback ? this.#completion(slots, head, end) : this.#written;
+    const recycling = this.#recycling;
     let chunk: Buffer | null = null;
     let chunks: Uint8Array[] | null = null;
     if (total <= COALESCE_LIMIT) {
       const whole = recycling ? takeCopy(total) : null;
       chunk = whole === null ? Buffer.allocUnsafe(total) : whole.subarray(0, total);
       copyFrames(chunk, slots, head, end, null);
-      if (recycling) this.inFlight.push(whole);
+      if (recycling) this.#inFlight.push(whole);
     } else {
       const held: Buffer[] | null = recycling ? [] : null;
       chunks = largeBatchChunks(slots, head, end, held);
-      if (held !== null) this.inFlight.push(held.length === 0 ? null : held);
+      if (held !== null) this.#inFlight.push(held.length === 0 ? null : held);
     }
     // Out of the queue before the socket sees the bytes: whatever the socket does
     // synchronously (a stand-in Duplex may end or flush us again) finds a consistent queue.
     this.queuedBytes -= written;
-    this.remove(end);
+    this.#remove(end);
     if (chunk !== null) socket.write(chunk, done);
     else writeCorked(socket, chunks!, done);
   }
@@ -436,39 +436,39 @@ export class WriteQueue {
    * The write callback of every batch (through {@link completion} when frames have callbacks):
    * gives the batch's pool buffers back, then lets the owner check for drain.
    */
-  private readonly written = (error?: Error | null): void => {
-    if (this.recycling) {
-      const inFlight = this.inFlight;
-      const entry = inFlight[this.inFlightHead];
-      inFlight[this.inFlightHead++] = null;
-      if (this.inFlightHead === inFlight.length) {
-        this.inFlight = inFlight.length > KEPT_SLOT_CAPACITY ? [] : inFlight;
-        this.inFlight.length = 0;
-        this.inFlightHead = 0;
+  readonly #written = (error?: Error | null): void => {
+    if (this.#recycling) {
+      const inFlight = this.#inFlight;
+      const entry = inFlight[this.#inFlightHead];
+      inFlight[this.#inFlightHead++] = null;
+      if (this.#inFlightHead === inFlight.length) {
+        this.#inFlight = inFlight.length > KEPT_SLOT_CAPACITY ? [] : inFlight;
+        this.#inFlight.length = 0;
+        this.#inFlightHead = 0;
       }
       if (error) {
         // The socket failed: the bytes may still be referenced by a write being torn down, so
         // nothing of this queue goes back to the pool any more (the buffers are left to GC).
-        this.recycling = false;
-        this.inFlight = [];
-        this.inFlightHead = 0;
+        this.#recycling = false;
+        this.#inFlight = [];
+        this.#inFlightHead = 0;
       } else if (entry !== null && entry !== undefined) {
         giveBack(entry);
       }
     }
-    this.owner.flushed();
+    this.#owner.flushed();
   };
 
-  private onSocketDrain(): void {
-    if (!this.waitingForDrain) return;
-    this.waitingForDrain = false;
+  #onSocketDrain(): void {
+    if (!this.#waitingForDrain) return;
+    this.#waitingForDrain = false;
     // A flush already scheduled for this turn will find the socket ready.
-    if (!this.scheduled) this.flush();
+    if (!this.#scheduled) this.flush();
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
     scheduleFlush(this);
   }
 
@@ -477,48 +477,48 @@ export class WriteQueue {
    * array is reused for the next turn; a long-lived backlog is compacted now and then (amortized
    * O(1) per frame).
    */
-  private remove(end: number): void {
-    const slots = this.slots;
-    for (let i = this.head; i < end; i++) {
+  #remove(end: number): void {
+    const slots = this.#slots;
+    for (let i = this.#head; i < end; i++) {
       slots[i].state = GONE;
       slots[i] = VACANT;
     }
-    const tail = this.tail;
+    const tail = this.#tail;
     if (end === tail) {
-      this.head = 0;
-      this.tail = 0;
-      if (slots.length > KEPT_SLOT_CAPACITY) this.slots = [];
+      this.#head = 0;
+      this.#tail = 0;
+      if (slots.length > KEPT_SLOT_CAPACITY) this.#slots = [];
       return;
     }
-    this.head = end;
+    this.#head = end;
     // Compact once the dead prefix is as long as what remains: each slot moves O(1) times.
     if (end >= KEPT_SLOT_CAPACITY && end >= tail - end) {
       slots.copyWithin(0, end, tail);
       clearSlots(slots, tail - end, tail);
-      this.head = 0;
-      this.tail = tail - end;
+      this.#head = 0;
+      this.#tail = tail - end;
     }
   }
 
-  private indexOf(slot: WriteSlot): number {
-    for (let i = this.head; i < this.tail; i++) if (this.slots[i] === slot) return i;
+  #indexOf(slot: WriteSlot): number {
+    for (let i = this.#head; i < this.#tail; i++) if (this.#slots[i] === slot) return i;
     return -1;
   }
 
-  private completion(slots: WriteSlot[], from: number, to: number): WriteCallback {
+  #completion(slots: WriteSlot[], from: number, to: number): WriteCallback {
     const callbacks: WriteCallback[] = [];
     for (let i = from; i < to; i++) {
       const callback = slots[i].callback;
       if (callback !== undefined) callbacks.push(callback);
     }
-    const written = this.written;
+    const written = this.#written;
     return (error) => {
       for (const callback of callbacks) callback(error ?? null);
       written(error);
     };
   }
 
-  private reject(callback: WriteCallback | undefined, error: Error): void {
+  #reject(callback: WriteCallback | undefined, error: Error): void {
     if (callback !== undefined) process.nextTick(callback, error);
   }
 }

@@ -48,6 +48,24 @@ const SLAB_SIZE = 16 * 1024;
 /** Below this much room left, a call starts a new slab rather than cut a tiny output. */
 const MIN_ROOM = 2 * 1024;
 
+/** The native handle and its result state of `stream`, or null when Node does not expose them. */
+function internalsOf(
+  stream: DeflateRaw | InflateRaw,
+): { handle: ZlibHandle; state: Uint32Array } | null {
+  const internals = stream as unknown as StreamInternals;
+  const handle = internals._handle as Partial<ZlibHandle> | null | undefined;
+  const state = internals._writeState;
+  if (
+    typeof handle?.writeSync !== "function" ||
+    typeof handle.reset !== "function" ||
+    !(state instanceof Uint32Array) ||
+    state.length < 2
+  ) {
+    return null;
+  }
+  return { handle: handle as ZlibHandle, state };
+}
+
 let slab = Buffer.allocUnsafe(0);
 /** Where the next output goes in `slab` (at its end: the first call makes one). */
 let slabOffset = 0;
@@ -61,29 +79,25 @@ export class SyncZlib {
   inputLeft = 0;
   /** The last call filled its output: zlib holds more output for the same input. */
   outputFull = false;
-  private readonly handle: ZlibHandle;
-  private readonly state: Uint32Array;
+  readonly #handle: ZlibHandle;
+  readonly #state: Uint32Array;
 
-  private constructor(stream: DeflateRaw | InflateRaw, handle: ZlibHandle, state: Uint32Array) {
+  /**
+   * Drives `stream` synchronously. {@link SyncZlib.of} is the way in: it answers null where this
+   * throws.
+   * @throws TypeError when this Node's zlib streams lack the internals used here.
+   */
+  constructor(stream: DeflateRaw | InflateRaw) {
+    const internals = internalsOf(stream);
+    if (internals === null) throw new TypeError("this Node's zlib streams have no writeSync");
     this.stream = stream;
-    this.handle = handle;
-    this.state = state;
+    this.#handle = internals.handle;
+    this.#state = internals.state;
   }
 
   /** Synchronous access to `stream`, or null when this Node does not offer it. */
   static of(stream: DeflateRaw | InflateRaw): SyncZlib | null {
-    const internals = stream as unknown as StreamInternals;
-    const handle = internals._handle as Partial<ZlibHandle> | null | undefined;
-    const state = internals._writeState;
-    if (
-      typeof handle?.writeSync !== "function" ||
-      typeof handle.reset !== "function" ||
-      !(state instanceof Uint32Array) ||
-      state.length < 2
-    ) {
-      return null;
-    }
-    return new SyncZlib(stream, handle as ZlibHandle, state);
+    return internalsOf(stream) === null ? null : new SyncZlib(stream);
   }
 
   /**
@@ -100,7 +114,7 @@ export class SyncZlib {
       slabOffset = 0;
     }
     const room = Math.min(maxOutput, slab.length - slabOffset);
-    this.handle.writeSync(
+    this.#handle.writeSync(
       constants.Z_SYNC_FLUSH,
       input,
       offset,
@@ -110,9 +124,9 @@ export class SyncZlib {
       room,
     );
     if (this.stream.destroyed) return null;
-    const produced = room - this.state[0];
-    this.outputFull = this.state[0] === 0;
-    this.inputLeft = this.state[1];
+    const produced = room - this.#state[0];
+    this.outputFull = this.#state[0] === 0;
+    this.inputLeft = this.#state[1];
     const output = slab.subarray(slabOffset, slabOffset + produced);
     // Keep the next output 8-byte aligned, as Node's pool does.
     slabOffset += (produced + 7) & ~7;
@@ -121,7 +135,7 @@ export class SyncZlib {
 
   /** Resets the stream (deflateReset / inflateReset): an empty window, the next message alone. */
   reset(): void {
-    this.handle.reset();
+    this.#handle.reset();
   }
 }
 

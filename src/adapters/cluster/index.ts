@@ -79,27 +79,31 @@ export interface NodeClusterAdapterOptions extends ClusterAdapterOptions {
 /** The namespaces' adapters of this worker, fed by one `message` listener while there are any. */
 const workerAdapters = new Map<string, Set<NodeClusterAdapter>>();
 
-function onProcessMessage(message: unknown): void {
-  const source = (message as { source?: unknown } | null)?.source;
-  if (source === FORWARD_SOURCE) {
-    const { to, frame } = message as { to?: unknown; frame?: unknown };
-    if (typeof to !== "string" || typeof frame !== "string") return;
-    for (const adapter of workerAdapters.get("/") ?? []) {
-      if (adapter.uid === to) adapter.receiveForwardFrame(Buffer.from(frame, "base64"));
-    }
-    return;
-  }
-  if (source !== MESSAGE_SOURCE) return;
-  const nsp = (message as { nsp?: unknown }).nsp;
-  if (typeof nsp !== "string") return;
-  const adapters = workerAdapters.get(nsp);
-  if (adapters === undefined) return;
-  const parsed = parseClusterMessage(message);
-  for (const adapter of adapters) adapter.receive(parsed);
-}
-
 /** One namespace's adapter in a worker. */
 export class NodeClusterAdapter extends ClusterAdapter<Encoded> {
+  /** The process's one `message` listener while this worker has adapters: IPC to the adapters. */
+  static readonly #onProcessMessage = (message: unknown): void => {
+    const source = (message as { source?: unknown } | null)?.source;
+    if (source === FORWARD_SOURCE) {
+      const { to, frame } = message as { to?: unknown; frame?: unknown };
+      if (typeof to !== "string" || typeof frame !== "string") return;
+      for (const adapter of workerAdapters.get("/") ?? []) {
+        if (adapter.uid === to) adapter.onForwardFrame(Buffer.from(frame, "base64"));
+      }
+      return;
+    }
+    if (source !== MESSAGE_SOURCE) return;
+    const nsp = (message as { nsp?: unknown }).nsp;
+    if (typeof nsp !== "string") return;
+    const adapters = workerAdapters.get(nsp);
+    if (adapters === undefined) return;
+    const parsed = parseClusterMessage(message);
+    for (const adapter of adapters) {
+      if (parsed === null) adapter.onInvalidMessage();
+      else adapter.onMessage(parsed);
+    }
+  };
+
   constructor(nsp: AdapterNamespace, link: TransportLink, options: ResolvedClusterAdapterOptions) {
     super(nsp, link, options);
     let adapters = workerAdapters.get(nsp.name);
@@ -107,21 +111,10 @@ export class NodeClusterAdapter extends ClusterAdapter<Encoded> {
       adapters = new Set();
       workerAdapters.set(nsp.name, adapters);
     }
-    if (!process.listeners("message").includes(onProcessMessage)) {
-      process.on("message", onProcessMessage);
+    if (!process.listeners("message").includes(NodeClusterAdapter.#onProcessMessage)) {
+      process.on("message", NodeClusterAdapter.#onProcessMessage);
     }
     adapters.add(this);
-  }
-
-  /** @internal A message from the IPC channel (null when malformed). */
-  receive(message: ClusterMessage | null): void {
-    if (message === null) this.onInvalidMessage();
-    else this.onMessage(message);
-  }
-
-  /** @internal A session forwarding frame for this node, from the IPC channel. */
-  receiveForwardFrame(frame: Uint8Array): void {
-    this.onForwardFrame(frame);
   }
 
   protected override get forwardsSessions(): boolean {
@@ -155,7 +148,7 @@ export class NodeClusterAdapter extends ClusterAdapter<Encoded> {
     if (adapters === undefined) return;
     adapters.delete(this);
     if (adapters.size === 0) workerAdapters.delete(this.nsp.name);
-    if (workerAdapters.size === 0) process.off("message", onProcessMessage);
+    if (workerAdapters.size === 0) process.off("message", NodeClusterAdapter.#onProcessMessage);
   }
 }
 

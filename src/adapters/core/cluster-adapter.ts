@@ -223,8 +223,8 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   readonly uid: string = randomId();
   /** Counters, for metrics. */
   readonly stats: ClusterAdapterStats = { published: 0, received: 0, invalid: 0, dropped: 0 };
-  protected readonly options: ResolvedClusterAdapterOptions;
-  protected readonly link: TransportLink;
+  readonly #options: ResolvedClusterAdapterOptions;
+  readonly #link: TransportLink;
   readonly #nodes: NodeRegistry;
   readonly #requests: PendingRequests;
   readonly #ackRequests = new Map<string, AckRequest>();
@@ -264,7 +264,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
       // (each announces itself as soon as its own link is up). A peer that never comes back
       // holds the queue for a heartbeat timeout at most. A transport that keeps messages (a
       // stream, read from where each node stopped) needs no wait.
-      this.#holdTimer = setTimeout(() => this.#releaseQueue(), this.options.heartbeatTimeout);
+      this.#holdTimer = setTimeout(() => this.#releaseQueue(), this.#options.heartbeatTimeout);
       this.#holdTimer.unref();
     } else {
       this.#pump();
@@ -288,8 +288,8 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
 
   constructor(nsp: AdapterNamespace, link: TransportLink, options: ResolvedClusterAdapterOptions) {
     super(nsp);
-    this.options = options;
-    this.link = link;
+    this.#options = options;
+    this.#link = link;
     this.#nodes = new NodeRegistry(options.heartbeatTimeout);
     this.#requests = new PendingRequests(options.maxPendingRequests);
     link.on("up", this.#onLinkUp);
@@ -406,7 +406,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
         isLive: (uid) => this.#nodes.has(uid),
         sendFrame: (to, frame) => this.sendForwardFrame(to, frame),
       },
-      { maxForwardedRequests: this.options.maxForwardedRequests },
+      { maxForwardedRequests: this.#options.maxForwardedRequests },
     );
     engine.sessionForwarder = sessions;
     this.#forwarding = { engine, sessions };
@@ -584,12 +584,12 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
         return;
       }
       default:
-        if (isClusterResponse(message)) this.onResponse(message);
+        if (isClusterResponse(message)) this.#onResponse(message);
     }
   }
 
   /** An answer to one of this node's requests. */
-  protected onResponse(response: ClusterResponse): void {
+  #onResponse(response: ClusterResponse): void {
     if (this.#closed) return;
     if (response.type === ClusterMessageType.BroadcastClientCount) {
       const request = this.#ackRequests.get(response.data.requestId);
@@ -624,7 +624,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   }
 
   #respond(requesterUid: string, response: ClusterResponse): void {
-    if (!this.link.up || requesterUid === EMITTER_UID) return;
+    if (!this.#link.up || requesterUid === EMITTER_UID) return;
     debug?.(`${this.nsp.name}: answer ${clusterMessageName(response.type)} to ${requesterUid}`);
     this.sendResponse(requesterUid, response).then(
       () => {
@@ -641,7 +641,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   #tick(now: number): void {
     // Every interval, even while other messages flow: not every node hears every message
     // (per-room channels), so other messages cannot stand in for heartbeats.
-    if (this.link.up && now - this.#lastHeartbeatAt >= this.options.heartbeatInterval) {
+    if (this.#link.up && now - this.#lastHeartbeatAt >= this.#options.heartbeatInterval) {
       this.#lastHeartbeatAt = now;
       void this.#publish({
         uid: this.uid,
@@ -670,7 +670,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
 
   /** Whether the transport between the nodes is up (cross-node messages flow). */
   get transportUp(): boolean {
-    return this.link.up;
+    return this.#link.up;
   }
 
   /** The number of other nodes known alive (nodes without heartbeats not included). */
@@ -679,7 +679,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   }
 
   override async serverCount(): Promise<number> {
-    const silent = this.link.up ? await this.countSilentNodes().catch(() => 0) : 0;
+    const silent = this.#link.up ? await this.countSilentNodes().catch(() => 0) : 0;
     return 1 + this.#nodes.size + silent;
   }
 
@@ -699,7 +699,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
       throw new TypeError(`cannot encode the message for the other nodes: ${encoded.error}`);
     }
     const queueable = QUEUEABLE.has(message.type);
-    const canSend = this.link.up && this.#inFlight < this.options.maxInFlightMessages;
+    const canSend = this.#link.up && this.#inFlight < this.#options.maxInFlightMessages;
     // Messages that can wait keep their order behind those waiting; the others (heartbeats,
     // requests, answers) go at once or not at all: they mean nothing later, and a heartbeat
     // stuck behind the queue would keep the peers it waits for from hearing this node.
@@ -741,7 +741,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   #enqueue(encoded: Encoded): void {
     this.#queue.push(encoded);
     this.#queuedBytes += encoded.size;
-    const { maxQueuedMessages, maxQueuedBytes } = this.options;
+    const { maxQueuedMessages, maxQueuedBytes } = this.#options;
     while (
       this.#queue.length - this.#queueHead > maxQueuedMessages ||
       (this.#queuedBytes > maxQueuedBytes && this.#queue.length - this.#queueHead > 1)
@@ -755,9 +755,9 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   /** Sends what waits in the queue, in order, while the transport takes it. */
   #pump(): void {
     while (
-      this.link.up &&
+      this.#link.up &&
       this.#holdTimer === undefined &&
-      this.#inFlight < this.options.maxInFlightMessages &&
+      this.#inFlight < this.#options.maxInFlightMessages &&
       this.#queueHead < this.#queue.length
     ) {
       const next = this.#queue[this.#queueHead]!;
@@ -826,7 +826,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
     const delivery: LocalDelivery = {
       packet,
       opts,
-      deadline: Date.now() + this.options.offsetWaitTimeout,
+      deadline: Date.now() + this.#options.offsetWaitTimeout,
       offset: undefined,
       ready: false,
     };
@@ -925,14 +925,14 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
     packet.nsp = this.nsp.name;
     super.broadcastWithAck(packet, opts, clientCountCallback, ack);
     // With the link down serverCount() counts no other node: this node's clients are all.
-    if (opts.flags?.local === true || !this.link.up) return;
-    if (this.#ackRequests.size >= this.options.maxPendingRequests) return;
+    if (opts.flags?.local === true || !this.#link.up) return;
+    if (this.#ackRequests.size >= this.#options.maxPendingRequests) return;
     const requestId = randomId();
     const nodes = new Map<string, { reported: number; acked: number } | null>();
     for (const uid of this.#nodes.uids()) nodes.set(uid, null);
     const timer = setTimeout(
       () => this.#ackRequests.delete(requestId),
-      opts.flags?.timeout ?? this.options.requestsTimeout,
+      opts.flags?.timeout ?? this.#options.requestsTimeout,
     );
     timer.unref();
     this.#ackRequests.set(requestId, { clientCountCallback, ack, nodes, timer });
@@ -1066,10 +1066,10 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
   protected async ask(
     kind: ClusterMessageType,
     build: (requestId: string) => ClusterMessage,
-    timeoutMs: number = this.options.requestsTimeout,
+    timeoutMs: number = this.#options.requestsTimeout,
   ): Promise<{ answers: ClusterResponse[]; missing: number }> {
     if (this.#closed) return { answers: [], missing: 0 };
-    if (!this.link.up) return { answers: [], missing: this.#peersWhenDown };
+    if (!this.#link.up) return { answers: [], missing: this.#peersWhenDown };
     const silent = DUPLEXIO_REQUESTS.has(kind) ? 0 : await this.countSilentNodes().catch(() => 0);
     if (this.#nodes.size === 0 && silent === 0) return { answers: [], missing: 0 };
     const requestId = randomId();
@@ -1100,7 +1100,7 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
 
   override close(): Promise<void> | void {
     if (this.#closed) return;
-    if (this.link.up) {
+    if (this.#link.up) {
       void this.#publish({
         uid: this.uid,
         nsp: this.nsp.name,
@@ -1120,8 +1120,8 @@ export abstract class ClusterAdapter<Encoded extends EncodedMessage = EncodedMes
     this.#queue = [];
     this.#queueHead = 0;
     this.#queuedBytes = 0;
-    this.link.off("up", this.#onLinkUp);
-    this.link.off("down", this.#onLinkDown);
+    this.#link.off("up", this.#onLinkUp);
+    this.#link.off("down", this.#onLinkDown);
     // Unsubscribing waits for Redis, which may be away: closing the server must not hang on it.
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, CLOSE_TRANSPORT_WAIT_MS);

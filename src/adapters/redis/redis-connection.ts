@@ -214,7 +214,7 @@ export abstract class RedisConnection {
    * when all are ready) and keeps its errors from crashing the process.
    */
   watch(states: ConnectionStates): void {
-    const listeners = this.stateListeners((ready, reason) => states.update(this, ready, reason));
+    const listeners = this.#stateListeners((ready, reason) => states.update(this, ready, reason));
     for (const [event, listener] of listeners) (this.client as Emitter).on(event, listener);
     this.#watching = { states, listeners };
     states.start(this, this.ready);
@@ -236,7 +236,7 @@ export abstract class RedisConnection {
    * "ready" when usable and "reconnecting"/"end" (ioredis also "close") when not; an "error"
    * while not ready is why.
    */
-  protected stateListeners(
+  #stateListeners(
     update: (ready: boolean, reason?: Error) => void,
   ): [string, (...args: never[]) => void][] {
     const down = (): void => update(false, new Error("connection lost"));

@@ -28,11 +28,11 @@ const FIRST_VIEWS = 8;
  */
 export class ByteAccumulator {
   /** Complete pieces in order: kept large pieces and sealed parts of blocks. */
-  private pieces: Uint8Array[] = [];
+  #pieces: Uint8Array[] = [];
   /** The block small pieces are copied into; `block[sealed..filled)` is not in `pieces` yet. */
-  private block: Uint8Array | null = null;
-  private sealed = 0;
-  private filled = 0;
+  #block: Uint8Array | null = null;
+  #sealed = 0;
+  #filled = 0;
   /** Bytes appended since the last {@link take} or {@link clear}. */
   length = 0;
 
@@ -41,20 +41,20 @@ export class ByteAccumulator {
     const count = to - from;
     if (count <= 0) return;
     this.length += count;
-    if (count >= BLOCK_SIZE || (this.block === null && this.pieces.length < FIRST_VIEWS)) {
-      this.seal();
-      this.pieces.push(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
+    if (count >= BLOCK_SIZE || (this.#block === null && this.#pieces.length < FIRST_VIEWS)) {
+      this.#seal();
+      this.#pieces.push(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
       return;
     }
-    let block = this.block;
-    let filled = this.filled;
+    let block = this.#block;
+    let filled = this.#filled;
     while (from < to) {
       if (block === null || filled === block.length) {
-        this.filled = filled;
-        this.seal();
+        this.#filled = filled;
+        this.#seal();
         block = new Uint8Array(BLOCK_SIZE);
-        this.block = block;
-        this.sealed = 0;
+        this.#block = block;
+        this.#sealed = 0;
         filled = 0;
       }
       const stop = Math.min(to, from + (block.length - filled));
@@ -66,7 +66,7 @@ export class ByteAccumulator {
       }
       from = stop;
     }
-    this.filled = filled;
+    this.#filled = filled;
   }
 
   /**
@@ -75,8 +75,8 @@ export class ByteAccumulator {
    * never keeps a whole block alive). Throws a RangeError when that buffer cannot be allocated.
    */
   take(): Uint8Array {
-    this.seal();
-    const pieces = this.pieces;
+    this.#seal();
+    const pieces = this.#pieces;
     const total = this.length;
     let out: Uint8Array;
     if (pieces.length === 1 && pieces[0].length >= BLOCK_SIZE) {
@@ -95,17 +95,17 @@ export class ByteAccumulator {
 
   /** Forgets everything appended. */
   clear(): void {
-    this.pieces = [];
-    this.block = null;
-    this.sealed = 0;
-    this.filled = 0;
+    this.#pieces = [];
+    this.#block = null;
+    this.#sealed = 0;
+    this.#filled = 0;
     this.length = 0;
   }
 
   /** Moves the filled, not yet listed part of the block into `pieces`. */
-  private seal(): void {
-    if (this.block === null || this.filled === this.sealed) return;
-    this.pieces.push(this.block.subarray(this.sealed, this.filled));
-    this.sealed = this.filled;
+  #seal(): void {
+    if (this.#block === null || this.#filled === this.#sealed) return;
+    this.#pieces.push(this.#block.subarray(this.#sealed, this.#filled));
+    this.#sealed = this.#filled;
   }
 }

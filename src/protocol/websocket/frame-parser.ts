@@ -77,63 +77,63 @@ function headerSizeOf(b1: number): number {
  * a callback propagates out of {@link push} and stops the parser.
  */
 export class FrameParser {
-  private readonly events: FrameParserEvents;
-  private readonly requireMask: boolean;
-  private readonly maxPayload: number;
-  private readonly maxFragments: number;
-  private readonly permessageDeflate: boolean;
-  private stopped = false;
+  readonly #events: FrameParserEvents;
+  readonly #requireMask: boolean;
+  readonly #maxPayload: number;
+  readonly #maxFragments: number;
+  readonly #permessageDeflate: boolean;
+  #stopped = false;
 
   /** Whether the next byte belongs to a frame header (else to a payload). */
-  private inHeader = true;
+  #inHeader = true;
   /**
    * A header split across chunks is gathered here (made when one is, dropped once complete:
    * most connections never need it, and an idle one holds nothing).
    */
-  private header: Uint8Array | null = null;
-  private headerFilled = 0;
-  private headerSize = 0;
+  #header: Uint8Array | null = null;
+  #headerFilled = 0;
+  #headerSize = 0;
 
   // The frame being read.
-  private fin = false;
-  private rsv1 = false;
-  private opcode = 0;
-  private masked = false;
+  #fin = false;
+  #rsv1 = false;
+  #opcode = 0;
+  #masked = false;
   /** The frame's masking key, its four bytes big-endian in one number. */
-  private maskKey = 0;
-  private frameLength = 0;
-  private frameReceived = 0;
+  #maskKey = 0;
+  #frameLength = 0;
+  #frameReceived = 0;
   /** Payload of a control frame spread over chunks (at most 125 bytes). */
-  private control: Uint8Array | null = null;
+  #control: Uint8Array | null = null;
 
   // The data message being read.
   /** Opcode of the open message (Text or Binary), 0 when none is open. */
-  private messageOpcode = 0;
-  private messageCompressed = false;
+  #messageOpcode = 0;
+  #messageCompressed = false;
   /** Payload bytes announced so far by the message's frame headers. */
-  private messageLength = 0;
+  #messageLength = 0;
   /** Frames of the open message so far. */
-  private messageFrames = 0;
-  private validateText = false;
+  #messageFrames = 0;
+  #validateText = false;
   /** Made at the first uncompressed text message. */
-  private utf8: Utf8Validator | null = null;
-  private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
-  private readonly skipUtf8Validation: boolean;
+  #utf8: Utf8Validator | null = null;
+  readonly #isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  readonly #skipUtf8Validation: boolean;
   /**
    * Unmasked payload bytes not yet handed on: the message's (compressed: the frame's) so far.
    * Made the first time a message does not arrive whole in one chunk.
    */
-  private gathered: ByteAccumulator | null = null;
+  #gathered: ByteAccumulator | null = null;
 
   /** Creates a parser for one connection. */
   constructor(options: FrameParserOptions, events: FrameParserEvents) {
-    this.events = events;
-    this.requireMask = options.role === "server";
-    this.maxPayload = Math.max(options.maxPayload, 0);
-    this.maxFragments = Math.max(options.maxFragments ?? 0, 0);
-    this.permessageDeflate = options.permessageDeflate;
-    this.isUtf8 = options.isUtf8;
-    this.skipUtf8Validation = options.skipUtf8Validation ?? false;
+    this.#events = events;
+    this.#requireMask = options.role === "server";
+    this.#maxPayload = Math.max(options.maxPayload, 0);
+    this.#maxFragments = Math.max(options.maxFragments ?? 0, 0);
+    this.#permessageDeflate = options.permessageDeflate;
+    this.#isUtf8 = options.isUtf8;
+    this.#skipUtf8Validation = options.skipUtf8Validation ?? false;
   }
 
   /**
@@ -145,8 +145,10 @@ export class FrameParser {
     const end = chunk.length;
     let pos = 0;
     try {
-      while (pos < end && !this.stopped) {
-        pos = this.inHeader ? this.readHeader(chunk, pos, end) : this.readPayload(chunk, pos, end);
+      while (pos < end && !this.#stopped) {
+        pos = this.#inHeader
+          ? this.#readHeader(chunk, pos, end)
+          : this.#readPayload(chunk, pos, end);
       }
     } catch (error) {
       // Only a callback can throw. The rest of the chunk is unread, so the stream position is
@@ -161,91 +163,94 @@ export class FrameParser {
    * so a fresh parser would read what comes next the same way.
    */
   get atRest(): boolean {
-    return !this.stopped && this.inHeader && this.headerFilled === 0 && this.messageOpcode === 0;
+    return (
+      !this.#stopped && this.#inHeader && this.#headerFilled === 0 && this.#messageOpcode === 0
+    );
   }
 
   /** Stops parsing for good (after close/error, or when the edge fails the connection). */
   stop(): void {
-    this.stopped = true;
-    this.release();
+    this.#stopped = true;
+    this.#release();
   }
 
-  private readHeader(chunk: Uint8Array, pos: number, end: number): number {
-    if (this.headerFilled === 0 && end - pos >= 2) {
+  #readHeader(chunk: Uint8Array, pos: number, end: number): number {
+    if (this.#headerFilled === 0 && end - pos >= 2) {
       // Common case: the header starts in this chunk, and usually ends in it too.
       const b1 = chunk[pos + 1];
-      if (!this.checkFirstBytes(chunk[pos], b1)) return end;
+      if (!this.#checkFirstBytes(chunk[pos], b1)) return end;
       const size = headerSizeOf(b1);
       if (end - pos >= size) {
-        const length = this.readLengthAndKey(chunk, pos + 2, b1);
-        return length < 0 ? end : this.startFrame(chunk, pos + size, length);
+        const length = this.#readLengthAndKey(chunk, pos + 2, b1);
+        return length < 0 ? end : this.#startFrame(chunk, pos + size, length);
       }
       const header = new Uint8Array(14);
       header.set(chunk.subarray(pos, end));
-      this.header = header;
-      this.headerFilled = end - pos;
-      this.headerSize = size;
+      this.#header = header;
+      this.#headerFilled = end - pos;
+      this.#headerSize = size;
       return end;
     }
-    if (this.header === null) this.header = new Uint8Array(14);
-    const header = this.header;
+    if (this.#header === null) this.#header = new Uint8Array(14);
+    const header = this.#header;
     while (pos < end) {
-      header[this.headerFilled++] = chunk[pos++];
-      if (this.headerFilled === 2) {
-        if (!this.checkFirstBytes(header[0], header[1])) return end;
-        this.headerSize = headerSizeOf(header[1]);
+      header[this.#headerFilled++] = chunk[pos++];
+      if (this.#headerFilled === 2) {
+        if (!this.#checkFirstBytes(header[0], header[1])) return end;
+        this.#headerSize = headerSizeOf(header[1]);
       }
-      if (this.headerFilled >= 2 && this.headerFilled === this.headerSize) {
-        this.headerFilled = 0;
-        this.header = null;
-        const length = this.readLengthAndKey(header, 2, header[1]);
-        return length < 0 ? end : this.startFrame(chunk, pos, length);
+      if (this.#headerFilled >= 2 && this.#headerFilled === this.#headerSize) {
+        this.#headerFilled = 0;
+        this.#header = null;
+        const length = this.#readLengthAndKey(header, 2, header[1]);
+        return length < 0 ? end : this.#startFrame(chunk, pos, length);
       }
     }
     return pos;
   }
 
   /** Validates the first two header bytes against the connection state; false after `fail`. */
-  private checkFirstBytes(b0: number, b1: number): boolean {
+  #checkFirstBytes(b0: number, b1: number): boolean {
     const opcode = b0 & 0x0f;
     const fin = (b0 & 0x80) !== 0;
     const rsv1 = (b0 & 0x40) !== 0;
-    this.fin = fin;
-    this.rsv1 = rsv1;
-    this.opcode = opcode;
-    this.masked = (b1 & 0x80) !== 0;
-    if ((b0 & 0x30) !== 0) return this.fail(CloseCode.ProtocolError, "RSV2 and RSV3 must be clear");
+    this.#fin = fin;
+    this.#rsv1 = rsv1;
+    this.#opcode = opcode;
+    this.#masked = (b1 & 0x80) !== 0;
+    if ((b0 & 0x30) !== 0)
+      return this.#fail(CloseCode.ProtocolError, "RSV2 and RSV3 must be clear");
     if (opcode >= Opcode.Close) {
       if (opcode > Opcode.Pong)
-        return this.fail(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
-      if (!fin) return this.fail(CloseCode.ProtocolError, "control frames must not be fragmented");
-      if (rsv1) return this.fail(CloseCode.ProtocolError, "RSV1 must be clear on control frames");
+        return this.#fail(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
+      if (!fin) return this.#fail(CloseCode.ProtocolError, "control frames must not be fragmented");
+      if (rsv1) return this.#fail(CloseCode.ProtocolError, "RSV1 must be clear on control frames");
     } else if (opcode === Opcode.Continuation) {
-      if (this.messageOpcode === 0) {
-        return this.fail(
+      if (this.#messageOpcode === 0) {
+        return this.#fail(
           CloseCode.ProtocolError,
           "continuation frame without a message to continue",
         );
       }
       if (rsv1)
-        return this.fail(CloseCode.ProtocolError, "RSV1 must be clear on continuation frames");
+        return this.#fail(CloseCode.ProtocolError, "RSV1 must be clear on continuation frames");
     } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
-      if (this.messageOpcode !== 0) {
-        return this.fail(
+      if (this.#messageOpcode !== 0) {
+        return this.#fail(
           CloseCode.ProtocolError,
           "new data frame while a fragmented message is open",
         );
       }
-      if (rsv1 && !this.permessageDeflate) {
-        return this.fail(CloseCode.ProtocolError, "RSV1 must be clear without permessage-deflate");
+      if (rsv1 && !this.#permessageDeflate) {
+        return this.#fail(CloseCode.ProtocolError, "RSV1 must be clear without permessage-deflate");
       }
     } else {
-      return this.fail(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
+      return this.#fail(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
     }
-    if (this.masked !== this.requireMask) {
-      return this.fail(
+    if (this.#masked !== this.#requireMask) {
+      return this.#fail(
         CloseCode.ProtocolError,
-        this.requireMask
+        this.#requireMask
           ? "frames from a client must be masked"
           : "frames from a server must not be masked",
       );
@@ -258,7 +263,7 @@ export class FrameParser {
    * Non-minimal length encodings are accepted: RFC 6455 5.2 binds senders to the minimal form
    * but gives receivers no rule to fail on it. Returns -1 after `fail`.
    */
-  private readLengthAndKey(buf: Uint8Array, offset: number, b1: number): number {
+  #readLengthAndKey(buf: Uint8Array, offset: number, b1: number): number {
     let length = b1 & 0x7f;
     if (length === 126) {
       length = (buf[offset] << 8) | buf[offset + 1];
@@ -271,14 +276,14 @@ export class FrameParser {
           buf[offset + 3]) >>>
         0;
       if (high > 0x7fffffff) {
-        this.fail(
+        this.#fail(
           CloseCode.ProtocolError,
           "64-bit payload length with the most significant bit set",
         );
         return -1;
       }
       if (high > MAX_SAFE_HIGH) {
-        this.fail(CloseCode.MessageTooBig, "payload length above 2^53 - 1");
+        this.#fail(CloseCode.MessageTooBig, "payload length above 2^53 - 1");
         return -1;
       }
       const low =
@@ -290,8 +295,8 @@ export class FrameParser {
       length = high * TWO_POW_32 + low;
       offset += 8;
     }
-    if (this.masked) {
-      this.maskKey =
+    if (this.#masked) {
+      this.#maskKey =
         ((buf[offset] << 24) |
           (buf[offset + 1] << 16) |
           (buf[offset + 2] << 8) |
@@ -302,113 +307,113 @@ export class FrameParser {
   }
 
   /** Applies the length rules and enters the payload; `pos` is the first payload byte in `chunk`. */
-  private startFrame(chunk: Uint8Array, pos: number, length: number): number {
-    this.frameLength = length;
-    this.frameReceived = 0;
-    if (this.opcode >= Opcode.Close) {
+  #startFrame(chunk: Uint8Array, pos: number, length: number): number {
+    this.#frameLength = length;
+    this.#frameReceived = 0;
+    if (this.#opcode >= Opcode.Close) {
       if (length > MAX_CONTROL_PAYLOAD) {
-        this.fail(CloseCode.ProtocolError, "control frame payload longer than 125 bytes");
+        this.#fail(CloseCode.ProtocolError, "control frame payload longer than 125 bytes");
         return pos;
       }
-      if (length === 0) this.endControl(chunk.subarray(pos, pos));
-      else this.inHeader = false;
+      if (length === 0) this.#endControl(chunk.subarray(pos, pos));
+      else this.#inHeader = false;
       return pos;
     }
-    if (this.opcode !== Opcode.Continuation) {
-      this.messageOpcode = this.opcode;
-      this.messageCompressed = this.rsv1;
-      this.messageLength = 0;
-      this.messageFrames = 1;
-      this.validateText = this.opcode === Opcode.Text && !this.rsv1 && !this.skipUtf8Validation;
-      if (this.validateText) {
-        if (this.utf8 === null) this.utf8 = new Utf8Validator(this.isUtf8);
-        else this.utf8.reset();
+    if (this.#opcode !== Opcode.Continuation) {
+      this.#messageOpcode = this.#opcode;
+      this.#messageCompressed = this.#rsv1;
+      this.#messageLength = 0;
+      this.#messageFrames = 1;
+      this.#validateText = this.#opcode === Opcode.Text && !this.#rsv1 && !this.#skipUtf8Validation;
+      if (this.#validateText) {
+        if (this.#utf8 === null) this.#utf8 = new Utf8Validator(this.#isUtf8);
+        else this.#utf8.reset();
       }
-    } else if (++this.messageFrames > this.maxFragments && this.maxFragments > 0) {
-      this.fail(CloseCode.PolicyViolation, "too many fragments in one message");
+    } else if (++this.#messageFrames > this.#maxFragments && this.#maxFragments > 0) {
+      this.#fail(CloseCode.PolicyViolation, "too many fragments in one message");
       return pos;
     }
-    const total = this.messageLength + length;
-    if ((this.maxPayload > 0 && total > this.maxPayload) || total > Number.MAX_SAFE_INTEGER) {
-      this.fail(CloseCode.MessageTooBig, "message larger than maxPayload");
+    const total = this.#messageLength + length;
+    if ((this.#maxPayload > 0 && total > this.#maxPayload) || total > Number.MAX_SAFE_INTEGER) {
+      this.#fail(CloseCode.MessageTooBig, "message larger than maxPayload");
       return pos;
     }
-    this.messageLength = total;
-    if (length === 0) this.endDataFrame(chunk, pos, pos);
-    else this.inHeader = false;
+    this.#messageLength = total;
+    if (length === 0) this.#endDataFrame(chunk, pos, pos);
+    else this.#inHeader = false;
     return pos;
   }
 
-  private readPayload(chunk: Uint8Array, pos: number, end: number): number {
-    const remaining = this.frameLength - this.frameReceived;
+  #readPayload(chunk: Uint8Array, pos: number, end: number): number {
+    const remaining = this.#frameLength - this.#frameReceived;
     const stop = end - pos < remaining ? end : pos + remaining;
     const count = stop - pos;
-    if (this.masked) maskRangeWithKey(chunk, pos, stop, this.maskKey, this.frameReceived & 3);
+    if (this.#masked) maskRangeWithKey(chunk, pos, stop, this.#maskKey, this.#frameReceived & 3);
 
-    if (this.opcode >= Opcode.Close) {
-      if (this.frameReceived === 0 && count === remaining) {
-        this.inHeader = true;
-        this.endControl(chunk.subarray(pos, stop));
+    if (this.#opcode >= Opcode.Close) {
+      if (this.#frameReceived === 0 && count === remaining) {
+        this.#inHeader = true;
+        this.#endControl(chunk.subarray(pos, stop));
         return stop;
       }
-      if (this.control === null) this.control = new Uint8Array(this.frameLength);
-      this.control.set(chunk.subarray(pos, stop), this.frameReceived);
-      this.frameReceived += count;
-      if (this.frameReceived === this.frameLength) {
-        const payload = this.control;
-        this.control = null;
-        this.inHeader = true;
-        this.endControl(payload);
+      if (this.#control === null) this.#control = new Uint8Array(this.#frameLength);
+      this.#control.set(chunk.subarray(pos, stop), this.#frameReceived);
+      this.#frameReceived += count;
+      if (this.#frameReceived === this.#frameLength) {
+        const payload = this.#control;
+        this.#control = null;
+        this.#inHeader = true;
+        this.#endControl(payload);
       }
       return stop;
     }
 
     // Validate as the bytes arrive so invalid text fails without waiting for the frame's end.
-    if (this.validateText && !this.utf8!.feed(chunk, pos, stop)) {
-      this.fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message");
+    if (this.#validateText && !this.#utf8!.feed(chunk, pos, stop)) {
+      this.#fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message");
       return end;
     }
-    this.frameReceived += count;
-    if (this.frameReceived < this.frameLength) {
-      this.gatherer().append(chunk, pos, stop);
+    this.#frameReceived += count;
+    if (this.#frameReceived < this.#frameLength) {
+      this.#gatherer().append(chunk, pos, stop);
       return stop;
     }
-    this.inHeader = true;
-    this.endDataFrame(chunk, pos, stop);
+    this.#inHeader = true;
+    this.#endDataFrame(chunk, pos, stop);
     return stop;
   }
 
   /** A data frame is complete; `chunk[from..to)` is its final (or only) piece. */
-  private endDataFrame(chunk: Uint8Array, from: number, to: number): void {
-    const isBinary = this.messageOpcode === Opcode.Binary;
-    if (this.messageCompressed) {
+  #endDataFrame(chunk: Uint8Array, from: number, to: number): void {
+    const isBinary = this.#messageOpcode === Opcode.Binary;
+    if (this.#messageCompressed) {
       // Compressed messages go on frame by frame: the edge inflates them as they come.
-      const payload = this.collect(chunk, from, to);
+      const payload = this.#collect(chunk, from, to);
       if (payload === null) return;
-      if (this.fin) this.messageOpcode = 0;
-      this.events.compressedFrame(isBinary, payload, this.fin);
+      if (this.#fin) this.#messageOpcode = 0;
+      this.#events.compressedFrame(isBinary, payload, this.#fin);
       return;
     }
-    if (!this.fin) {
-      this.gatherer().append(chunk, from, to);
+    if (!this.#fin) {
+      this.#gatherer().append(chunk, from, to);
       return;
     }
-    if (this.validateText && !this.utf8!.finish()) {
-      this.fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message: truncated sequence");
+    if (this.#validateText && !this.#utf8!.finish()) {
+      this.#fail(CloseCode.InvalidPayload, "invalid UTF-8 in text message: truncated sequence");
       return;
     }
-    const payload = this.collect(chunk, from, to);
+    const payload = this.#collect(chunk, from, to);
     if (payload === null) return;
-    this.messageOpcode = 0;
-    this.events.message(isBinary, payload);
+    this.#messageOpcode = 0;
+    this.#events.message(isBinary, payload);
   }
 
   /**
    * The gathered bytes plus `chunk[from..to)`, as one buffer: a view of `chunk` when nothing was
    * gathered before (no copy), else one copy of the exact size.
    */
-  private collect(chunk: Uint8Array, from: number, to: number): Uint8Array | null {
-    const gathered = this.gathered;
+  #collect(chunk: Uint8Array, from: number, to: number): Uint8Array | null {
+    const gathered = this.#gathered;
     if (gathered === null || gathered.length === 0) {
       return from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to);
     }
@@ -417,46 +422,46 @@ export class FrameParser {
       return gathered.take();
     } catch {
       // Only reachable without a maxPayload: the message cannot be held in memory.
-      this.fail(CloseCode.MessageTooBig, "message too large to buffer");
+      this.#fail(CloseCode.MessageTooBig, "message too large to buffer");
       return null;
     }
   }
 
-  private endControl(payload: Uint8Array): void {
-    const opcode = this.opcode;
+  #endControl(payload: Uint8Array): void {
+    const opcode = this.#opcode;
     if (opcode === Opcode.Ping) {
-      this.events.ping(payload);
+      this.#events.ping(payload);
     } else if (opcode === Opcode.Pong) {
-      this.events.pong(payload);
+      this.#events.pong(payload);
     } else {
-      const result = parseClosePayload(payload, this.skipUtf8Validation);
+      const result = parseClosePayload(payload, this.#skipUtf8Validation);
       if (!result.ok) {
-        this.fail(result.closeCode, result.message);
+        this.#fail(result.closeCode, result.message);
         return;
       }
-      this.stopped = true;
-      this.release();
-      this.events.close(result.code, result.reason);
+      this.#stopped = true;
+      this.#release();
+      this.#events.close(result.code, result.reason);
     }
   }
 
   /** Reports a violation once and stops; returns false for use in checks. */
-  private fail(closeCode: number, message: string): false {
-    if (this.stopped) return false;
-    this.stopped = true;
-    this.release();
-    this.events.error(closeCode, message);
+  #fail(closeCode: number, message: string): false {
+    if (this.#stopped) return false;
+    this.#stopped = true;
+    this.#release();
+    this.#events.error(closeCode, message);
     return false;
   }
 
-  private gatherer(): ByteAccumulator {
-    if (this.gathered === null) this.gathered = new ByteAccumulator();
-    return this.gathered;
+  #gatherer(): ByteAccumulator {
+    if (this.#gathered === null) this.#gathered = new ByteAccumulator();
+    return this.#gathered;
   }
 
-  private release(): void {
-    this.gathered?.clear();
-    this.control = null;
-    this.header = null;
+  #release(): void {
+    this.#gathered?.clear();
+    this.#control = null;
+    this.#header = null;
   }
 }

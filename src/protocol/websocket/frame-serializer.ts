@@ -185,10 +185,10 @@ function byteSwap(x: number): number {
  * requires a fresh, unpredictable key for every frame).
  */
 export class MaskKeyPool {
-  private readonly fillRandom: (target: Uint8Array) => void;
-  private readonly poolSize: number;
-  private pool: Uint8Array;
-  private offset: number;
+  readonly #fillRandom: (target: Uint8Array) => void;
+  readonly #poolSize: number;
+  #pool: Uint8Array;
+  #offset: number;
 
   /**
    * @param fillRandom fills its argument with random bytes (default `crypto.getRandomValues`).
@@ -196,11 +196,11 @@ export class MaskKeyPool {
    *   65536 (the `getRandomValues` limit). Default 4096.
    */
   constructor(fillRandom: (target: Uint8Array) => void = cryptoFill, poolSize = 4096) {
-    this.fillRandom = fillRandom;
+    this.#fillRandom = fillRandom;
     const size = Number.isFinite(poolSize) ? Math.floor(poolSize / 4) * 4 : 4096;
-    this.poolSize = Math.min(Math.max(size, 4), 65536);
-    this.pool = new Uint8Array(0);
-    this.offset = 0;
+    this.#poolSize = Math.min(Math.max(size, 4), 65536);
+    this.#pool = new Uint8Array(0);
+    this.#offset = 0;
   }
 
   /**
@@ -208,13 +208,13 @@ export class MaskKeyPool {
    * stays valid for as long as the caller holds it.
    */
   next(): Uint8Array {
-    if (this.offset + 4 > this.pool.length) {
-      this.pool = new Uint8Array(this.poolSize);
-      this.fillRandom(this.pool);
-      this.offset = 0;
+    if (this.#offset + 4 > this.#pool.length) {
+      this.#pool = new Uint8Array(this.#poolSize);
+      this.#fillRandom(this.#pool);
+      this.#offset = 0;
     }
-    const key = this.pool.subarray(this.offset, this.offset + 4);
-    this.offset += 4;
+    const key = this.#pool.subarray(this.#offset, this.#offset + 4);
+    this.#offset += 4;
     return key;
   }
 }

@@ -65,13 +65,13 @@ const WHOLE_VALIDATOR_MIN = 256;
  * arrive, so a bad byte is caught without waiting for the rest of the message.
  */
 export class Utf8Validator {
-  private readonly whole: ((bytes: Uint8Array) => boolean) | null;
+  readonly #whole: ((bytes: Uint8Array) => boolean) | null;
   /** Continuation bytes still expected by a sequence left open at the end of the last piece. */
-  private need = 0;
+  #need = 0;
   /** Allowed range of the next continuation byte (narrower right after E0, ED, F0, F4). */
-  private lo = 0x80;
-  private hi = 0xbf;
-  private failed = false;
+  #lo = 0x80;
+  #hi = 0xbf;
+  #failed = false;
 
   /**
    * @param wholeValidator optional strict validator of complete buffers (such as Node's
@@ -79,7 +79,7 @@ export class Utf8Validator {
    *   still tracked here. It must reject exactly what this class rejects.
    */
   constructor(wholeValidator?: (bytes: Uint8Array) => boolean) {
-    this.whole = wholeValidator ?? null;
+    this.#whole = wholeValidator ?? null;
   }
 
   /**
@@ -87,30 +87,30 @@ export class Utf8Validator {
    * keeps returning false until {@link reset}. Out-of-range bounds are clamped.
    */
   feed(bytes: Uint8Array, start = 0, end: number = bytes.length): boolean {
-    if (this.failed) return false;
+    if (this.#failed) return false;
     end = Math.min(end, bytes.length);
     let i = Math.max(start, 0);
-    if (this.need > 0) {
+    if (this.#need > 0) {
       // Finish the sequence the previous piece left open.
-      let need = this.need;
-      let lo = this.lo;
-      let hi = this.hi;
+      let need = this.#need;
+      let lo = this.#lo;
+      let hi = this.#hi;
       while (need > 0 && i < end) {
         const b = bytes[i++];
-        if (b < lo || b > hi) return this.fail();
+        if (b < lo || b > hi) return this.#fail();
         need--;
         lo = 0x80;
         hi = 0xbf;
       }
-      this.need = need;
-      this.lo = lo;
-      this.hi = hi;
+      this.#need = need;
+      this.#lo = lo;
+      this.#hi = hi;
       if (need > 0) return true;
     }
-    if (this.whole !== null && end - i >= WHOLE_VALIDATOR_MIN) {
+    if (this.#whole !== null && end - i >= WHOLE_VALIDATOR_MIN) {
       const cut = completeEnd(bytes, i, end);
       const part = i === 0 && cut === bytes.length ? bytes : bytes.subarray(i, cut);
-      if (!this.whole(part)) return this.fail();
+      if (!this.#whole(part)) return this.#fail();
       i = cut;
     }
     while (i < end) {
@@ -119,24 +119,24 @@ export class Utf8Validator {
         i = skipAscii(bytes, i + 1, end);
       } else if (b < 0xc2) {
         // 0x80-0xBF cannot start a sequence; C0 and C1 only start overlong 2-byte forms.
-        return this.fail();
+        return this.#fail();
       } else if (b < 0xe0) {
-        if (i + 1 >= end) return this.open(bytes, i + 1, end, 1, 0x80, 0xbf);
-        if ((bytes[i + 1] & 0xc0) !== 0x80) return this.fail();
+        if (i + 1 >= end) return this.#open(bytes, i + 1, end, 1, 0x80, 0xbf);
+        if ((bytes[i + 1] & 0xc0) !== 0x80) return this.#fail();
         i += 2;
       } else if (b < 0xf0) {
         // After E0 a lower second byte would be overlong; after ED a higher one a surrogate.
         const lo = b === 0xe0 ? 0xa0 : 0x80;
         const hi = b === 0xed ? 0x9f : 0xbf;
-        if (i + 2 >= end) return this.open(bytes, i + 1, end, 2, lo, hi);
+        if (i + 2 >= end) return this.#open(bytes, i + 1, end, 2, lo, hi);
         const b1 = bytes[i + 1];
-        if (b1 < lo || b1 > hi || (bytes[i + 2] & 0xc0) !== 0x80) return this.fail();
+        if (b1 < lo || b1 > hi || (bytes[i + 2] & 0xc0) !== 0x80) return this.#fail();
         i += 3;
       } else if (b < 0xf5) {
         // After F0 a lower second byte would be overlong; after F4 a higher one above U+10FFFF.
         const lo = b === 0xf0 ? 0x90 : 0x80;
         const hi = b === 0xf4 ? 0x8f : 0xbf;
-        if (i + 3 >= end) return this.open(bytes, i + 1, end, 3, lo, hi);
+        if (i + 3 >= end) return this.#open(bytes, i + 1, end, 3, lo, hi);
         const b1 = bytes[i + 1];
         if (
           b1 < lo ||
@@ -144,11 +144,11 @@ export class Utf8Validator {
           (bytes[i + 2] & 0xc0) !== 0x80 ||
           (bytes[i + 3] & 0xc0) !== 0x80
         ) {
-          return this.fail();
+          return this.#fail();
         }
         i += 4;
       } else {
-        return this.fail();
+        return this.#fail();
       }
     }
     return true;
@@ -156,41 +156,34 @@ export class Utf8Validator {
 
   /** True when nothing invalid was fed and no multi-byte sequence is left open (call at message end). */
   finish(): boolean {
-    return !this.failed && this.need === 0;
+    return !this.#failed && this.#need === 0;
   }
 
   /** Forgets all state, ready for a new message. */
   reset(): void {
-    this.need = 0;
-    this.lo = 0x80;
-    this.hi = 0xbf;
-    this.failed = false;
+    this.#need = 0;
+    this.#lo = 0x80;
+    this.#hi = 0xbf;
+    this.#failed = false;
   }
 
   /** A sequence runs past the piece: checks the bytes that are here and keeps it open. */
-  private open(
-    bytes: Uint8Array,
-    i: number,
-    end: number,
-    need: number,
-    lo: number,
-    hi: number,
-  ): boolean {
+  #open(bytes: Uint8Array, i: number, end: number, need: number, lo: number, hi: number): boolean {
     while (i < end) {
       const b = bytes[i++];
-      if (b < lo || b > hi) return this.fail();
+      if (b < lo || b > hi) return this.#fail();
       need--;
       lo = 0x80;
       hi = 0xbf;
     }
-    this.need = need;
-    this.lo = lo;
-    this.hi = hi;
+    this.#need = need;
+    this.#lo = lo;
+    this.#hi = hi;
     return true;
   }
 
-  private fail(): false {
-    this.failed = true;
+  #fail(): false {
+    this.#failed = true;
     return false;
   }
 }
