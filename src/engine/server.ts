@@ -21,7 +21,7 @@ import { DEFAULT_WHEEL_TICK, TimerWheel } from "../websocket/timer-wheel.js";
 import type { WebSocket } from "../websocket/websocket.js";
 import { serializeCookie } from "./cookie.js";
 import { createCorsMiddleware } from "./cors.js";
-import { type EnginePacketEvent, EngineSocket } from "./engine-socket.js";
+import { type EnginePacketEvent, type EngineSessionHost, EngineSocket } from "./engine-socket.js";
 import {
   ENGINE_ERROR_MESSAGES,
   EngineErrorCode,
@@ -133,10 +133,12 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   /** Headers that middlewares set for a WebSocket handshake. */
   readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
   /**
-   * @internal The sessions' deadlines (heartbeats, upgrades; the Socket.IO connect timeout): late
-   * by at most a tenth of the shortest of those delays, 100 ms with the defaults.
+   * The sessions' deadlines (heartbeats, upgrades; the Socket.IO connect timeout): late by at
+   * most a tenth of the shortest of those delays, 100 ms with the defaults.
    */
-  readonly _timers: TimerWheel;
+  readonly #timers: TimerWheel;
+  /** What every session needs of the server: one object for all of them. */
+  readonly #sessionHost: EngineSessionHost;
   /** A `close()` under way: who waits for it, and its deadline. */
   #closing: { callbacks: (() => void)[]; deadline: NodeJS.Timeout } | null = null;
 
@@ -146,9 +148,22 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     this.opts = resolveOptions(options);
     const { pingInterval, pingTimeout, upgradeTimeout } = this.opts;
     const shortest = Math.min(pingInterval, pingTimeout, upgradeTimeout);
-    this._timers = new TimerWheel({
+    this.#timers = new TimerWheel({
       tick: Math.min(DEFAULT_WHEEL_TICK, Math.max(1, Math.floor(shortest / 10))),
     });
+    this.#sessionHost = {
+      options: this.opts,
+      timers: this.#timers,
+      upgrades: (transport) => this.upgrades(transport),
+      wantsFlushEvents: () => this.listenerCount("flush") > 0,
+      sessionFlushing: (session, packets) => {
+        this.emit("flush", session, packets);
+      },
+      sessionDrained: (session) => {
+        if (this.listenerCount("drain") > 0) this.emit("drain", session);
+      },
+      sessionClosed: (session) => this.#onSessionClosed(session),
+    };
     if (this.opts.cors) this.#middlewares.push(createCorsMiddleware(this.opts.cors));
     // Created now so that invalid perMessageDeflate settings throw here, not at the first client.
     if (this.opts.transports.includes("websocket"))
@@ -522,7 +537,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       });
     }
     debug?.(`handshake accepted: session ${id} over ${transport.name} (protocol ${protocol})`);
-    const socket = new EngineSocket(id, this, transport, request, protocol);
+    const socket = new EngineSocket(id, this.#sessionHost, transport, request, protocol);
     this.clients.set(id, socket);
     // A handshake that began before close() (an asynchronous generateId) ends with the others.
     if (this.#closing !== null) process.nextTick(() => socket.close());
@@ -530,10 +545,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   }
 
   /**
-   * @internal A session calls it as it closes, before its `close` listeners: one method for
-   * all sessions, where a `close` listener would be a closure and a `once` wrapper each.
+   * A session closed (told through the session host, before its `close` listeners: one function
+   * for all sessions, where a `close` listener would be a closure and a `once` wrapper each).
    */
-  _onSessionClosed(socket: EngineSocket): void {
+  #onSessionClosed(socket: EngineSocket): void {
     if (this.clients.get(socket.id) === socket) this.clients.delete(socket.id);
     if (this.#closing !== null && this.clients.size === 0) this.#closed();
   }

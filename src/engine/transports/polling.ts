@@ -6,7 +6,7 @@
  */
 
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { encodePacketAsText } from "../../protocol/engine/packet.js";
+import { encodeText, MESSAGE_PREFIX_LENGTH } from "../../protocol/engine/packet.js";
 import {
   type EnginePacket,
   EnginePacketType,
@@ -20,18 +20,20 @@ import { EngineErrorCode, respondWithError } from "../errors.js";
 import { answerWithoutBody } from "../http-answer.js";
 import { compressBody, negotiateEncoding } from "../http-compression.js";
 import type { ResolvedHttpCompression } from "../options.js";
-import type { OutgoingPacket } from "./transport.js";
-import { Transport } from "./transport.js";
+import type { PreparedEngineMessage } from "../prepared-message.js";
+import {
+  controlPacket,
+  type OutgoingPacket,
+  outgoingPacket,
+  type SendCallback,
+  Transport,
+} from "./transport.js";
 
 /** How long a close waits for the client's next GET to carry the `close` packet. */
 const CLOSE_TIMEOUT = 30_000;
 
-const NOOP: OutgoingPacket = packet(EnginePacketType.Noop);
-const CLOSE: OutgoingPacket = packet(EnginePacketType.Close);
-
-function packet(type: EnginePacketType): OutgoingPacket {
-  return { type, data: undefined, prepared: null, compress: false, callback: undefined, size: 1 };
-}
+const NOOP: OutgoingPacket = controlPacket(EnginePacketType.Noop);
+const CLOSE: OutgoingPacket = controlPacket(EnginePacketType.Close);
 
 /** Settings the server gives each polling transport. */
 export interface PollingSettings {
@@ -215,6 +217,24 @@ export class PollingTransport extends Transport {
     pendingClose?.();
   }
 
+  /** Answers the pending GET with this one packet (see {@link Transport.write}). */
+  write(
+    type: EnginePacketType,
+    data: string | Uint8Array | undefined,
+    prepared: PreparedEngineMessage | null,
+    compress: boolean,
+    callback: SendCallback | undefined,
+  ): number {
+    this.send([outgoingPacket(type, data, prepared, compress, callback)]);
+    return this.bufferedAmount;
+  }
+
+  /** A payload is text: the message is decoded (see {@link Transport.writeUtf8}). */
+  writeUtf8(bytes: Buffer, compress: boolean): number {
+    const text = bytes.toString("utf8", MESSAGE_PREFIX_LENGTH);
+    return this.write(EnginePacketType.Message, text, null, compress, undefined);
+  }
+
   /** Writes `packets` as the response to a GET. */
   #respond(request: IncomingMessage, response: ServerResponse, packets: OutgoingPacket[]): void {
     const body = this.#encode(packets);
@@ -279,7 +299,7 @@ export class PollingTransport extends Transport {
       for (let i = 0; i < packets.length; i++) {
         if (i > 0) out += PAYLOAD_SEPARATOR;
         const p = packets[i];
-        out += p.prepared !== null ? p.prepared.pollingText(4) : encodePacketAsText(toPacket(p));
+        out += p.prepared !== null ? p.prepared.pollingText(4) : encodeText(p.type, p.data);
       }
       return out;
     }
