@@ -21,12 +21,13 @@ import {
 
 const B = 98; // "b"
 
+// Literals rather than derived from TYPE_CHARS: a bundler drops them where unused.
 /** What a text `message` packet starts with, "4": the packet is this, then its data. */
-export const MESSAGE_PREFIX = TYPE_CHARS[EnginePacketType.Message];
-/** {@link MESSAGE_PREFIX} as its UTF-8 byte (0x34), for packets read or written as bytes. */
-export const MESSAGE_PREFIX_BYTE = MESSAGE_PREFIX.charCodeAt(0);
-/** Bytes {@link MESSAGE_PREFIX} takes before a text message's data in UTF-8 (it is ASCII). */
-export const MESSAGE_PREFIX_LENGTH = MESSAGE_PREFIX.length;
+export const MESSAGE_PREFIX = "4";
+/** {@link MESSAGE_PREFIX} as its UTF-8 byte, for packets read or written as bytes. */
+export const MESSAGE_PREFIX_BYTE = 0x34;
+/** Bytes {@link MESSAGE_PREFIX} takes before a text message's data in UTF-8. */
+export const MESSAGE_PREFIX_LENGTH = 1;
 
 /**
  * Encodes one packet for a WebSocket frame. Returns a string (send as a text frame) or, for a
@@ -46,8 +47,8 @@ export function encodeFrame(
   data: string | Uint8Array | undefined,
   supportsBinary: boolean,
 ): string | Uint8Array {
-  if (supportsBinary && data !== undefined && typeof data !== "string") return data;
-  return encodeText(type, data);
+  // Of string, bytes and undefined, only bytes are an object.
+  return supportsBinary && typeof data === "object" ? data : encodeText(type, data);
 }
 
 /** Encodes one packet as text: binary data becomes `"b" + base64`. Used by polling payloads too. */

@@ -15,13 +15,7 @@ export const PAYLOAD_SEPARATOR = "\x1e";
 
 /** Encodes packets for one HTTP long-polling response or request body. */
 export function encodePayload(packets: readonly EnginePacket[]): string {
-  let out = "";
-  for (let i = 0; i < packets.length; i++) {
-    if (i > 0) out += PAYLOAD_SEPARATOR;
-    const packet = packets[i];
-    out += encodeText(packet.type, packet.data);
-  }
-  return out;
+  return packets.map((packet) => encodeText(packet.type, packet.data)).join(PAYLOAD_SEPARATOR);
 }
 
 /**
