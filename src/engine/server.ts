@@ -45,7 +45,7 @@ import { randomId } from "./random-id.js";
 import { type Verdict, verifyRequest } from "./request-checks.js";
 import { prepareQuery, protocolOf } from "./request-query.js";
 import type { SessionForwarder } from "./session-forwarder.js";
-import { PollingTransport } from "./transports/polling.js";
+import { type PollingSettings, PollingTransport } from "./transports/polling.js";
 import type { Transport } from "./transports/transport.js";
 import { WebSocketTransport } from "./transports/websocket.js";
 import { UpgradeResponse } from "./upgrade-response.js";
@@ -139,6 +139,8 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   readonly #timers: TimerWheel;
   /** What every session needs of the server: one object for all of them. */
   readonly #sessionHost: EngineSessionHost;
+  /** What every polling transport needs of the server: one object for all of them. */
+  readonly #pollingSettings: PollingSettings;
   /** A `close()` under way: who waits for it, and its deadline. */
   #closing: { callbacks: (() => void)[]; deadline: NodeJS.Timeout } | null = null;
 
@@ -163,6 +165,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
         if (this.listenerCount("drain") > 0) this.emit("drain", session);
       },
       sessionClosed: (session) => this.#onSessionClosed(session),
+    };
+    this.#pollingSettings = {
+      options: this.opts,
+      onHeaders: (headers, request, sid) => this.#addPollingHeaders(headers, request, sid),
     };
     if (this.opts.cors) this.#middlewares.push(createCorsMiddleware(this.opts.cors));
     // Created now so that invalid perMessageDeflate settings throw here, not at the first client.
@@ -391,10 +397,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       }
       // The client may have given up while the id was being chosen.
       if (response.destroyed || response.writableEnded) return;
-      const transport = new PollingTransport(request, protocol, !query.b64, {
-        maxHttpBufferSize: this.opts.maxHttpBufferSize,
-        httpCompression: this.opts.httpCompression,
-      });
+      const transport = new PollingTransport(request, protocol, !query.b64, this.#pollingSettings);
       const socket = this.#register(id, transport, request, protocol);
       transport.onRequest(request, response);
       this.emit("connection", socket);
@@ -518,6 +521,18 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     }
   }
 
+  /**
+   * A polling response's headers (a WebSocket's come with its 101, through #addUpgradeHeaders):
+   * the handshake's get the session cookie and `initial_headers`, every one `headers`.
+   */
+  #addPollingHeaders(headers: OutgoingHttpHeaders, request: IncomingMessage, sid: string): void {
+    if (!prepareQuery(request).sid) {
+      if (this.opts.cookie) headers["Set-Cookie"] = [serializeCookie(sid, this.opts.cookie)];
+      this.emit("initial_headers", headers, request);
+    }
+    this.emit("headers", headers, request);
+  }
+
   /** Creates the session for a new transport and keeps it in `clients` until it closes. */
   #register(
     id: string,
@@ -525,17 +540,6 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     request: IncomingMessage,
     protocol: 3 | 4,
   ): EngineSocket {
-    // Only polling responses carry headers (a WebSocket's come with its 101, through
-    // #addUpgradeHeaders): a WebSocket session holds no listener of the server's.
-    if (transport.name === "polling") {
-      transport.on("headers", (headers, req) => {
-        if (!prepareQuery(req).sid) {
-          if (this.opts.cookie) headers["Set-Cookie"] = [serializeCookie(id, this.opts.cookie)];
-          this.emit("initial_headers", headers, req);
-        }
-        this.emit("headers", headers, req);
-      });
-    }
     debug?.(`handshake accepted: session ${id} over ${transport.name} (protocol ${protocol})`);
     const socket = new EngineSocket(id, this.#sessionHost, transport, request, protocol);
     this.clients.set(id, socket);

@@ -19,7 +19,7 @@ import { firstHeaderValue } from "../../protocol/websocket/http-tokens.js";
 import { EngineErrorCode, respondWithError } from "../errors.js";
 import { answerWithoutBody } from "../http-answer.js";
 import { compressBody, negotiateEncoding } from "../http-compression.js";
-import type { ResolvedHttpCompression } from "../options.js";
+import type { ResolvedEngineOptions } from "../options.js";
 import type { PreparedEngineMessage } from "../prepared-message.js";
 import {
   controlPacket,
@@ -35,10 +35,16 @@ const CLOSE_TIMEOUT = 30_000;
 const NOOP: OutgoingPacket = controlPacket(EnginePacketType.Noop);
 const CLOSE: OutgoingPacket = controlPacket(EnginePacketType.Close);
 
-/** Settings the server gives each polling transport. */
+/** What the server gives its polling transports: one object for all of them. */
 export interface PollingSettings {
-  maxHttpBufferSize: number;
-  httpCompression: ResolvedHttpCompression | false;
+  /** The server's options (its own object: a change to it applies to every transport). */
+  readonly options: Pick<ResolvedEngineOptions, "maxHttpBufferSize" | "httpCompression">;
+  /**
+   * The server's part in every response's headers (the session cookie, its `headers` events),
+   * before the transport's `headers` listeners: one function for all transports, where a
+   * listener would be a closure per session.
+   */
+  onHeaders(headers: OutgoingHttpHeaders, request: IncomingMessage, sid: string): void;
 }
 
 /** HTTP long-polling. */
@@ -126,7 +132,7 @@ export class PollingTransport extends Transport {
       this.onError("invalid content");
       return;
     }
-    const limit = this.#settings.maxHttpBufferSize;
+    const limit = this.#settings.options.maxHttpBufferSize;
     const declared = Number(request.headers["content-length"]);
     if (declared > limit) {
       this.#tooLarge(request, response);
@@ -248,7 +254,7 @@ export class PollingTransport extends Transport {
       this.#inFlight = 0;
       for (const p of packets) if (p.callback) p.callback(error);
     };
-    const compression = this.#settings.httpCompression;
+    const compression = this.#settings.options.httpCompression;
     const encoding =
       compression && length >= compression.threshold && packets.some((p) => p.compress)
         ? negotiateEncoding(firstHeaderValue(request.headers["accept-encoding"]))
@@ -315,6 +321,7 @@ export class PollingTransport extends Transport {
       // Old Internet Explorer's XSS filter mangles some payloads.
       headers["X-XSS-Protection"] = "0";
     }
+    this.#settings.onHeaders(headers, request, this.sid);
     this.emit("headers", headers, request);
     return headers;
   }
