@@ -121,7 +121,7 @@ export interface EngineSocketEventMap {
 }
 
 /**
- * One client session. Created by {@link EngineServer}; get it from the server's `connection`
+ * One client session. Created by `EngineServer`; get it from the server's `connection`
  * event.
  *
  * ```ts
