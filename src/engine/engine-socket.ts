@@ -10,18 +10,20 @@ import type { IncomingMessage } from "node:http";
 import { debugPreview } from "../protocol/debug.js";
 import { type BinaryData, isBinaryData, toUint8Array } from "../protocol/engine/binary-data.js";
 import { encodeOpenPacket } from "../protocol/engine/handshake.js";
+import { MESSAGE_PREFIX_LENGTH } from "../protocol/engine/packet.js";
 import { type EnginePacket, EnginePacketType } from "../protocol/engine/packet-types.js";
 import { debugLogger } from "../websocket/debug.js";
-import { WheelTimer } from "../websocket/timer-wheel.js";
+import { type TimerWheel, WheelTimer } from "../websocket/timer-wheel.js";
+import type { ResolvedEngineOptions, TransportName } from "./options.js";
 import type { PreparedEngineMessage } from "./prepared-message.js";
-import type { EngineServer } from "./server.js";
-import type {
-  OutgoingPacket,
-  SendCallback,
-  Transport,
-  TransportOwner,
+import {
+  controlPacket,
+  type OutgoingPacket,
+  outgoingPacket,
+  type SendCallback,
+  type Transport,
+  type TransportOwner,
 } from "./transports/transport.js";
-import type { WebSocketTransport } from "./transports/websocket.js";
 
 /** Milliseconds between the no-op answers that hurry the client's pending poll during an upgrade. */
 const UPGRADE_CHECK_INTERVAL = 100;
@@ -58,6 +60,38 @@ export interface EngineSocketOwner {
   _onEngineClose(reason: string, description?: unknown): void;
 }
 
+/** The server's options a session runs by. */
+export type EngineSessionOptions = Pick<
+  ResolvedEngineOptions,
+  | "pingInterval"
+  | "pingTimeout"
+  | "upgradeTimeout"
+  | "maxHttpBufferSize"
+  | "maxWriteBufferSize"
+  | "initialPacket"
+>;
+
+/**
+ * What a session needs of its server, given to it at creation. The server makes one for all its
+ * sessions: a session holds no closure of the server's, which every idle connection would pay for.
+ */
+export interface EngineSessionHost {
+  /** The server's options (the server's own object: a change to it applies to every session). */
+  readonly options: EngineSessionOptions;
+  /** The wheel the session's deadlines run on (heartbeat, upgrade). */
+  readonly timers: TimerWheel;
+  /** Transports a session on `transport` may upgrade to (the handshake's `upgrades`). */
+  upgrades(transport: TransportName): string[];
+  /** Whether the server has `flush` listeners, for which a session describes its packets. */
+  wantsFlushEvents(): boolean;
+  /** `session` hands `packets` to its transport (the server's `flush` event). */
+  sessionFlushing(session: EngineSocket, packets: EnginePacketEvent[]): void;
+  /** `session` handed its write buffer to its transport (the server's `drain` event). */
+  sessionDrained(session: EngineSocket): void;
+  /** `session` closed, before its `close` listeners hear of it: the server forgets it. */
+  sessionClosed(session: EngineSocket): void;
+}
+
 /** Events of {@link EngineSocket}. */
 export interface EngineSocketEventMap {
   /** The handshake was sent. */
@@ -87,7 +121,7 @@ export interface EngineSocketEventMap {
 }
 
 /**
- * One client session. Created by {@link EngineServer}; get it from the server's `connection`
+ * One client session. Created by `EngineServer`; get it from the server's `connection`
  * event.
  *
  * ```ts
@@ -100,8 +134,6 @@ export interface EngineSocketEventMap {
 export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements TransportOwner {
   /** The session id. */
   readonly id: string;
-  /** The server holding the session. */
-  readonly server: EngineServer;
   /** The handshake request. */
   readonly request: IncomingMessage;
   /** Engine.IO protocol revision spoken by the client. */
@@ -119,6 +151,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   /** @internal The layer above (the Socket.IO client), told of messages, errors and the close. */
   owner: EngineSocketOwner | null = null;
 
+  readonly #host: EngineSessionHost;
   #writeBuffer: OutgoingPacket[] = [];
   #writeBufferSize = 0;
   #flushScheduled = false;
@@ -126,25 +159,33 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   readonly #heartbeat: HeartbeatTimer;
   #abortUpgrade: (() => void) | null = null;
 
-  /** @internal Sessions are created by the server. */
+  /** @internal Sessions are created by the server, which gives each the same `host`. */
   constructor(
     id: string,
-    server: EngineServer,
+    host: EngineSessionHost,
     transport: Transport,
     request: IncomingMessage,
     protocol: 3 | 4,
   ) {
     super();
     this.id = id;
-    this.server = server;
+    this.#host = host;
     this.request = request;
     this.protocol = protocol;
     this.remoteAddress = request.socket?.remoteAddress ?? "";
     this.transport = transport;
-    this.#heartbeat = new HeartbeatTimer(this);
+    this.#heartbeat = new HeartbeatTimer(this, host.timers);
     transport.sid = id;
     this.#attachTransport(transport);
     this.#onOpen();
+  }
+
+  /**
+   * @internal The wheel the session's deadlines run on, for those of the layers above (the
+   * Socket.IO connect timeout).
+   */
+  get _timers(): TimerWheel {
+    return this.#host.timers;
   }
 
   /**
@@ -200,15 +241,15 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
       transport.writable &&
       this.listenerCount("packetCreate") === 0
     ) {
-      const buffered = (transport as WebSocketTransport).writeUtf8(bytes, compress);
-      if (buffered > this.server.opts.maxWriteBufferSize) {
+      const buffered = transport.writeUtf8(bytes, compress);
+      if (buffered > this.#host.options.maxWriteBufferSize) {
         this.#onClose("write buffer full", undefined, true);
       }
       return;
     }
     this.#sendPacket(
       EnginePacketType.Message,
-      bytes.toString("utf8", 1),
+      bytes.toString("utf8", MESSAGE_PREFIX_LENGTH),
       null,
       compress,
       undefined,
@@ -270,8 +311,8 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
   maybeUpgrade(next: Transport): void {
     this.upgrading = true;
     let checkTimer: NodeJS.Timeout | null = null;
-    const upgradeTimer = new UpgradeTimer(this);
-    upgradeTimer.schedule(this.server.opts.upgradeTimeout);
+    const upgradeTimer = new UpgradeTimer(this, this.#host.timers);
+    upgradeTimer.schedule(this.#host.options.upgradeTimeout);
 
     // The client switches only after its pending poll returned: answer it right away.
     const hurryPoll = (): void => {
@@ -327,13 +368,13 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     if (this.readyState === "closed") return;
     if (awaitingAnswer) {
       debug?.(
-        `session ${this.id}: heartbeat missed (no pong within ${this.server.opts.pingTimeout} ms)`,
+        `session ${this.id}: heartbeat missed (no pong within ${this.#host.options.pingTimeout} ms)`,
       );
       this.#onClose("ping timeout");
       return;
     }
     this.#sendPacket(EnginePacketType.Ping, undefined, null, false, undefined);
-    this.#heartbeat.awaitAnswer(this.server.opts.pingTimeout);
+    this.#heartbeat.awaitAnswer(this.#host.options.pingTimeout);
   }
 
   /** The upgrade packet arrived: everything from now on goes over `next`, in order. */
@@ -355,10 +396,10 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
 
   #onOpen(): void {
     this.readyState = "open";
-    const options = this.server.opts;
+    const options = this.#host.options;
     const open = encodeOpenPacket({
       sid: this.id,
-      upgrades: this.server.upgrades(this.transport.name),
+      upgrades: this.#host.upgrades(this.transport.name),
       pingInterval: options.pingInterval,
       pingTimeout: options.pingTimeout,
       maxPayload: options.maxHttpBufferSize,
@@ -395,11 +436,14 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
       this.listenerCount("data") === 0 &&
       this.listenerCount("message") === 0
     ) {
-      debug?.(`session ${this.id}: packet in message ${debugPreview(bytes.toString("utf8", 1))}`);
-      owner._onEngineText(bytes, 1);
+      debug?.(
+        `session ${this.id}: packet in message ${debugPreview(bytes.toString("utf8", MESSAGE_PREFIX_LENGTH))}`,
+      );
+      owner._onEngineText(bytes, MESSAGE_PREFIX_LENGTH);
       return;
     }
-    this.#onPacket({ type: EnginePacketType.Message, data: bytes.toString("utf8", 1) });
+    const text = bytes.toString("utf8", MESSAGE_PREFIX_LENGTH);
+    this.#onPacket({ type: EnginePacketType.Message, data: text });
   }
 
   /** @internal The current transport received input that is not Engine.IO. */
@@ -435,7 +479,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
           this.#onError(new Error("invalid heartbeat direction"));
           return;
         }
-        const options = this.server.opts;
+        const options = this.#host.options;
         this.#heartbeat.awaitAnswer(options.pingInterval + options.pingTimeout);
         this.#sendPacket(EnginePacketType.Pong, packet.data, null, false, undefined);
         this.emit("heartbeat");
@@ -447,7 +491,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
           return;
         }
         // The next ping comes one interval after this answer.
-        this.#heartbeat.pingIn(this.server.opts.pingInterval);
+        this.#heartbeat.pingIn(this.#host.options.pingInterval);
         this.emit("heartbeat");
         return;
       case EnginePacketType.Message: {
@@ -480,23 +524,16 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
       `session ${this.id}: packet out ${PACKET_NAMES[type]} ${debugPreview(data ?? prepared?.data)}`,
     );
     const transport = this.transport;
-    const limit = this.server.opts.maxWriteBufferSize;
+    const limit = this.#host.options.maxWriteBufferSize;
     if (this.#writeBuffer.length === 0 && transport.name === "websocket" && transport.writable) {
       // The hot path: straight to the WebSocket, which coalesces this turn's writes itself.
-      const buffered = (transport as WebSocketTransport).write(
-        type,
-        data,
-        prepared,
-        compress,
-        callback,
-      );
+      const buffered = transport.write(type, data, prepared, compress, callback);
       if (buffered > limit) this.#onClose("write buffer full", undefined, true);
       return;
     }
-    const size = prepared !== null ? prepared.size : data === undefined ? 1 : data.length + 1;
-    const packet: OutgoingPacket = { type, data, prepared, compress, callback, size };
+    const packet = outgoingPacket(type, data, prepared, compress, callback);
     this.#writeBuffer.push(packet);
-    this.#writeBufferSize += size;
+    this.#writeBufferSize += packet.size;
     if (this.#writeBufferSize + transport.bufferedAmount > limit) {
       this.#onClose("write buffer full", undefined, true);
       return;
@@ -527,14 +564,15 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     const packets = this.#writeBuffer;
     this.#writeBuffer = [];
     this.#writeBufferSize = 0;
-    if (this.listenerCount("flush") > 0 || this.server.listenerCount("flush") > 0) {
+    const host = this.#host;
+    if (this.listenerCount("flush") > 0 || host.wantsFlushEvents()) {
       const events = packets.map((p) => toPacketEvent(p, p.compress));
       this.emit("flush", events);
-      this.server.emit("flush", this, events);
+      host.sessionFlushing(this, events);
     }
     transport.send(packets);
     this.emit("drain");
-    if (this.server.listenerCount("drain") > 0) this.server.emit("drain", this);
+    host.sessionDrained(this);
   }
 
   #closeTransport(discard: boolean): void {
@@ -567,7 +605,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     if (force) this.transport.destroy();
     else this.transport.close();
     this.owner?._onEngineClose(reason, description);
-    this.server._onSessionClosed(this);
+    this.#host.sessionClosed(this);
     this.emit("close", reason, description);
   }
 }
@@ -584,8 +622,8 @@ class HeartbeatTimer extends WheelTimer {
   readonly #session: EngineSocket;
   awaitingAnswer = false;
 
-  constructor(session: EngineSocket) {
-    super(session.server._timers);
+  constructor(session: EngineSocket, timers: TimerWheel) {
+    super(timers);
     this.#session = session;
   }
 
@@ -608,18 +646,14 @@ class HeartbeatTimer extends WheelTimer {
 class UpgradeTimer extends WheelTimer {
   readonly #session: EngineSocket;
 
-  constructor(session: EngineSocket) {
-    super(session.server._timers);
+  constructor(session: EngineSocket, timers: TimerWheel) {
+    super(timers);
     this.#session = session;
   }
 
   onTimeout(): void {
     this.#session._upgradeTimedOut();
   }
-}
-
-function controlPacket(type: EnginePacketType, data?: string): OutgoingPacket {
-  return { type, data, prepared: null, compress: false, callback: undefined, size: 1 };
 }
 
 /** Binary messages reach listeners as Buffers (a view, not a copy). */

@@ -1,14 +1,21 @@
 /**
  * `PreparedEngineMessage`: one Engine.IO `message` packet encoded once and written to many
- * sessions (Socket.IO broadcasts). Each wire form is built the first time a recipient needs it
- * and then shared: the WebSocket frame (`"4" + text`, or the raw bytes as a binary frame), the
- * base64 forms for clients without binary support, and the polling text.
+ * sessions (Socket.IO broadcasts). Each wire form (the packet encoders of protocol/engine) is
+ * built the first time a recipient needs it and then shared: the WebSocket frame (text, or the
+ * raw bytes as a binary frame), the base64 forms for clients without binary support, and the
+ * polling text.
  * @module
  */
 
-import { encodeBase64 } from "../protocol/base64.js";
 import { type BinaryData, toUint8Array } from "../protocol/engine/binary-data.js";
+import { encodeFrame, encodeText } from "../protocol/engine/packet.js";
+import { EnginePacketType } from "../protocol/engine/packet-types.js";
+import { encodeFrameV3, encodeTextV3 } from "../protocol/engine/v3-packet.js";
 import { type PreparedMessage, prepareMessage } from "../websocket/websocket.js";
+
+const MESSAGE = EnginePacketType.Message;
+const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 /**
  * A message encoded once for many recipients. Give it to `EngineSocket.sendPrepared`; its data
@@ -47,29 +54,24 @@ export class PreparedEngineMessage {
    */
   websocketFrame(protocol: 3 | 4, supportsBinary: boolean): PreparedMessage {
     const data = this.data;
+    // Text messages are the same in both revisions.
     if (typeof data === "string") {
-      this.#frame ??= prepareMessage(`4${data}`, { binary: false });
+      this.#frame ??= prepareMessage(encodeText(MESSAGE, data), TEXT_FRAME);
       return this.#frame;
     }
     if (protocol === 4) {
       if (supportsBinary) {
-        this.#frame ??= prepareMessage(data, { binary: true });
+        this.#frame ??= prepareMessage(encodeFrame(MESSAGE, data, true), BINARY_FRAME);
         return this.#frame;
       }
-      this.#base64Frame ??= prepareMessage(this.pollingText(4), { binary: false });
+      this.#base64Frame ??= prepareMessage(this.pollingText(4), TEXT_FRAME);
       return this.#base64Frame;
     }
     if (supportsBinary) {
-      if (this.#v3BinaryFrame === null) {
-        // Revision 3 binary frames keep the packet type as their first byte.
-        const framed = new Uint8Array(data.length + 1);
-        framed[0] = 4;
-        framed.set(data, 1);
-        this.#v3BinaryFrame = prepareMessage(framed, { binary: true });
-      }
+      this.#v3BinaryFrame ??= prepareMessage(encodeFrameV3(MESSAGE, data, true), BINARY_FRAME);
       return this.#v3BinaryFrame;
     }
-    this.#v3Base64Frame ??= prepareMessage(this.pollingText(3), { binary: false });
+    this.#v3Base64Frame ??= prepareMessage(this.pollingText(3), TEXT_FRAME);
     return this.#v3Base64Frame;
   }
 
@@ -79,15 +81,11 @@ export class PreparedEngineMessage {
    */
   pollingText(protocol: 3 | 4): string {
     const data = this.data;
-    if (typeof data === "string") {
-      this.#text ??= `4${data}`;
+    if (protocol === 4 || typeof data === "string") {
+      this.#text ??= encodeText(MESSAGE, data);
       return this.#text;
     }
-    if (protocol === 4) {
-      this.#text ??= `b${encodeBase64(data)}`;
-      return this.#text;
-    }
-    this.#v3Text ??= `b4${encodeBase64(data)}`;
+    this.#v3Text ??= encodeTextV3(MESSAGE, data);
     return this.#v3Text;
   }
 }

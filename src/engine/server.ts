@@ -21,7 +21,7 @@ import { DEFAULT_WHEEL_TICK, TimerWheel } from "../websocket/timer-wheel.js";
 import type { WebSocket } from "../websocket/websocket.js";
 import { serializeCookie } from "./cookie.js";
 import { createCorsMiddleware } from "./cors.js";
-import { type EnginePacketEvent, EngineSocket } from "./engine-socket.js";
+import { type EnginePacketEvent, type EngineSessionHost, EngineSocket } from "./engine-socket.js";
 import {
   ENGINE_ERROR_MESSAGES,
   EngineErrorCode,
@@ -45,7 +45,7 @@ import { randomId } from "./random-id.js";
 import { type Verdict, verifyRequest } from "./request-checks.js";
 import { prepareQuery, protocolOf } from "./request-query.js";
 import type { SessionForwarder } from "./session-forwarder.js";
-import { PollingTransport } from "./transports/polling.js";
+import { type PollingSettings, PollingTransport } from "./transports/polling.js";
 import type { Transport } from "./transports/transport.js";
 import { WebSocketTransport } from "./transports/websocket.js";
 import { UpgradeResponse } from "./upgrade-response.js";
@@ -133,10 +133,14 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   /** Headers that middlewares set for a WebSocket handshake. */
   readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
   /**
-   * @internal The sessions' deadlines (heartbeats, upgrades; the Socket.IO connect timeout): late
-   * by at most a tenth of the shortest of those delays, 100 ms with the defaults.
+   * The sessions' deadlines (heartbeats, upgrades; the Socket.IO connect timeout): late by at
+   * most a tenth of the shortest of those delays, 100 ms with the defaults.
    */
-  readonly _timers: TimerWheel;
+  readonly #timers: TimerWheel;
+  /** What every session needs of the server: one object for all of them. */
+  readonly #sessionHost: EngineSessionHost;
+  /** What every polling transport needs of the server: one object for all of them. */
+  readonly #pollingSettings: PollingSettings;
   /** A `close()` under way: who waits for it, and its deadline. */
   #closing: { callbacks: (() => void)[]; deadline: NodeJS.Timeout } | null = null;
 
@@ -146,9 +150,26 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     this.opts = resolveOptions(options);
     const { pingInterval, pingTimeout, upgradeTimeout } = this.opts;
     const shortest = Math.min(pingInterval, pingTimeout, upgradeTimeout);
-    this._timers = new TimerWheel({
+    this.#timers = new TimerWheel({
       tick: Math.min(DEFAULT_WHEEL_TICK, Math.max(1, Math.floor(shortest / 10))),
     });
+    this.#sessionHost = {
+      options: this.opts,
+      timers: this.#timers,
+      upgrades: (transport) => this.upgrades(transport),
+      wantsFlushEvents: () => this.listenerCount("flush") > 0,
+      sessionFlushing: (session, packets) => {
+        this.emit("flush", session, packets);
+      },
+      sessionDrained: (session) => {
+        if (this.listenerCount("drain") > 0) this.emit("drain", session);
+      },
+      sessionClosed: (session) => this.#onSessionClosed(session),
+    };
+    this.#pollingSettings = {
+      options: this.opts,
+      onHeaders: (headers, request, sid) => this.#addPollingHeaders(headers, request, sid),
+    };
     if (this.opts.cors) this.#middlewares.push(createCorsMiddleware(this.opts.cors));
     // Created now so that invalid perMessageDeflate settings throw here, not at the first client.
     if (this.opts.transports.includes("websocket"))
@@ -376,10 +397,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
       }
       // The client may have given up while the id was being chosen.
       if (response.destroyed || response.writableEnded) return;
-      const transport = new PollingTransport(request, protocol, !query.b64, {
-        maxHttpBufferSize: this.opts.maxHttpBufferSize,
-        httpCompression: this.opts.httpCompression,
-      });
+      const transport = new PollingTransport(request, protocol, !query.b64, this.#pollingSettings);
       const socket = this.#register(id, transport, request, protocol);
       transport.onRequest(request, response);
       this.emit("connection", socket);
@@ -503,6 +521,18 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     }
   }
 
+  /**
+   * A polling response's headers (a WebSocket's come with its 101, through #addUpgradeHeaders):
+   * the handshake's get the session cookie and `initial_headers`, every one `headers`.
+   */
+  #addPollingHeaders(headers: OutgoingHttpHeaders, request: IncomingMessage, sid: string): void {
+    if (!prepareQuery(request).sid) {
+      if (this.opts.cookie) headers["Set-Cookie"] = [serializeCookie(sid, this.opts.cookie)];
+      this.emit("initial_headers", headers, request);
+    }
+    this.emit("headers", headers, request);
+  }
+
   /** Creates the session for a new transport and keeps it in `clients` until it closes. */
   #register(
     id: string,
@@ -510,19 +540,8 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     request: IncomingMessage,
     protocol: 3 | 4,
   ): EngineSocket {
-    // Only polling responses carry headers (a WebSocket's come with its 101, through
-    // #addUpgradeHeaders): a WebSocket session holds no listener of the server's.
-    if (transport.name === "polling") {
-      transport.on("headers", (headers, req) => {
-        if (!prepareQuery(req).sid) {
-          if (this.opts.cookie) headers["Set-Cookie"] = [serializeCookie(id, this.opts.cookie)];
-          this.emit("initial_headers", headers, req);
-        }
-        this.emit("headers", headers, req);
-      });
-    }
     debug?.(`handshake accepted: session ${id} over ${transport.name} (protocol ${protocol})`);
-    const socket = new EngineSocket(id, this, transport, request, protocol);
+    const socket = new EngineSocket(id, this.#sessionHost, transport, request, protocol);
     this.clients.set(id, socket);
     // A handshake that began before close() (an asynchronous generateId) ends with the others.
     if (this.#closing !== null) process.nextTick(() => socket.close());
@@ -530,10 +549,10 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
   }
 
   /**
-   * @internal A session calls it as it closes, before its `close` listeners: one method for
-   * all sessions, where a `close` listener would be a closure and a `once` wrapper each.
+   * A session closed (told through the session host, before its `close` listeners: one function
+   * for all sessions, where a `close` listener would be a closure and a `once` wrapper each).
    */
-  _onSessionClosed(socket: EngineSocket): void {
+  #onSessionClosed(socket: EngineSocket): void {
     if (this.clients.get(socket.id) === socket) this.clients.delete(socket.id);
     if (this.#closing !== null && this.clients.size === 0) this.#closed();
   }

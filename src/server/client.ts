@@ -383,7 +383,7 @@ class ConnectTimer extends WheelTimer {
   readonly #client: Client;
 
   constructor(client: Client) {
-    super(client.conn.server._timers);
+    super(client.conn._timers);
     this.#client = client;
   }
 

@@ -2,6 +2,7 @@
  * Encoding Socket.IO packets for sending: once per packet, whatever the number of recipients.
  */
 import { PreparedEngineMessage } from "../engine/prepared-message.js";
+import { MESSAGE_PREFIX_LENGTH } from "../protocol/engine/packet.js";
 import {
   type EncodedSocketPacket,
   encode,
@@ -72,7 +73,7 @@ export const MAX_BUFFERED_FOR_UTF8 = 128 * 1024;
 const SLAB_SIZE = 32 * 1024;
 const MAX_SLAB_PIECE = 8 * 1024;
 /** Bytes before the text, for the Engine.IO packet type (see `EngineSocket._sendUtf8`). */
-const HEADROOM = 1;
+const HEADROOM = MESSAGE_PREFIX_LENGTH;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;

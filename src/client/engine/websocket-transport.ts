@@ -4,7 +4,7 @@
  * @module
  */
 
-import { decodePacket, type EnginePacket, encodePacket } from "../../protocol/engine/index.js";
+import { decodePacket, type EnginePacket, encodeFrame } from "../../protocol/engine/index.js";
 import { describeCause, handshakeRefusal } from "./failure-details.js";
 import {
   describeRefusal,
@@ -97,7 +97,7 @@ export class WebSocketTransport implements Transport {
   sendPacket(packet: EnginePacket): boolean {
     if (this.#state !== "open") return false;
     try {
-      this.#socket!.send(encodePacket(packet, true));
+      this.#socket!.send(encodeFrame(packet.type, packet.data, true));
       return true;
     } catch (error) {
       this.#fail("websocket error", error);

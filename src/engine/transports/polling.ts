@@ -6,7 +6,7 @@
  */
 
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { encodePacketAsText } from "../../protocol/engine/packet.js";
+import { encodeText, MESSAGE_PREFIX_LENGTH } from "../../protocol/engine/packet.js";
 import {
   type EnginePacket,
   EnginePacketType,
@@ -19,24 +19,32 @@ import { firstHeaderValue } from "../../protocol/websocket/http-tokens.js";
 import { EngineErrorCode, respondWithError } from "../errors.js";
 import { answerWithoutBody } from "../http-answer.js";
 import { compressBody, negotiateEncoding } from "../http-compression.js";
-import type { ResolvedHttpCompression } from "../options.js";
-import type { OutgoingPacket } from "./transport.js";
-import { Transport } from "./transport.js";
+import type { ResolvedEngineOptions } from "../options.js";
+import type { PreparedEngineMessage } from "../prepared-message.js";
+import {
+  controlPacket,
+  type OutgoingPacket,
+  outgoingPacket,
+  type SendCallback,
+  Transport,
+} from "./transport.js";
 
 /** How long a close waits for the client's next GET to carry the `close` packet. */
 const CLOSE_TIMEOUT = 30_000;
 
-const NOOP: OutgoingPacket = packet(EnginePacketType.Noop);
-const CLOSE: OutgoingPacket = packet(EnginePacketType.Close);
+const NOOP: OutgoingPacket = controlPacket(EnginePacketType.Noop);
+const CLOSE: OutgoingPacket = controlPacket(EnginePacketType.Close);
 
-function packet(type: EnginePacketType): OutgoingPacket {
-  return { type, data: undefined, prepared: null, compress: false, callback: undefined, size: 1 };
-}
-
-/** Settings the server gives each polling transport. */
+/** What the server gives its polling transports: one object for all of them. */
 export interface PollingSettings {
-  maxHttpBufferSize: number;
-  httpCompression: ResolvedHttpCompression | false;
+  /** The server's options (its own object: a change to it applies to every transport). */
+  readonly options: Pick<ResolvedEngineOptions, "maxHttpBufferSize" | "httpCompression">;
+  /**
+   * The server's part in every response's headers (the session cookie, its `headers` events),
+   * before the transport's `headers` listeners: one function for all transports, where a
+   * listener would be a closure per session.
+   */
+  onHeaders(headers: OutgoingHttpHeaders, request: IncomingMessage, sid: string): void;
 }
 
 /** HTTP long-polling. */
@@ -124,7 +132,7 @@ export class PollingTransport extends Transport {
       this.onError("invalid content");
       return;
     }
-    const limit = this.#settings.maxHttpBufferSize;
+    const limit = this.#settings.options.maxHttpBufferSize;
     const declared = Number(request.headers["content-length"]);
     if (declared > limit) {
       this.#tooLarge(request, response);
@@ -215,6 +223,24 @@ export class PollingTransport extends Transport {
     pendingClose?.();
   }
 
+  /** Answers the pending GET with this one packet (see {@link Transport.write}). */
+  write(
+    type: EnginePacketType,
+    data: string | Uint8Array | undefined,
+    prepared: PreparedEngineMessage | null,
+    compress: boolean,
+    callback: SendCallback | undefined,
+  ): number {
+    this.send([outgoingPacket(type, data, prepared, compress, callback)]);
+    return this.bufferedAmount;
+  }
+
+  /** A payload is text: the message is decoded (see {@link Transport.writeUtf8}). */
+  writeUtf8(bytes: Buffer, compress: boolean): number {
+    const text = bytes.toString("utf8", MESSAGE_PREFIX_LENGTH);
+    return this.write(EnginePacketType.Message, text, null, compress, undefined);
+  }
+
   /** Writes `packets` as the response to a GET. */
   #respond(request: IncomingMessage, response: ServerResponse, packets: OutgoingPacket[]): void {
     const body = this.#encode(packets);
@@ -228,7 +254,7 @@ export class PollingTransport extends Transport {
       this.#inFlight = 0;
       for (const p of packets) if (p.callback) p.callback(error);
     };
-    const compression = this.#settings.httpCompression;
+    const compression = this.#settings.options.httpCompression;
     const encoding =
       compression && length >= compression.threshold && packets.some((p) => p.compress)
         ? negotiateEncoding(firstHeaderValue(request.headers["accept-encoding"]))
@@ -279,7 +305,7 @@ export class PollingTransport extends Transport {
       for (let i = 0; i < packets.length; i++) {
         if (i > 0) out += PAYLOAD_SEPARATOR;
         const p = packets[i];
-        out += p.prepared !== null ? p.prepared.pollingText(4) : encodePacketAsText(toPacket(p));
+        out += p.prepared !== null ? p.prepared.pollingText(4) : encodeText(p.type, p.data);
       }
       return out;
     }
@@ -295,6 +321,7 @@ export class PollingTransport extends Transport {
       // Old Internet Explorer's XSS filter mangles some payloads.
       headers["X-XSS-Protection"] = "0";
     }
+    this.#settings.onHeaders(headers, request, this.sid);
     this.emit("headers", headers, request);
     return headers;
   }

@@ -26,6 +26,26 @@ export interface OutgoingPacket {
   size: number;
 }
 
+/**
+ * A packet for a session's write buffer or a transport's `send`. Its size counts the type digit;
+ * a prepared message counts as its data.
+ */
+export function outgoingPacket(
+  type: EnginePacketType,
+  data: string | Uint8Array | undefined,
+  prepared: PreparedEngineMessage | null,
+  compress: boolean,
+  callback: SendCallback | undefined,
+): OutgoingPacket {
+  const size = prepared !== null ? prepared.size : data === undefined ? 1 : data.length + 1;
+  return { type, data, prepared, compress, callback, size };
+}
+
+/** A packet the session or transport sends on its own (ping, noop, close, ...): never compressed. */
+export function controlPacket(type: EnginePacketType, data?: string): OutgoingPacket {
+  return outgoingPacket(type, data, null, false, undefined);
+}
+
 /** Events of a {@link Transport}. */
 export interface TransportEventMap {
   /** A packet from the client (never `close`: the transport handles that itself). */
@@ -100,6 +120,28 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
 
   /** Writes packets; only while `writable`. */
   abstract send(packets: OutgoingPacket[]): void;
+
+  /**
+   * Writes one packet, given as its fields (the session's hot path: no packet object), as the
+   * transport's own unit of writing, and returns {@link bufferedAmount} after it (the session
+   * checks its limit). Only while `writable`. `prepared` is set for a broadcast message (whose
+   * data it holds); its shared wire forms are used where the transport can.
+   */
+  abstract write(
+    type: EnginePacketType,
+    data: string | Uint8Array | undefined,
+    prepared: PreparedEngineMessage | null,
+    compress: boolean,
+    callback: SendCallback | undefined,
+  ): number;
+
+  /**
+   * Writes a text `message` packet whose data is `bytes` in valid UTF-8 after the first
+   * `MESSAGE_PREFIX_LENGTH` bytes (protocol/engine/packet.ts), which are left free for the packet
+   * type: the transport may write the type there and send `bytes` as they are. Returns as
+   * {@link write}.
+   */
+  abstract writeUtf8(bytes: Buffer, compress: boolean): number;
 
   /** Ends at once, dropping whatever is unsent. */
   abstract destroy(): void;

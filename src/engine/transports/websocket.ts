@@ -7,15 +7,14 @@
  */
 
 import type { IncomingMessage } from "node:http";
-import { encodeBase64 } from "../../protocol/base64.js";
-import { decodeTextPacket } from "../../protocol/engine/packet.js";
 import {
-  type EnginePacketResult,
-  EnginePacketType,
-  makePacket,
-  TYPE_CHARS,
-} from "../../protocol/engine/packet-types.js";
-import { decodePacketV3, encodePacketV3 } from "../../protocol/engine/v3-packet.js";
+  decodeTextPacket,
+  encodeFrame,
+  MESSAGE_PREFIX_BYTE,
+  writeMessagePrefix,
+} from "../../protocol/engine/packet.js";
+import { type EnginePacketResult, EnginePacketType } from "../../protocol/engine/packet-types.js";
+import { decodePacketV3, encodeFrameV3 } from "../../protocol/engine/v3-packet.js";
 import type { RawData, SendOptions, WebSocket } from "../../websocket/websocket.js";
 import type { PreparedEngineMessage } from "../prepared-message.js";
 import type { OutgoingPacket, SendCallback } from "./transport.js";
@@ -26,8 +25,6 @@ import { Transport } from "./transport.js";
  * session's write buffer (counted against its limit) and volatile messages can be dropped.
  */
 const HIGH_WATER_MARK = 1024 * 1024;
-/** "4": the first byte of a text `message` packet. */
-const MESSAGE_CHAR = 0x34;
 
 // Shared option objects: no allocation per message.
 const TEXT: SendOptions = { binary: false, compress: true };
@@ -81,7 +78,7 @@ export class WebSocketTransport extends Transport {
       // A text message, the bulk of the traffic: the session gets its bytes (checked UTF-8 by
       // the WebSocket layer), so that Socket.IO can parse them without a decoded copy.
       const owner = this.owner;
-      if (bytes.length > 1 && bytes[0] === MESSAGE_CHAR && owner !== null) {
+      if (bytes.length > 1 && bytes[0] === MESSAGE_PREFIX_BYTE && owner !== null) {
         if (this.listenerCount("packet") === 0) {
           owner._onTransportText(bytes);
           return;
@@ -129,10 +126,7 @@ export class WebSocketTransport extends Transport {
     }
   }
 
-  /**
-   * Writes one packet as one WebSocket message (fields rather than an object: the hot path).
-   * Returns the bytes not yet sent, as {@link bufferedAmount} (the caller checks its limit).
-   */
+  /** Writes one packet as one WebSocket message (see {@link Transport.write}). */
   write(
     type: EnginePacketType,
     data: string | Uint8Array | undefined,
@@ -145,13 +139,10 @@ export class WebSocketTransport extends Transport {
     return this.#checkHighWaterMark(socket);
   }
 
-  /**
-   * Writes a text `message` packet whose data is `bytes[1..]` in UTF-8: `bytes[0]` becomes the
-   * packet type, and `bytes` the frame's payload as it is. Returns as {@link write}.
-   */
+  /** Writes the packet type into `bytes` and sends them as one text frame (see {@link Transport.writeUtf8}). */
   writeUtf8(bytes: Buffer, compress: boolean): number {
     const socket = this.#socket;
-    bytes[0] = MESSAGE_CHAR;
+    writeMessagePrefix(bytes);
     socket.send(bytes, compress && this.#deflateThreshold >= 0 ? TEXT : TEXT_RAW);
     return this.#checkHighWaterMark(socket);
   }
@@ -181,19 +172,13 @@ export class WebSocketTransport extends Transport {
       socket.sendPrepared(prepared.websocketFrame(this.protocol, this.supportsBinary), callback);
       return;
     }
-    if (data === undefined) {
-      socket.send(TYPE_CHARS[type], TEXT_RAW, callback);
-    } else if (typeof data === "string") {
-      socket.send(TYPE_CHARS[type] + data, compress ? TEXT : TEXT_RAW, callback);
-    } else if (this.protocol === 4) {
-      if (this.supportsBinary) socket.send(data, compress ? BINARY : BINARY_RAW, callback);
-      else socket.send(`b${encodeBase64(data)}`, compress ? TEXT : TEXT_RAW, callback);
-    } else {
-      const encoded = encodePacketV3(makePacket(type, data), this.supportsBinary);
-      const options =
-        typeof encoded === "string" ? (compress ? TEXT : TEXT_RAW) : compress ? BINARY : BINARY_RAW;
-      socket.send(encoded, options, callback);
-    }
+    const frame =
+      this.protocol === 4
+        ? encodeFrame(type, data, this.supportsBinary)
+        : encodeFrameV3(type, data, this.supportsBinary);
+    const options =
+      typeof frame === "string" ? (compress ? TEXT : TEXT_RAW) : compress ? BINARY : BINARY_RAW;
+    socket.send(frame, options, callback);
   }
 
   protected doClose(done: () => void): void {

@@ -7,7 +7,7 @@
  * "\x1e" cannot be carried in a payload. Socket.IO packets never contain it (JSON.stringify writes
  * control characters as \u escapes); raw Engine.IO text messages must avoid it.
  */
-import { decodeTextPacket, encodePacketAsText } from "./packet.js";
+import { decodeTextPacket, encodeText } from "./packet.js";
 import type { EnginePacket, EnginePayloadResult } from "./packet-types.js";
 
 /** The record separator between packets of a revision 4 payload. */
@@ -15,12 +15,7 @@ export const PAYLOAD_SEPARATOR = "\x1e";
 
 /** Encodes packets for one HTTP long-polling response or request body. */
 export function encodePayload(packets: readonly EnginePacket[]): string {
-  let out = "";
-  for (let i = 0; i < packets.length; i++) {
-    if (i > 0) out += PAYLOAD_SEPARATOR;
-    out += encodePacketAsText(packets[i]);
-  }
-  return out;
+  return packets.map((packet) => encodeText(packet.type, packet.data)).join(PAYLOAD_SEPARATOR);
 }
 
 /**

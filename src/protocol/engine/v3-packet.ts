@@ -5,7 +5,7 @@
  * `"b" + <type digit> + base64(data)`.
  */
 import { decodeBase64, encodeBase64 } from "../base64.js";
-import { decodeTextPacket } from "./packet.js";
+import { decodeTextPacket, encodeText } from "./packet.js";
 import {
   type EnginePacket,
   type EnginePacketResult,
@@ -22,21 +22,36 @@ const B = 98; // "b"
  * binary message when `supportsBinary`, a new buffer holding the type byte and the data.
  */
 export function encodePacketV3(packet: EnginePacket, supportsBinary: boolean): string | Uint8Array {
-  const data = packet.data;
-  if (data === undefined || typeof data === "string") return encodeTextPacketV3(packet);
-  if (!supportsBinary) return encodeTextPacketV3(packet);
+  return encodeFrameV3(packet.type, packet.data, supportsBinary);
+}
+
+/** {@link encodePacketV3} from the packet's fields (bytes are valid data only for a `message`). */
+export function encodeFrameV3(
+  type: EnginePacketType,
+  data: string | Uint8Array | undefined,
+  supportsBinary: boolean,
+): string | Uint8Array {
+  if (data === undefined || typeof data === "string" || !supportsBinary) {
+    return encodeTextV3(type, data);
+  }
   const out = new Uint8Array(data.length + 1);
-  out[0] = packet.type;
+  out[0] = type;
   out.set(data, 1);
   return out;
 }
 
 /** Encodes one packet as revision 3 text; binary data becomes `"b" + <type digit> + base64`. */
 export function encodeTextPacketV3(packet: EnginePacket): string {
-  const data = packet.data;
-  if (data === undefined) return TYPE_CHARS[packet.type];
-  if (typeof data === "string") return TYPE_CHARS[packet.type] + data;
-  return `b${TYPE_CHARS[packet.type]}${encodeBase64(data)}`;
+  return encodeTextV3(packet.type, packet.data);
+}
+
+/** {@link encodeTextPacketV3} from the packet's fields (bytes are valid data only for a `message`). */
+export function encodeTextV3(
+  type: EnginePacketType,
+  data: string | Uint8Array | undefined,
+): string {
+  if (data === undefined || typeof data === "string") return encodeText(type, data);
+  return `b${TYPE_CHARS[type]}${encodeBase64(data)}`;
 }
 
 /**

@@ -11,8 +11,11 @@ import {
   decodePayloadV3,
   type EnginePacket,
   EnginePacketType,
+  encodeFrameV3,
   encodePacketV3,
   encodePayloadV3,
+  encodeTextPacketV3,
+  encodeTextV3,
 } from "../../../src/protocol/engine/index.js";
 
 const T = EnginePacketType;
@@ -77,6 +80,29 @@ describe("engine v3 packets (WebSocket frames)", () => {
           ok: true,
           packet: p,
         });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("encodes a packet's fields as the packet itself", () => {
+    const packet = fc.oneof(
+      fc.record(
+        {
+          type: fc.constantFrom(T.Open, T.Close, T.Ping, T.Pong, T.Message, T.Upgrade, T.Noop),
+          data: fc.option(fc.string(), { nil: undefined }),
+        },
+        { noNullPrototype: true },
+      ),
+      fc.uint8Array().map((b) => message(b)),
+    ) as fc.Arbitrary<EnginePacket>;
+    fc.assert(
+      fc.property(packet, fc.boolean(), (p, supportsBinary) => {
+        assert.deepEqual(
+          encodeFrameV3(p.type, p.data, supportsBinary),
+          encodePacketV3(p, supportsBinary),
+        );
+        assert.equal(encodeTextV3(p.type, p.data), encodeTextPacketV3(p));
       }),
       { numRuns: 300 },
     );

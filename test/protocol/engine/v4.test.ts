@@ -11,10 +11,17 @@ import {
   decodePayload,
   type EnginePacket,
   EnginePacketType,
+  encodeFrame,
   encodeOpenPacket,
   encodePacket,
+  encodePacketAsText,
   encodePayload,
+  encodeText,
+  MESSAGE_PREFIX,
+  MESSAGE_PREFIX_BYTE,
+  MESSAGE_PREFIX_LENGTH,
   parseHandshake,
+  writeMessagePrefix,
 } from "../../../src/protocol/engine/index.js";
 
 const T = EnginePacketType;
@@ -124,6 +131,41 @@ describe("engine v4 packets (WebSocket frames)", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("encodes a packet's fields as the packet itself", () => {
+    const packet = fc.oneof(
+      fc.record(
+        {
+          type: fc.constantFrom(T.Open, T.Close, T.Ping, T.Pong, T.Message, T.Upgrade, T.Noop),
+          data: fc.option(fc.string({ unit: "binary" }), { nil: undefined }),
+        },
+        { noNullPrototype: true },
+      ),
+      fc.record({ type: fc.constant(T.Message), data: fc.uint8Array() }, { noNullPrototype: true }),
+    ) as fc.Arbitrary<EnginePacket>;
+    fc.assert(
+      fc.property(packet, fc.boolean(), (p, supportsBinary) => {
+        assert.deepEqual(
+          encodeFrame(p.type, p.data, supportsBinary),
+          encodePacket(p, supportsBinary),
+        );
+        assert.equal(encodeText(p.type, p.data), encodePacketAsText(p));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("writes a text message into bytes after the prefix's room, which decode as the message", () => {
+    assert.equal(MESSAGE_PREFIX, encodeText(T.Message, undefined));
+    assert.deepEqual([...Buffer.from(MESSAGE_PREFIX)], [MESSAGE_PREFIX_BYTE]);
+    assert.equal(MESSAGE_PREFIX_LENGTH, Buffer.byteLength(MESSAGE_PREFIX));
+    const text = 'hello "€"';
+    const bytes = Buffer.alloc(MESSAGE_PREFIX_LENGTH + Buffer.byteLength(text));
+    bytes.write(text, MESSAGE_PREFIX_LENGTH);
+    writeMessagePrefix(bytes);
+    assert.equal(bytes.toString(), encodeText(T.Message, text));
+    assert.deepEqual(decoded(bytes.toString()), { type: T.Message, data: text });
   });
 });
 
