@@ -5,7 +5,7 @@
  * state recovery (the server's `pid` and the last broadcast offset sent back on reconnection).
  */
 import {
-  RESERVED_EVENTS,
+  isReservedEventName,
   type SocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
@@ -214,7 +214,7 @@ export class Socket<
    *   cannot be encoded (BigInt, cycles), when it is sent at once
    */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this {
-    if (RESERVED_EVENTS.has(ev as string)) {
+    if (isReservedEventName(ev)) {
       throw new Error(`"${String(ev)}" is a reserved event name`);
     }
     const eventAndArgs: unknown[] = [ev, ...args];
@@ -233,7 +233,7 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<AckResult<EmitEvents, Ev>> {
-    if (RESERVED_EVENTS.has(ev as string)) {
+    if (isReservedEventName(ev)) {
       return Promise.reject(new Error(`"${String(ev)}" is a reserved event name`));
     }
     return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
  * `BroadcastOperator`: an immutable selection of sockets (rooms to reach, rooms to skip, flags) and
  * what can be done to them; and `RemoteSocket`, a socket as `fetchSockets()` returns it.
  */
-import { SocketPacketType } from "../protocol/socketio/index.js";
+import { isReservedEventName, SocketPacketType } from "../protocol/socketio/index.js";
 import { type AckTimeoutError, broadcastWithAck } from "./acks.js";
 import {
   type AdapterSocket,
@@ -16,7 +16,7 @@ import {
   type SocketDetails,
   type SocketId,
 } from "./adapter.js";
-import { type Handshake, RESERVED_EVENTS } from "./socket-types.js";
+import type { Handshake } from "./socket-types.js";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -128,7 +128,7 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData>
    * @throws Error for a reserved event name; TypeError for data that cannot be encoded.
    */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    if (isReservedEventName(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
     const data: unknown[] = [ev, ...args];
     const opts = this.#options();
     const last = data[data.length - 1];

@@ -50,19 +50,6 @@ export interface SocketReservedEventsMap {
   error: (err: Error) => void;
 }
 
-/**
- * Event names that applications must not emit (the client library gives them a meaning of their
- * own); emitting one throws, as in socket.io.
- */
-export const RESERVED_EVENTS: ReadonlySet<string | symbol> = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
-
 /** The handshake details of a socket: taken from the Engine.IO connection's first request. */
 export interface Handshake {
   /** The headers of the request that opened the Engine.IO connection. */

@@ -10,6 +10,7 @@ import { noop } from "../protocol/noop.js";
 import {
   type AckPacket,
   type EventPacket,
+  isReservedEventName,
   type OutgoingSocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
@@ -33,7 +34,6 @@ import {
   type DisconnectReason,
   type Handshake,
   RECOVERABLE_DISCONNECT_REASONS,
-  RESERVED_EVENTS,
   type SocketReservedEventsMap,
 } from "./socket-types.js";
 import {
@@ -225,7 +225,7 @@ export class Socket<
     ev: Ev,
     ...args: EventParams<EmitEvents, Ev>
   ): boolean {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    if (isReservedEventName(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
     const flags = this.#flags;
     this.#flags = NO_FLAGS;
     const data: unknown[] = [ev, ...args];
