@@ -10,8 +10,6 @@
  * ```
  * @module
  */
-import { lookup } from "./lookup.js";
-
 export type { BinaryConversion } from "./binary.js";
 export type { EngineClient } from "./engine/engine-client.js";
 export type {
@@ -74,9 +72,5 @@ export type {
   UntypedArg,
   UntypedListener,
 } from "./typed-events.js";
-
-/** Connects to a Socket.IO server; see {@link Lookup}. */
-export const io = lookup;
-/** Alias of {@link io}. */
-export const connect = lookup;
-export default lookup;
+// `io`, its alias `connect` and the default export are `lookup` itself (no copies of the binding).
+export { lookup as connect, lookup as default, lookup as io } from "./lookup.js";
