@@ -34,7 +34,15 @@ export {
   WebSocketTransport as NodeWebSocket,
   WebSocketTransport as WebSocket,
 } from "./engine/websocket-transport.js";
-export { type IoOptions, type Lookup, protocol } from "./lookup.js";
+// `io()`, its alias `connect` and the default export are `lookup` itself (no copies of the binding).
+export {
+  type IoOptions,
+  type Lookup,
+  lookup as connect,
+  lookup as default,
+  lookup as io,
+  protocol,
+} from "./lookup.js";
 export {
   type ClientPacket,
   Manager,
@@ -72,5 +80,3 @@ export type {
   UntypedArg,
   UntypedListener,
 } from "./typed-events.js";
-// `io`, its alias `connect` and the default export are `lookup` itself (no copies of the binding).
-export { lookup as connect, lookup as default, lookup as io } from "./lookup.js";
