@@ -22,7 +22,7 @@ import {
   type TransportName,
 } from "./engine/options.js";
 import { clientPlatform } from "./platform.js";
-import { type DisconnectDescription, Socket, type SocketOptions } from "./socket.js";
+import { type DisconnectDescription, Socket, type SocketOptions, toError } from "./socket.js";
 import { GLOBAL_TIMERS, type TimerHandle, unreferencedTimers } from "./timers.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
@@ -113,11 +113,6 @@ export interface ManagerReservedEvents {
 export interface ClientPacket extends OutgoingSocketPacket {
   /** Per-packet flags: `compress` (accepted for compatibility; the engine decides compression). */
   options?: { compress: boolean };
-}
-
-/** `reason` as an Error (thrown values need not be Errors). */
-function toError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 /** Transport names from a `transports` list of names and classes. */

@@ -472,7 +472,7 @@ export class Socket<
       this.#flags = NO_FLAGS;
       queued.tryCount = Number.POSITIVE_INFINITY;
       const onResponse = queued.args[queued.args.length - 1] as AckCallback;
-      onResponse.call(this, asError(error));
+      onResponse.call(this, toError(error));
     }
   }
 
@@ -491,7 +491,7 @@ export class Socket<
           }
         });
       } catch (error) {
-        this.emitReserved("connect_error", asError(error));
+        this.emitReserved("connect_error", toError(error));
       }
     } else {
       this.#sendConnectPacket(auth);
@@ -654,6 +654,7 @@ function without(list: AnyListener[], listener: AnyListener | undefined): AnyLis
   return [...list.slice(0, index), ...list.slice(index + 1)];
 }
 
-function asError(value: unknown): Error {
+/** `value` as an Error (thrown values need not be Errors). */
+export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
