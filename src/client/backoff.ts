@@ -29,12 +29,13 @@ export interface BackoffOptions {
 export class Backoff {
   /** Attempts counted since the last reset. */
   attempts = 0;
+  // `declare`d fields are set by the constructor: no separate field definitions in the bundle.
   /** First delay in milliseconds; a change applies from the next `duration()`. */
-  min: number;
+  declare min: number;
   /** Largest delay in milliseconds; a change applies from the next `duration()`. */
-  max: number;
+  declare max: number;
   /** Randomised share of each delay, in (0, 1]; anything else means no jitter. */
-  jitter: number;
+  declare jitter: number;
   readonly #factor: number;
   readonly #random: () => number;
 

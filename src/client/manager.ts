@@ -161,10 +161,11 @@ export class Manager<
 > extends TypedEmitter<Record<never, never>, ManagerReservedEvents> {
   /** The current Engine.IO connection (undefined before the first `open()`). */
   engine!: EngineClient;
+  // `declare`d fields are set by the constructor: no separate field definitions in the bundle.
   /** The options given to the constructor (or to `io()`). */
-  readonly opts: ManagerOptions;
+  declare readonly opts: ManagerOptions;
   /** Whether Sockets connect as soon as they are created. */
-  readonly _autoConnect: boolean;
+  declare readonly _autoConnect: boolean;
   /** State of the Engine.IO connection. */
   _readyState: "opening" | "open" | "closed" = "closed";
   /** Whether a reconnection is scheduled or under way. */

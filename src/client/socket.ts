@@ -131,10 +131,11 @@ export class Socket<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
 > extends TypedEmitter<ListenEvents, SocketReservedEvents> {
+  // `declare`d fields are set by the constructor: no separate field definitions in the bundle.
   /** The Manager (the connection this Socket uses). */
-  readonly io: Manager<ListenEvents, EmitEvents>;
+  declare readonly io: Manager<ListenEvents, EmitEvents>;
   /** The namespace. */
-  readonly nsp: string;
+  declare readonly nsp: string;
   /** The session id given by the server while connected, undefined otherwise. */
   id: string | undefined;
   /** Whether connected to the namespace. */
