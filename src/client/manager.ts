@@ -186,7 +186,7 @@ export class Manager<
   #binaryPacket = false;
   #skipReconnect = false;
   #reconnection = true;
-  #reconnectionAttempts = Number.POSITIVE_INFINITY;
+  #reconnectionAttempts = Infinity;
   #timeout: number | false = 20000;
   /** Packets waiting for Blobs to be read, or behind such a packet (kept in order). */
   #blobQueue: Promise<void> | null = null;
@@ -215,13 +215,13 @@ export class Manager<
     const timers = options.timers ?? GLOBAL_TIMERS;
     this.#timers = options.autoUnref === true ? unreferencedTimers(timers) : timers;
     this.reconnection(options.reconnection !== false);
-    this.reconnectionAttempts(options.reconnectionAttempts || Number.POSITIVE_INFINITY);
+    this.reconnectionAttempts(options.reconnectionAttempts || Infinity);
     // The backoff holds the delays and the jitter: the accessors below read and change them there.
     this.#backoff = new Backoff({
       min: options.reconnectionDelay || 1000,
       max: options.reconnectionDelayMax || 5000,
       jitter: options.randomizationFactor ?? 0.5,
-      ...(options.random === undefined ? {} : { random: options.random }),
+      random: options.random,
     });
     this.timeout(options.timeout ?? 20000);
     this._autoConnect = options.autoConnect !== false;

@@ -471,7 +471,7 @@ export class Socket<
     } catch (error) {
       // Data that cannot be encoded never will be: the packet leaves the queue with its error.
       this.#flags = NO_FLAGS;
-      queued.tryCount = Number.POSITIVE_INFINITY;
+      queued.tryCount = Infinity;
       const onResponse = queued.args[queued.args.length - 1] as AckCallback;
       onResponse.call(this, toError(error));
     }
