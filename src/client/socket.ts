@@ -555,10 +555,10 @@ export class Socket<
       case SocketPacketType.ConnectError: {
         this.#destroy();
         const data = packet.data;
-        const err: ConnectError =
-          typeof data === "string"
-            ? new Error(data)
-            : new Error(data.message === undefined ? undefined : String(data.message));
+        // Error() turns a message that is not undefined into text itself.
+        const err: ConnectError = new Error(
+          typeof data === "string" ? data : (data.message as string | undefined),
+        );
         if (typeof data === "object") err.data = data.data;
         debug?.(`${this.nsp} refused: ${err.message}`);
         this.emitReserved("connect_error", err);
