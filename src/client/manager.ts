@@ -115,10 +115,9 @@ export interface ClientPacket extends OutgoingSocketPacket {
   options?: { compress: boolean };
 }
 
-/** Transport names from a `transports` list of names and classes. */
-function transportNames(list: ManagerOptions["transports"]): TransportName[] {
-  if (list === undefined) return [...DEFAULT_ENGINE_OPTIONS.transports];
-  return list.map((item) => (typeof item === "function" ? item.prototype.name : item));
+/** Transport names from a `transports` list of names and classes (undefined: the engine's default). */
+function transportNames(list: ManagerOptions["transports"]): TransportName[] | undefined {
+  return list?.map((item) => (typeof item === "function" ? item.prototype.name : item));
 }
 
 function normalizeQuery(query: ManagerOptions["query"]): Record<string, string> {
