@@ -59,9 +59,8 @@ export class Backoff {
       ms = (Math.floor(rand * 10) & 1) === 0 ? ms - deviation : ms + deviation;
     }
     // After enough attempts the product overflows to Infinity (and Infinity - Infinity is NaN):
-    // such a delay is simply the cap.
-    if (!Number.isFinite(ms)) return Math.trunc(this.max);
-    return Math.trunc(Math.min(ms, this.max));
+    // such a delay is simply the cap (NaN < max is false too).
+    return Math.trunc(ms < this.max ? ms : this.max);
   }
 
   /** Starts counting attempts from zero again. */
