@@ -60,6 +60,7 @@ export class Backoff {
     }
     // After enough attempts the product overflows to Infinity (and Infinity - Infinity is NaN):
     // such a delay is simply the cap (NaN < max is false too).
+    // biome-ignore lint/complexity/useMathMinMax: Math.min would give NaN for a NaN delay
     return Math.trunc(ms < this.max ? ms : this.max);
   }
 
