@@ -55,7 +55,7 @@ export function parseUrl(
 ): { ok: true; url: ParsedUrl } | { ok: false; reason: string } {
   const page = location === undefined ? undefined : `${location.protocol}//${location.host}`;
   let text = uri || page;
-  if (text === undefined) return { ok: false, reason: "no URL given and no page location" };
+  if (text === undefined) return { ok: false, reason: "no URL and no page location" };
   if (/^\/(?!\/)/.test(text)) {
     // "/admin": a namespace on the page's server.
     if (page === undefined) return { ok: false, reason: `relative URL "${text}" outside a page` };

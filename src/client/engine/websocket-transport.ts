@@ -139,7 +139,7 @@ export class WebSocketTransport implements Transport {
     const decoded =
       typeof data === "string" || isBinaryData(data)
         ? decodePacket(typeof data === "string" ? data : toUint8Array(data))
-        : { ok: false as const, reason: "binary message is neither an ArrayBuffer nor a view" };
+        : { ok: false as const, reason: "binary message is not an ArrayBuffer or a view" };
     if (!decoded.ok) {
       this.#release();
       this.#events.decodeError(decoded.reason);
