@@ -92,13 +92,13 @@ const browserReplacements = {
   },
 };
 
-/** The classic-script entry: the `io` function carries the rest of the API, as in socket.io-client. */
+/**
+ * The classic-script entry: the `io` function carries the rest of the API, as in socket.io-client
+ * (`lookup.ts` hangs `io`, `connect`, `Manager`, `Socket` and `protocol` on it already).
+ */
 function iifeEntry(entry) {
   const specifier = JSON.stringify(pathToFileURL(entry).pathname);
-  return [
-    `import { io, connect, Manager, Socket, protocol } from ${specifier};`,
-    "globalThis.io = Object.assign(io, { io, connect, Manager, Socket, protocol });",
-  ].join("\n");
+  return `import { io } from ${specifier};\nglobalThis.io = io;`;
 }
 
 /**

@@ -29,12 +29,13 @@ export interface BackoffOptions {
 export class Backoff {
   /** Attempts counted since the last reset. */
   attempts = 0;
+  // `declare`d fields are set by the constructor: no separate field definitions in the bundle.
   /** First delay in milliseconds; a change applies from the next `duration()`. */
-  min: number;
+  declare min: number;
   /** Largest delay in milliseconds; a change applies from the next `duration()`. */
-  max: number;
+  declare max: number;
   /** Randomised share of each delay, in (0, 1]; anything else means no jitter. */
-  jitter: number;
+  declare jitter: number;
   readonly #factor: number;
   readonly #random: () => number;
 
@@ -58,9 +59,9 @@ export class Backoff {
       ms = (Math.floor(rand * 10) & 1) === 0 ? ms - deviation : ms + deviation;
     }
     // After enough attempts the product overflows to Infinity (and Infinity - Infinity is NaN):
-    // such a delay is simply the cap.
-    if (!Number.isFinite(ms)) return Math.trunc(this.max);
-    return Math.trunc(Math.min(ms, this.max));
+    // such a delay is simply the cap (NaN < max is false too).
+    // biome-ignore lint/complexity/useMathMinMax: Math.min would give NaN for a NaN delay
+    return Math.trunc(ms < this.max ? ms : this.max);
   }
 
   /** Starts counting attempts from zero again. */

@@ -13,6 +13,8 @@
 // through this module keeps it beside the other binary handling in the bundle (smaller gzip).
 export { toArrayBuffer } from "../protocol/array-buffer.js";
 
+import { setOwn } from "../protocol/socketio/attachment-extraction.js";
+
 /** Turns a received attachment into what listeners get (ArrayBuffer, or Buffer in Node). */
 export type BinaryConversion = (bytes: Uint8Array) => unknown;
 
@@ -39,7 +41,7 @@ export function convertReceivedBinary(data: unknown[], convert: BinaryConversion
       for (const key in container) {
         const value = container[key];
         if (value instanceof Uint8Array) {
-          // defineProperty: a "__proto__" key (an own property in JSON.parse output) stays a plain key.
+          // setOwn: a "__proto__" key (an own property in JSON.parse output) stays a plain key.
           setOwn(container, key, convert(value));
         } else if (typeof value === "object" && value !== null) {
           pending.push(value as Container);
@@ -98,14 +100,4 @@ function withBlobsRead(
     }
   }
   return copy ?? value;
-}
-
-/** Assignment, except that "__proto__" becomes an own property instead of changing the prototype. */
-function setOwn(target: object, key: string | number, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    writable: true,
-    enumerable: true,
-    configurable: true,
-  });
 }

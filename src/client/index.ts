@@ -10,8 +10,6 @@
  * ```
  * @module
  */
-import { lookup } from "./lookup.js";
-
 export type { BinaryConversion } from "./binary.js";
 export type { EngineClient } from "./engine/engine-client.js";
 export type {
@@ -36,7 +34,15 @@ export {
   WebSocketTransport as NodeWebSocket,
   WebSocketTransport as WebSocket,
 } from "./engine/websocket-transport.js";
-export { type IoOptions, type Lookup, protocol } from "./lookup.js";
+// `io()`, its alias `connect` and the default export are `lookup` itself (no copies of the binding).
+export {
+  type IoOptions,
+  type Lookup,
+  lookup as connect,
+  lookup as default,
+  lookup as io,
+  protocol,
+} from "./lookup.js";
 export {
   type ClientPacket,
   Manager,
@@ -74,9 +80,3 @@ export type {
   UntypedArg,
   UntypedListener,
 } from "./typed-events.js";
-
-/** Connects to a Socket.IO server; see {@link Lookup}. */
-export const io = lookup;
-/** Alias of {@link io}. */
-export const connect = lookup;
-export default lookup;

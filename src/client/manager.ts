@@ -22,7 +22,7 @@ import {
   type TransportName,
 } from "./engine/options.js";
 import { clientPlatform } from "./platform.js";
-import { type DisconnectDescription, Socket, type SocketOptions } from "./socket.js";
+import { type DisconnectDescription, Socket, type SocketOptions, toError } from "./socket.js";
 import { GLOBAL_TIMERS, type TimerHandle, unreferencedTimers } from "./timers.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
@@ -115,15 +115,9 @@ export interface ClientPacket extends OutgoingSocketPacket {
   options?: { compress: boolean };
 }
 
-/** `reason` as an Error (thrown values need not be Errors). */
-function toError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason));
-}
-
-/** Transport names from a `transports` list of names and classes. */
-function transportNames(list: ManagerOptions["transports"]): TransportName[] {
-  if (list === undefined) return [...DEFAULT_ENGINE_OPTIONS.transports];
-  return list.map((item) => (typeof item === "function" ? item.prototype.name : item));
+/** Transport names from a `transports` list of names and classes (undefined: the engine's default). */
+function transportNames(list: ManagerOptions["transports"]): TransportName[] | undefined {
+  return list?.map((item) => (typeof item === "function" ? item.prototype.name : item));
 }
 
 function normalizeQuery(query: ManagerOptions["query"]): Record<string, string> {
@@ -166,10 +160,11 @@ export class Manager<
 > extends TypedEmitter<Record<never, never>, ManagerReservedEvents> {
   /** The current Engine.IO connection (undefined before the first `open()`). */
   engine!: EngineClient;
+  // `declare`d fields are set by the constructor: no separate field definitions in the bundle.
   /** The options given to the constructor (or to `io()`). */
-  readonly opts: ManagerOptions;
+  declare readonly opts: ManagerOptions;
   /** Whether Sockets connect as soon as they are created. */
-  readonly _autoConnect: boolean;
+  declare readonly _autoConnect: boolean;
   /** State of the Engine.IO connection. */
   _readyState: "opening" | "open" | "closed" = "closed";
   /** Whether a reconnection is scheduled or under way. */
@@ -190,7 +185,7 @@ export class Manager<
   #binaryPacket = false;
   #skipReconnect = false;
   #reconnection = true;
-  #reconnectionAttempts = Number.POSITIVE_INFINITY;
+  #reconnectionAttempts = Infinity;
   #timeout: number | false = 20000;
   /** Packets waiting for Blobs to be read, or behind such a packet (kept in order). */
   #blobQueue: Promise<void> | null = null;
@@ -219,13 +214,13 @@ export class Manager<
     const timers = options.timers ?? GLOBAL_TIMERS;
     this.#timers = options.autoUnref === true ? unreferencedTimers(timers) : timers;
     this.reconnection(options.reconnection !== false);
-    this.reconnectionAttempts(options.reconnectionAttempts || Number.POSITIVE_INFINITY);
+    this.reconnectionAttempts(options.reconnectionAttempts || Infinity);
     // The backoff holds the delays and the jitter: the accessors below read and change them there.
     this.#backoff = new Backoff({
       min: options.reconnectionDelay || 1000,
       max: options.reconnectionDelayMax || 5000,
       jitter: options.randomizationFactor ?? 0.5,
-      ...(options.random === undefined ? {} : { random: options.random }),
+      random: options.random,
     });
     this.timeout(options.timeout ?? 20000);
     this._autoConnect = options.autoConnect !== false;

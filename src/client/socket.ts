@@ -131,10 +131,11 @@ export class Socket<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
 > extends TypedEmitter<ListenEvents, SocketReservedEvents> {
+  // `declare`d fields are set by the constructor: no separate field definitions in the bundle.
   /** The Manager (the connection this Socket uses). */
-  readonly io: Manager<ListenEvents, EmitEvents>;
+  declare readonly io: Manager<ListenEvents, EmitEvents>;
   /** The namespace. */
-  readonly nsp: string;
+  declare readonly nsp: string;
   /** The session id given by the server while connected, undefined otherwise. */
   id: string | undefined;
   /** Whether connected to the namespace. */
@@ -470,9 +471,9 @@ export class Socket<
     } catch (error) {
       // Data that cannot be encoded never will be: the packet leaves the queue with its error.
       this.#flags = NO_FLAGS;
-      queued.tryCount = Number.POSITIVE_INFINITY;
+      queued.tryCount = Infinity;
       const onResponse = queued.args[queued.args.length - 1] as AckCallback;
-      onResponse.call(this, asError(error));
+      onResponse.call(this, toError(error));
     }
   }
 
@@ -491,7 +492,7 @@ export class Socket<
           }
         });
       } catch (error) {
-        this.emitReserved("connect_error", asError(error));
+        this.emitReserved("connect_error", toError(error));
       }
     } else {
       this.#sendConnectPacket(auth);
@@ -554,10 +555,10 @@ export class Socket<
       case SocketPacketType.ConnectError: {
         this.#destroy();
         const data = packet.data;
-        const err: ConnectError =
-          typeof data === "string"
-            ? new Error(data)
-            : new Error(data.message === undefined ? undefined : String(data.message));
+        // Error() turns a message that is not undefined into text itself.
+        const err: ConnectError = new Error(
+          typeof data === "string" ? data : (data.message as string | undefined),
+        );
         if (typeof data === "object") err.data = data.data;
         debug?.(`${this.nsp} refused: ${err.message}`);
         this.emitReserved("connect_error", err);
@@ -654,6 +655,7 @@ function without(list: AnyListener[], listener: AnyListener | undefined): AnyLis
   return [...list.slice(0, index), ...list.slice(index + 1)];
 }
 
-function asError(value: unknown): Error {
+/** `value` as an Error (thrown values need not be Errors). */
+export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }

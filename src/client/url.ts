@@ -9,8 +9,6 @@
 export interface ParsedUrl {
   /** Scheme without ":" ("http", "https", "ws" or "wss"). */
   protocol: string;
-  /** Host name, without the brackets of an IPv6 address. */
-  hostname: string;
   /** Host name and port as in the URL's authority: brackets kept, a default port left out. */
   host: string;
   /** Port, the scheme's default when the URL has none ("80" or "443"). */
@@ -19,8 +17,6 @@ export interface ParsedUrl {
   path: string;
   /** The query parameters (the last value of a repeated name). */
   query: Record<string, string>;
-  /** True when the URL has a query string. */
-  hasQuery: boolean;
   /** `scheme://host:port`: where the Engine.IO connection goes (the path comes from the options). */
   origin: string;
   /** Cache key of the manager: scheme, host, port and the Engine.IO path. */
@@ -59,7 +55,7 @@ export function parseUrl(
 ): { ok: true; url: ParsedUrl } | { ok: false; reason: string } {
   const page = location === undefined ? undefined : `${location.protocol}//${location.host}`;
   let text = uri || page;
-  if (text === undefined) return { ok: false, reason: "no URL given and no page location" };
+  if (text === undefined) return { ok: false, reason: "no URL and no page location" };
   if (/^\/(?!\/)/.test(text)) {
     // "/admin": a namespace on the page's server.
     if (page === undefined) return { ok: false, reason: `relative URL "${text}" outside a page` };
@@ -89,12 +85,10 @@ export function parseUrl(
     ok: true,
     url: {
       protocol,
-      hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
       host: parsed.host,
       port,
       path: parsed.pathname || "/",
       query,
-      hasQuery: parsed.search.length > 1,
       origin,
       id: `${origin}${enginePath}`,
     },

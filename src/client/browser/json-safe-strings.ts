@@ -7,7 +7,7 @@
  */
 
 /** No string is long enough to be remembered. */
-export const MIN_REMEMBERED_LENGTH = Number.POSITIVE_INFINITY;
+export const MIN_REMEMBERED_LENGTH = Infinity;
 
 /** Remembers nothing. */
 export function rememberSafeStrings(_array: readonly unknown[]): void {}

@@ -158,9 +158,7 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
     this.#timers = resolved.timers ?? GLOBAL_TIMERS;
     this.#buffer = new SendBuffer(resolved.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT);
     this.#WebSocket =
-      resolved.WebSocket ??
-      (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket ??
-      undefined;
+      resolved.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
     this.#fetch =
       resolved.fetch ??
       (typeof globalThis.fetch === "function"
@@ -222,13 +220,14 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, callback?: () => void): void {
     // Plain JavaScript callers may pass anything: what is neither text nor binary is sent as its
     // string form (as engine.io-client does), and a callback that is not a function is ignored.
-    const packet: EnginePacket =
-      typeof data === "string"
-        ? { type: EnginePacketType.Message, data }
-        : isBinaryData(data)
-          ? { type: EnginePacketType.Message, data: toUint8Array(data) }
-          : { type: EnginePacketType.Message, data: String(data) };
-    this.#sendPacket(packet, typeof callback === "function" ? callback : undefined);
+    this.#sendPacket(
+      {
+        type: EnginePacketType.Message,
+        data:
+          typeof data === "string" ? data : isBinaryData(data) ? toUint8Array(data) : String(data),
+      },
+      typeof callback === "function" ? callback : undefined,
+    );
   }
 
   /** Alias of {@link send}. */
@@ -737,30 +736,28 @@ export class EngineClient extends Emitter<EngineClientEventMap> {
       addEventListener?: (type: string, listener: () => void, capture?: boolean) => void;
       removeEventListener?: (type: string, listener: () => void, capture?: boolean) => void;
     };
-    if (
-      typeof page.addEventListener !== "function" ||
-      typeof page.removeEventListener !== "function"
-    ) {
-      return;
+    if (typeof page.addEventListener !== "function") return;
+    const listeners: [type: string, listener: () => void][] = [];
+    if (this.#options.closeOnBeforeunload === true) {
+      listeners.push([
+        "beforeunload",
+        () => {
+          const transport = this.#transport;
+          this.#transport = null;
+          this.#probe?.transport.discard();
+          transport?.close();
+        },
+      ]);
     }
-    const add = page.addEventListener.bind(page);
-    const remove = page.removeEventListener.bind(page);
-    const onBeforeUnload = () => {
-      const transport = this.#transport;
-      this.#transport = null;
-      this.#probe?.transport.discard();
-      transport?.close();
-    };
-    const onOffline = () => {
-      this.#onClose("transport close", { description: "network connection lost" });
-    };
-    const unloading = this.#options.closeOnBeforeunload === true;
-    const offline = hostname !== null && !/^(localhost)(:\d+)?$/.test(hostname);
-    if (unloading) add("beforeunload", onBeforeUnload, false);
-    if (offline) add("offline", onOffline, false);
+    if (hostname !== null && !/^localhost(:\d+)?$/.test(hostname)) {
+      listeners.push([
+        "offline",
+        () => this.#onClose("transport close", { description: "network connection lost" }),
+      ]);
+    }
+    for (const [type, listener] of listeners) page.addEventListener(type, listener, false);
     this.#unloadCleanup = () => {
-      if (unloading) remove("beforeunload", onBeforeUnload, false);
-      if (offline) remove("offline", onOffline, false);
+      for (const [type, listener] of listeners) page.removeEventListener?.(type, listener, false);
     };
   }
 }

@@ -264,9 +264,9 @@ export interface EngineTarget {
 const RESERVED_PARAMS = new Set(["EIO", "transport", "sid"]);
 
 /**
- * Builds request URLs. The part that never changes (scheme-less authority, path, user query,
- * `EIO=4`) is computed once; each request adds the transport, the session id and, when asked
- * (polling by default), a cache buster that replaces a user parameter of the same name.
+ * Builds request URLs: `<scheme>//host/path/?<user query>EIO=4&transport=...`, then the session
+ * id and, when asked (polling by default), a cache buster that replaces a user parameter of the
+ * same name. The user's query is encoded once.
  */
 export class EngineUrls {
   readonly #secure: boolean;
@@ -274,8 +274,6 @@ export class EngineUrls {
   readonly #base: string;
   /** The user's query: each key with its encoded `key=value&`. */
   readonly #params: [key: string, pair: string][] = [];
-  /** `//host/path/?user=query&EIO=4` */
-  readonly #fixed: string;
   readonly #bustPrefix: string;
   #bustCounter = 0;
 
@@ -289,15 +287,13 @@ export class EngineUrls {
       if (RESERVED_PARAMS.has(key) || value === undefined || value === null) continue;
       this.#params.push([key, `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}&`]);
     }
-    this.#fixed = this.#fixedWithout(null);
     // Distinct between clients (time) and between requests (counter): enough to defeat caches.
     this.#bustPrefix = Date.now().toString(36);
   }
 
   /** Where requests go, without the query (`http://host/socket.io/`), for error messages. */
   endpoint(websocket: boolean): string {
-    const scheme = websocket ? (this.#secure ? "wss:" : "ws:") : this.#secure ? "https:" : "http:";
-    return `${scheme}${this.#base}`;
+    return `${websocket ? "ws" : "http"}${this.#secure ? "s" : ""}:${this.#base}`;
   }
 
   /**
@@ -305,7 +301,7 @@ export class EngineUrls {
    * @param stamp the cache buster's parameter name, or null for none
    */
   polling(sid: string | null, stamp: string | null = "t"): string {
-    return this.#url(this.#secure ? "https:" : "http:", "polling", sid, stamp);
+    return this.#url(false, sid, stamp);
   }
 
   /**
@@ -313,22 +309,17 @@ export class EngineUrls {
    * @param stamp the cache buster's parameter name, or null for none (the default)
    */
   websocket(sid: string | null, stamp: string | null = null): string {
-    return this.#url(this.#secure ? "wss:" : "ws:", "websocket", sid, stamp);
+    return this.#url(true, sid, stamp);
   }
 
-  #url(scheme: string, transport: string, sid: string | null, stamp: string | null): string {
-    const shadowed = stamp !== null && this.#params.some(([key]) => key === stamp);
-    let url = `${scheme}${shadowed ? this.#fixedWithout(stamp) : this.#fixed}&transport=${transport}`;
+  #url(websocket: boolean, sid: string | null, stamp: string | null): string {
+    let url = `${this.endpoint(websocket)}?`;
+    for (const [key, pair] of this.#params) if (key !== stamp) url += pair;
+    url += `EIO=4&transport=${websocket ? "websocket" : "polling"}`;
     if (sid !== null) url += `&sid=${encodeURIComponent(sid)}`;
     if (stamp !== null) {
       url += `&${encodeURIComponent(stamp)}=${this.#bustPrefix}${(this.#bustCounter++).toString(36)}`;
     }
     return url;
-  }
-
-  #fixedWithout(skipped: string | null): string {
-    let search = "";
-    for (const [key, pair] of this.#params) if (key !== skipped) search += pair;
-    return `${this.#base}?${search}EIO=4`;
   }
 }

@@ -28,20 +28,21 @@ export class TransportError extends Error {
   /** Always "TransportError" (socket.io-client code tests `err.type`). */
   readonly type = "TransportError";
   /** The HTTP status, the underlying error, or the error event. */
-  readonly description: unknown;
+  declare readonly description: unknown;
   /** The response or the event, when there is one. */
-  readonly context: unknown;
+  declare readonly context: unknown;
   /**
    * The HTTP status when the server answered a polling request or the WebSocket handshake with
    * an error (or anything but 101); undefined for network failures. (In browsers the WebSocket
    * API does not tell it.)
    */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
   /** The endpoint that refused, without the query, when `status` is set. */
-  readonly url: string | undefined;
+  declare readonly url: string | undefined;
   /** The server's explanation from the response body, when `status` is set and it gave one. */
-  readonly reason: string | undefined;
+  declare readonly reason: string | undefined;
 
+  // The fields above are `declare`d: the constructor gives each its value (no separate definitions).
   constructor(message: string, description?: unknown, context?: unknown, refusal?: RefusalDetails) {
     super(message);
     this.name = "TransportError";

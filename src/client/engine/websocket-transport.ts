@@ -4,7 +4,13 @@
  * @module
  */
 
-import { decodePacket, type EnginePacket, encodeFrame } from "../../protocol/engine/index.js";
+import {
+  decodePacket,
+  type EnginePacket,
+  encodeFrame,
+  isBinaryData,
+  toUint8Array,
+} from "../../protocol/engine/index.js";
 import { describeCause, handshakeRefusal } from "./failure-details.js";
 import {
   describeRefusal,
@@ -128,16 +134,12 @@ export class WebSocketTransport implements Transport {
   readonly #onMessage = (event: WebSocketMessageEventLike): void => {
     if (this.#state !== "open") return;
     const data = event.data;
-    let decoded: ReturnType<typeof decodePacket>;
-    if (typeof data === "string" || data instanceof ArrayBuffer || data instanceof Uint8Array) {
-      decoded = decodePacket(data);
-    } else if (ArrayBuffer.isView(data)) {
-      decoded = decodePacket(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    } else {
-      // A Blob (an implementation ignoring binaryType) cannot be read synchronously, so the
-      // order of messages could not be kept.
-      decoded = { ok: false, reason: "binary message is neither an ArrayBuffer nor a view" };
-    }
+    // A Blob (an implementation ignoring binaryType) cannot be read synchronously, so the order of
+    // messages could not be kept: refused.
+    const decoded =
+      typeof data === "string" || isBinaryData(data)
+        ? decodePacket(typeof data === "string" ? data : toUint8Array(data))
+        : { ok: false as const, reason: "binary message is not an ArrayBuffer or a view" };
     if (!decoded.ok) {
       this.#release();
       this.#events.decodeError(decoded.reason);

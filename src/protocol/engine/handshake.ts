@@ -55,30 +55,28 @@ export function parseHandshake(data: string): HandshakeResult {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, reason: "handshake is not an object" };
   }
-  const fields = value as Record<string, unknown>;
-  const { sid, upgrades, pingInterval, pingTimeout, maxPayload } = fields;
-  if (typeof sid !== "string" || sid.length === 0) {
-    return { ok: false, reason: "handshake sid must be a non-empty string" };
-  }
-  if (!Array.isArray(upgrades) || !upgrades.every((u) => typeof u === "string")) {
-    return { ok: false, reason: "handshake upgrades must be an array of strings" };
-  }
-  if (!isNonNegativeNumber(pingInterval) || !isNonNegativeNumber(pingTimeout)) {
-    return {
-      ok: false,
-      reason: "handshake pingInterval and pingTimeout must be non-negative numbers",
-    };
-  }
-  if (maxPayload !== undefined && !isNonNegativeNumber(maxPayload)) {
-    return { ok: false, reason: "handshake maxPayload must be a non-negative number" };
-  }
+  const { sid, upgrades, pingInterval, pingTimeout, maxPayload } = value as Record<string, unknown>;
+  // One message shape for every field: the field named, what it must be.
+  const fault =
+    typeof sid !== "string" || sid.length === 0
+      ? "sid must be a non-empty string"
+      : !Array.isArray(upgrades) || !upgrades.every((u) => typeof u === "string")
+        ? "upgrades must be an array of strings"
+        : !isNonNegativeNumber(pingInterval)
+          ? "pingInterval must be a non-negative number"
+          : !isNonNegativeNumber(pingTimeout)
+            ? "pingTimeout must be a non-negative number"
+            : maxPayload !== undefined && !isNonNegativeNumber(maxPayload)
+              ? "maxPayload must be a non-negative number"
+              : null;
+  if (fault !== null) return { ok: false, reason: `handshake ${fault}` };
   const handshake: EngineHandshake = {
-    sid,
+    sid: sid as string,
     upgrades: upgrades as string[],
-    pingInterval,
-    pingTimeout,
+    pingInterval: pingInterval as number,
+    pingTimeout: pingTimeout as number,
   };
-  if (maxPayload !== undefined) handshake.maxPayload = maxPayload;
+  if (maxPayload !== undefined) handshake.maxPayload = maxPayload as number;
   return { ok: true, handshake };
 }
 

@@ -113,8 +113,11 @@ function copyOwnEnumerable(record: Record<string, unknown>): Record<string, unkn
   return copy;
 }
 
-/** Assignment, except that "__proto__" becomes an own property instead of changing the prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+/**
+ * Assignment, except that "__proto__" becomes an own property instead of changing the prototype
+ * (for plain objects and arrays, whose other keys have no setters).
+ */
+export function setOwn(target: object, key: string | number, value: unknown): void {
   if (key === "__proto__") {
     Object.defineProperty(target, key, {
       value,
@@ -123,6 +126,6 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
       configurable: true,
     });
   } else {
-    target[key] = value;
+    (target as Record<string | number, unknown>)[key] = value;
   }
 }

@@ -6,6 +6,7 @@
  *
  * The walk is iterative: JSON.parse accepts nesting far deeper than the call stack allows.
  */
+import { setOwn } from "./attachment-extraction.js";
 
 /** One placeholder: where it sits and which attachment replaces it. */
 export interface PlaceholderSlot {
@@ -71,17 +72,6 @@ export function fillPlaceholders(
   slots: readonly PlaceholderSlot[],
   parts: readonly Uint8Array[],
 ): void {
-  for (const { holder, key, num } of slots) {
-    if (Array.isArray(holder)) {
-      holder[key as number] = parts[num];
-    } else {
-      // defineProperty: a "__proto__" key (an own property in JSON.parse output) stays a plain key.
-      Object.defineProperty(holder, key, {
-        value: parts[num],
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
-    }
-  }
+  // setOwn: a "__proto__" key (an own property in JSON.parse output) stays a plain key.
+  for (const { holder, key, num } of slots) setOwn(holder, key, parts[num]);
 }

@@ -109,7 +109,7 @@ export class Decoder {
   #addText(text: string): SocketDecodeResult {
     if (this.#pending !== null) {
       this.reset();
-      return { ok: false, reason: "text packet received while binary attachments were expected" };
+      return { ok: false, reason: "text packet while binary attachments were expected" };
     }
     const result = parsePacketText(text, this.#maxAttachments, this.#maxDepth);
     if (!result.ok) return result;
@@ -134,7 +134,7 @@ export class Decoder {
   #addPart(part: Uint8Array | ArrayBuffer): SocketDecodeResult {
     const pending = this.#pending;
     if (pending === null) {
-      return { ok: false, reason: "binary data received while no binary packet was expected" };
+      return { ok: false, reason: "binary data while no binary packet was expected" };
     }
     this.#parts.push(part instanceof Uint8Array ? part : new Uint8Array(part));
     if (this.#parts.length < this.#expected) return AWAITING;

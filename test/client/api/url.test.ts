@@ -56,13 +56,10 @@ describe("io() URL parsing", () => {
 
   it("keeps the query and brackets IPv6 hosts", () => {
     const url = parsed("http://[::1]:3000/ns?token=a%20b&x=1");
-    assert.equal(url.hostname, "::1");
     assert.equal(url.origin, "http://[::1]:3000");
     assert.equal(url.host, "[::1]:3000");
     assert.equal(parsed("HTTPS://Example.COM:443").host, "example.com", "default port left out");
     assert.deepEqual({ ...url.query }, { token: "a b", x: "1" });
-    assert.equal(url.hasQuery, true);
-    assert.equal(parsed("http://h/").hasQuery, false);
     assert.equal(
       Object.getOwnPropertyDescriptor(parsed("http://h/?__proto__=1").query, "__proto__")?.value,
       "1",
