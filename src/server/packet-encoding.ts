@@ -137,7 +137,7 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
       piece = JSON.stringify(value);
       length = piece.length;
     } else {
-      pieces.length = 0;
+      forgetPieces(i);
       return null;
     }
     pieces[i] = piece;
@@ -146,7 +146,7 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
   }
   const { nsp, id } = packet;
   if (!vouched || (namespaceFault(nsp) ?? idFault(type, id) ?? dataFault(type, data)) !== null) {
-    pieces.length = 0;
+    forgetPieces(count);
     return null;
   }
   // What the encoder writes before the data (protocol/socketio/encoder.ts), without attachments.
@@ -155,7 +155,7 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
   const idLength = id === undefined ? 0 : digitCount(id);
   const total = HEADROOM + 1 + namespaceLength + idLength + size;
   if (total < SMALL_PACKET && buffered >= MAX_BUFFERED_FOR_SMALL_UTF8) {
-    pieces.length = 0;
+    forgetPieces(count);
     return null;
   }
   const bytes = allocate(total);
@@ -181,9 +181,26 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
     bytes[at++] = QUOTE;
   }
   bytes[at] = CLOSE_BRACKET;
-  pieces.length = 0;
+  forgetPieces(count);
   return bytes;
 }
+
+/**
+ * Drops the texts of `pieces[0..count)`, which could be long: for short arrays without shrinking
+ * the tables (cheap stores, where setting `length` is a call into the runtime).
+ */
+function forgetPieces(count: number): void {
+  if (count > KEPT_PIECES) {
+    // A long array: the tables do not stay that long.
+    pieces.length = 0;
+    lengths.length = 0;
+    return;
+  }
+  for (let i = 0; i < count; i++) pieces[i] = "";
+}
+
+/** The tables are emptied after arrays longer than this, cleared entry by entry otherwise. */
+const KEPT_PIECES = 64;
 
 /** Digits of a non-negative safe integer (checked by `idFault`). */
 function digitCount(id: number): number {
@@ -207,7 +224,7 @@ function writeText(bytes: Buffer, at: number, text: string, length: number): num
 }
 
 /** ASCII text up to this long is copied by a loop (see {@link writeText}). */
-const SHORT_ASCII = 16;
+const SHORT_ASCII = 64;
 
 /**
  * A buffer of `size` bytes: a piece of the current small slab below SMALL_PACKET, of the current
