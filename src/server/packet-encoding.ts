@@ -93,7 +93,9 @@ let slabUsed = 0;
 let smallSlab: Buffer = Buffer.alloc(0);
 let smallSlabUsed = 0;
 
-/** Per element of the array being written: its JSON text, or "" for a string written as is. */
+/** Per element of the array being written: the element, read once. */
+const values: unknown[] = [];
+/** Per element: its JSON text, or "" for a string written as is. */
 const pieces: string[] = [];
 /** Per element: the UTF-8 length of the string written as is, or of its JSON text. */
 const lengths: number[] = [];
@@ -115,39 +117,43 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
   if (!Array.isArray(data) || buffered >= MAX_BUFFERED_FOR_UTF8) return null;
   if ((data as { toJSON?: unknown }).toJSON !== undefined) return null;
   const count = data.length;
-  let size = count > 0 ? count + 1 : 2; // brackets and commas
+  // First the shape and the vouched strings, with no work for packets that have none (they go
+  // to the text encoder). Each element is read once: an accessor cannot change it in between.
   let vouched = false;
   for (let i = 0; i < count; i++) {
     const value: unknown = data[i];
-    let piece: string;
-    let length: number;
+    values[i] = value;
     if (typeof value === "string") {
-      length = safeStringUtf8Length(value);
-      if (length !== -1) {
-        pieces[i] = "";
-        lengths[i] = length;
-        size += length + 2;
-        vouched = true;
-        continue;
-      }
-      piece = JSON.stringify(value);
-      length = Buffer.byteLength(piece);
+      const length = safeStringUtf8Length(value);
+      lengths[i] = length;
+      if (length !== -1) vouched = true;
     } else if (typeof value === "number" || typeof value === "boolean" || value === null) {
-      // ASCII: as many bytes as characters.
-      piece = JSON.stringify(value);
-      length = piece.length;
+      lengths[i] = -1;
     } else {
-      forgetPieces(i);
+      forgetValues(i + 1);
       return null;
     }
-    pieces[i] = piece;
-    lengths[i] = length;
-    size += length;
   }
   const { nsp, id } = packet;
   if (!vouched || (namespaceFault(nsp) ?? idFault(type, id) ?? dataFault(type, data)) !== null) {
-    forgetPieces(count);
+    forgetValues(count);
     return null;
+  }
+  let size = count > 0 ? count + 1 : 2; // brackets and commas
+  for (let i = 0; i < count; i++) {
+    const length = lengths[i]!;
+    if (length !== -1) {
+      pieces[i] = "";
+      size += length + 2;
+      continue;
+    }
+    const value = values[i];
+    const piece = JSON.stringify(value);
+    // Numbers, booleans and null are ASCII: as many bytes as characters.
+    const pieceLength = typeof value === "string" ? Buffer.byteLength(piece) : piece.length;
+    pieces[i] = piece;
+    lengths[i] = pieceLength;
+    size += pieceLength;
   }
   // What the encoder writes before the data (protocol/socketio/encoder.ts), without attachments.
   const namespace = nsp === "/" ? "" : `${nsp},`;
@@ -155,7 +161,7 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
   const idLength = id === undefined ? 0 : digitCount(id);
   const total = HEADROOM + 1 + namespaceLength + idLength + size;
   if (total < SMALL_PACKET && buffered >= MAX_BUFFERED_FOR_SMALL_UTF8) {
-    forgetPieces(count);
+    forgetValues(count);
     return null;
   }
   const bytes = allocate(total);
@@ -177,30 +183,35 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
       continue;
     }
     bytes[at++] = QUOTE;
-    at += writeText(bytes, at, data[i] as string, lengths[i]!);
+    at += writeText(bytes, at, values[i] as string, lengths[i]!);
     bytes[at++] = QUOTE;
   }
   bytes[at] = CLOSE_BRACKET;
-  forgetPieces(count);
+  forgetValues(count);
   return bytes;
 }
 
 /**
- * Drops the texts of `pieces[0..count)`, which could be long: for short arrays without shrinking
- * the tables (cheap stores, where setting `length` is a call into the runtime).
+ * Drops the elements and texts of the first `count` entries, which could be long: for short
+ * arrays without shrinking the tables (cheap stores, where setting `length` is a call into the
+ * runtime).
  */
-function forgetPieces(count: number): void {
-  if (count > KEPT_PIECES) {
+function forgetValues(count: number): void {
+  if (count > KEPT_ENTRIES) {
     // A long array: the tables do not stay that long.
+    values.length = 0;
     pieces.length = 0;
     lengths.length = 0;
     return;
   }
-  for (let i = 0; i < count; i++) pieces[i] = "";
+  for (let i = 0; i < count; i++) {
+    values[i] = undefined;
+    pieces[i] = "";
+  }
 }
 
 /** The tables are emptied after arrays longer than this, cleared entry by entry otherwise. */
-const KEPT_PIECES = 64;
+const KEPT_ENTRIES = 64;
 
 /** Digits of a non-negative safe integer (checked by `idFault`). */
 function digitCount(id: number): number {

@@ -59,6 +59,20 @@ describe("server: packets written as UTF-8 bytes", () => {
     assert.ok(agrees({ type: S.Event, nsp: "/", id: 10, data: [word] }));
   });
 
+  it("reads each element once (an accessor cannot change what was measured)", () => {
+    const [first, second] = received(["e".repeat(40), "f".repeat(80)]);
+    let reads = 0;
+    const data: unknown[] = [];
+    Object.defineProperty(data, 0, {
+      get: () => (reads++ === 0 ? first : second),
+      enumerable: true,
+    });
+    const bytes = encodeUtf8({ type: S.Ack, nsp: "/", id: 1, data }, 0);
+    assert.ok(bytes !== null);
+    assert.equal(bytes.toString("utf8", 1), `31${JSON.stringify([first])}`);
+    assert.equal(reads, 1);
+  });
+
   it("writes nothing for a connection that holds too much unsent", () => {
     const [short] = received(["d".repeat(32)]);
     const [long] = received(["d".repeat(4096)]);
