@@ -170,9 +170,7 @@ export function encodeUtf8(packet: OutgoingSocketPacket, buffered: number): Buff
   if (namespaceLength > 0) at += bytes.write(namespace, at, "utf8");
   if (id !== undefined) {
     at += idLength;
-    for (let rest = id, k = at - 1; k >= at - idLength; k--, rest = Math.floor(rest / 10)) {
-      bytes[k] = ZERO + (rest % 10);
-    }
+    writeDigits(bytes, at, id);
   }
   bytes[at++] = OPEN_BRACKET;
   for (let i = 0; i < count; i++) {
@@ -213,11 +211,37 @@ function forgetValues(count: number): void {
 /** The tables are emptied after arrays longer than this, cleared entry by entry otherwise. */
 const KEPT_ENTRIES = 64;
 
+/** Ids up to this are worked on as 32-bit integers (integer division, no Math.floor). */
+const INT32_MAX = 0x7fffffff;
+
 /** Digits of a non-negative safe integer (checked by `idFault`). */
 function digitCount(id: number): number {
   let digits = 1;
+  if (id <= INT32_MAX) {
+    for (let rest = id; rest >= 10; rest = (rest / 10) | 0) digits++;
+    return digits;
+  }
   for (let rest = id; rest >= 10; rest = Math.floor(rest / 10)) digits++;
   return digits;
+}
+
+/** Writes the decimal digits of `id` (a non-negative safe integer) so that the last is before `end`. */
+function writeDigits(bytes: Buffer, end: number, id: number): void {
+  let k = end - 1;
+  if (id <= INT32_MAX) {
+    let rest = id;
+    do {
+      const next = (rest / 10) | 0;
+      bytes[k--] = ZERO + rest - next * 10;
+      rest = next;
+    } while (rest > 0);
+    return;
+  }
+  let rest = id;
+  do {
+    bytes[k--] = ZERO + (rest % 10);
+    rest = Math.floor(rest / 10);
+  } while (rest > 0);
 }
 
 /** Writes `text`, `length` bytes in UTF-8, at `at`; returns `length`. */
