@@ -15,7 +15,7 @@ import { parsePacketBytes } from "../protocol/socketio/packet-bytes-parser.js";
 import { WheelTimer } from "../websocket/timer-wheel.js";
 import type { WriteOptions } from "./adapter.js";
 import { debug, describeSocketPacket } from "./debug.js";
-import { encodeOrThrow, encodeUtf8, MAX_BUFFERED_FOR_UTF8 } from "./packet-encoding.js";
+import { encodeOrThrow, encodeUtf8 } from "./packet-encoding.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
 import type { DisconnectReason } from "./socket-types.js";
@@ -136,7 +136,7 @@ export class Client<
   _packet(packet: OutgoingSocketPacket, opts: WriteOptions): void {
     debug?.(`client ${this.conn.id}: packet out ${describeSocketPacket(packet)}`);
     const conn = this.conn;
-    const bytes = conn.transport.bufferedAmount < MAX_BUFFERED_FOR_UTF8 ? encodeUtf8(packet) : null;
+    const bytes = encodeUtf8(packet, conn.transport.bufferedAmount);
     if (bytes === null) {
       this.writeToEngine(encodeOrThrow(packet), opts);
       return;

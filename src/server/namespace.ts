@@ -288,7 +288,7 @@ export class Namespace<
   /** @internal An event from another server (called by cluster adapters). */
   _onServerSideEmit(args: unknown[]): void {
     if (args.length === 0 || typeof args[0] !== "string") return;
-    this.emitUntyped(args[0], ...args.slice(1));
+    this.emitUntyped(args as [string, ...unknown[]]);
   }
 
   /**

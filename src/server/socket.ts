@@ -521,14 +521,14 @@ export class Socket<
     }
     const event = args as Event;
     if (this.#fns === undefined || this.#fns.length === 0) {
-      this.emitUntyped(...event);
+      this.emitUntyped(event);
       return;
     }
     this.#runMiddlewares(event, (err) => {
       // As in socket.io, a middleware may call next() later: deliver on a fresh tick.
       process.nextTick(() => {
         if (err) this._onerror(err);
-        else if (this.connected) this.emitUntyped(...event);
+        else if (this.connected) this.emitUntyped(event);
       });
     });
   }

@@ -265,8 +265,11 @@ export abstract class StrictEventEmitter<
     return emitter.emit.call(this, ev, ...args);
   }
 
-  /** Emits any event, bypassing the typing (subclasses only: incoming packets). */
-  protected emitUntyped(ev: string | number, ...args: unknown[]): boolean {
-    return emitter.emit.call(this, ev as string, ...args);
+  /**
+   * Emits any event, bypassing the typing (subclasses only: incoming packets): `eventAndArgs` is
+   * the event name followed by its arguments, as packets carry them (no copy to spread them).
+   */
+  protected emitUntyped(eventAndArgs: readonly [string | number, ...unknown[]]): boolean {
+    return emitter.emit.apply(this, eventAndArgs as unknown as [string, ...unknown[]]);
   }
 }

@@ -653,7 +653,7 @@ function copyFrames(
       const key = slot.maskKey;
       offset = writeFrameHeader(out, offset, slot.opcode, length, slot.fin, slot.rsv1, key);
       if (length === 0) continue;
-      if (slot.state === STRING) out.write(slot.text!, offset, length, "utf8");
+      if (slot.state === STRING) writeText(out, offset, slot.text!, length);
       else out.set(slot.payload, offset);
       if (key !== null) maskRange(out, offset, offset + length, key, 0);
     }
@@ -664,6 +664,13 @@ function copyFrames(
     writeFrameHeader(out, offset, opcode, length, fin, rsv1, maskKey);
   }
   return out;
+}
+
+/** Writes `text`, `length` bytes in UTF-8, into `out` at `offset`. */
+function writeText(out: Buffer, offset: number, text: string, length: number): void {
+  // Only ASCII is as long in UTF-8 as in UTF-16 code units: Latin-1 copies it byte for byte,
+  // without the UTF-8 encoder's work per character.
+  out.write(text, offset, length, length === text.length ? "latin1" : "utf8");
 }
 
 /**

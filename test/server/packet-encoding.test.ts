@@ -11,7 +11,11 @@ import {
   SocketPacketType,
 } from "../../src/protocol/socketio/index.js";
 import { parsePacketBytes } from "../../src/protocol/socketio/packet-bytes-parser.js";
-import { encodeUtf8 } from "../../src/server/packet-encoding.js";
+import {
+  encodeUtf8,
+  MAX_BUFFERED_FOR_SMALL_UTF8,
+  MAX_BUFFERED_FOR_UTF8,
+} from "../../src/server/packet-encoding.js";
 
 const S = SocketPacketType;
 
@@ -28,7 +32,7 @@ function received(values: unknown[]): unknown[] {
 
 /** Checks encodeUtf8 against encode; returns whether it wrote bytes. */
 function agrees(packet: OutgoingSocketPacket): boolean {
-  const bytes = encodeUtf8(packet);
+  const bytes = encodeUtf8(packet, 0);
   const text = encode(packet);
   if (bytes === null) return false;
   assert.ok(text.ok, `encodeUtf8 wrote a packet encode refuses: ${text.ok || text.reason}`);
@@ -46,11 +50,44 @@ describe("server: packets written as UTF-8 bytes", () => {
     assert.ok(agrees({ type: S.Ack, nsp: "/é", id: 0, data: [wide, "x\n", -0, Number.NaN] }));
   });
 
+  it("writes small packets too (an acknowledgement of a few bytes)", () => {
+    const [word, name, wide] = received(["abcdefghijklmnopqrstuvwxyz012345", "x", "é😀"]);
+    assert.ok(agrees({ type: S.Ack, nsp: "/", id: 123, data: [word] }));
+    assert.ok(agrees({ type: S.Ack, nsp: "/", id: 0, data: [name, 1.5, false] }));
+    assert.ok(agrees({ type: S.Ack, nsp: "/", id: 9007199254740991, data: [wide, "é"] }));
+    assert.ok(agrees({ type: S.Event, nsp: "/ö", data: ["echo", word, -7, null] }));
+    assert.ok(agrees({ type: S.Event, nsp: "/", id: 10, data: [word] }));
+  });
+
+  it("reads each element once (an accessor cannot change what was measured)", () => {
+    const [first, second] = received(["e".repeat(40), "f".repeat(80)]);
+    let reads = 0;
+    const data: unknown[] = [];
+    Object.defineProperty(data, 0, {
+      get: () => (reads++ === 0 ? first : second),
+      enumerable: true,
+    });
+    const bytes = encodeUtf8({ type: S.Ack, nsp: "/", id: 1, data }, 0);
+    assert.ok(bytes !== null);
+    assert.equal(bytes.toString("utf8", 1), `31${JSON.stringify([first])}`);
+    assert.equal(reads, 1);
+  });
+
+  it("writes nothing for a connection that holds too much unsent", () => {
+    const [short] = received(["d".repeat(32)]);
+    const [long] = received(["d".repeat(4096)]);
+    const small: OutgoingSocketPacket = { type: S.Ack, nsp: "/", id: 1, data: [short] };
+    const large: OutgoingSocketPacket = { type: S.Ack, nsp: "/", id: 1, data: [long] };
+    assert.notEqual(encodeUtf8(small, MAX_BUFFERED_FOR_SMALL_UTF8 - 1), null);
+    assert.equal(encodeUtf8(small, MAX_BUFFERED_FOR_SMALL_UTF8), null);
+    assert.notEqual(encodeUtf8(large, MAX_BUFFERED_FOR_UTF8 - 1), null);
+    assert.equal(encodeUtf8(large, MAX_BUFFERED_FOR_UTF8), null);
+  });
+
   it("leaves the rest to the text encoder", () => {
     const [long] = received(["b".repeat(4096)]);
-    const [short] = received(["b".repeat(100)]);
     const table: OutgoingSocketPacket[] = [
-      { type: S.Ack, nsp: "/", id: 1, data: [short] },
+      { type: S.Ack, nsp: "/", id: 1, data: ["c"] },
       { type: S.Ack, nsp: "/", id: 1, data: ["c".repeat(4096)] },
       { type: S.Ack, nsp: "/", id: 1, data: [long, { a: 1 }] },
       { type: S.Ack, nsp: "/", id: 1, data: [long, [1]] },
@@ -63,9 +100,9 @@ describe("server: packets written as UTF-8 bytes", () => {
       { type: S.Connect, nsp: "/", data: { long } },
       { type: S.ConnectError, nsp: "/", data: long },
     ];
-    for (const packet of table) assert.equal(encodeUtf8(packet), null);
+    for (const packet of table) assert.equal(encodeUtf8(packet, 0), null);
     const withToJSON = Object.assign([long], { toJSON: () => "other" });
-    assert.equal(encodeUtf8({ type: S.Ack, nsp: "/", id: 1, data: withToJSON }), null);
+    assert.equal(encodeUtf8({ type: S.Ack, nsp: "/", id: 1, data: withToJSON }, 0), null);
   });
 
   it("agrees with the text encoder on generated echoes", () => {

@@ -16,6 +16,7 @@ import {
 import { type EnginePacketResult, EnginePacketType } from "../../protocol/engine/packet-types.js";
 import { decodePacketV3, encodeFrameV3 } from "../../protocol/engine/v3-packet.js";
 import type { RawData, SendOptions, WebSocket } from "../../websocket/websocket.js";
+import type { NodeEmitterInternals } from "../engine-socket.js";
 import type { PreparedEngineMessage } from "../prepared-message.js";
 import type { OutgoingPacket, SendCallback } from "./transport.js";
 import { Transport } from "./transport.js";
@@ -79,7 +80,10 @@ export class WebSocketTransport extends Transport {
       // the WebSocket layer), so that Socket.IO can parse them without a decoded copy.
       const owner = this.owner;
       if (bytes.length > 1 && bytes[0] === MESSAGE_PREFIX_BYTE && owner !== null) {
-        if (this.listenerCount("packet") === 0) {
+        // No listener at all (a session's transport has none but while it probes an upgrade):
+        // no listenerCount, whose lookup by name is slow (see EngineSocket's #unheard).
+        const unheard = (this as unknown as NodeEmitterInternals)._eventsCount === 0;
+        if (unheard || this.listenerCount("packet") === 0) {
           owner._onTransportText(bytes);
           return;
         }

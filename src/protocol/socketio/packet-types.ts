@@ -101,7 +101,17 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "removeListener",
 ]);
 
+/** Lengths of the reserved names, shortest and longest. */
+const SHORTEST_RESERVED = 7;
+const LONGEST_RESERVED = 14;
+
 /** True when `name` is one of {@link RESERVED_EVENTS}. */
 export function isReservedEventName(name: unknown): boolean {
-  return typeof name === "string" && RESERVED_EVENTS.has(name);
+  // Every incoming event asks: most names are told apart by their length, without hashing.
+  return (
+    typeof name === "string" &&
+    name.length >= SHORTEST_RESERVED &&
+    name.length <= LONGEST_RESERVED &&
+    RESERVED_EVENTS.has(name)
+  );
 }

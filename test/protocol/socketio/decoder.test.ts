@@ -294,4 +294,13 @@ describe("socket.io reserved event names", () => {
     assert.equal(isReservedEventName("message"), false);
     assert.equal(isReservedEventName(1), false);
   });
+
+  it("recognizes each reserved name, and not its neighbours in length", () => {
+    for (const name of RESERVED_EVENTS) {
+      assert.equal(isReservedEventName(name), true, name);
+      assert.equal(isReservedEventName(`${name}x`), false, name);
+      assert.equal(isReservedEventName(name.slice(1)), false, name);
+    }
+    assert.equal(isReservedEventName(""), false);
+  });
 });
