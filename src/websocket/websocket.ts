@@ -997,7 +997,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       },
       writePong: (ws, payload) => ws.#output().sendAutoPong(payload, ws.#maskByDefault),
       endTransport: (ws) => ws.#output().end(),
-      destroyTransport: (ws) => ws.#socket!.destroy(),
+      destroyTransport: (ws) => {
+        const socket = ws.#socket!;
+        // A socket terminated in its server's `connection` listener still owes the client the
+        // 101 response, corked until the end of that turn (WebSocketServer): it goes first.
+        if (socket.writableCorked > 0) socket.uncork();
+        socket.destroy();
+      },
       stopInput: (ws) => ws.#input().stop(),
       finishInput: (ws) => ws.#input().finishInput(),
       abandonHandshake: (ws) => ws.#abandonHandshake(),
