@@ -988,7 +988,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       socketClose: (ws) => {
         const connection = ws.#connection;
         connection.transportClosed();
-        ws.#output().destroy(new Error("The WebSocket connection is closed"));
+        // Only what still waits needs telling: an Error (its stack trace) costs microseconds,
+        // and every connection closes once. Sends after this see the CLOSED state.
+        const sender = ws.#sender;
+        if (sender !== null && !(sender.atRest && ws.#queue!.length === 0)) {
+          sender.destroy(new Error("The WebSocket connection is closed"));
+        }
         // Messages already received (maybe still inflating) are delivered before `close`.
         ws.#input().whenIdle(() => connection.drained());
       },
