@@ -998,10 +998,28 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         ws.#input().whenIdle(() => connection.drained());
       },
       writeClose: (ws, payload) => {
+        if (ws.#sender === null && !ws.#maskByDefault) {
+          // A server socket that has no sender (it never sent, or shed it) writes its close
+          // frame itself: nothing but the end of the transport can follow a close frame, so a
+          // connection on its way out makes no sender, queue and flush tick for it.
+          const socket = ws.#socket!;
+          if (!socket.destroyed && !socket.writableEnded) {
+            socket.write(encodeFrame(Opcode.Close, payload));
+          }
+          return;
+        }
         ws.#output().sendControl(Opcode.Close, payload, ws.#maskByDefault, undefined);
       },
       writePong: (ws, payload) => ws.#output().sendAutoPong(payload, ws.#maskByDefault),
-      endTransport: (ws) => ws.#output().end(),
+      endTransport: (ws) => {
+        const sender = ws.#sender;
+        if (sender !== null) {
+          sender.end();
+          return;
+        }
+        const socket = ws.#socket!;
+        if (!socket.destroyed && !socket.writableEnded) socket.end();
+      },
       destroyTransport: (ws) => {
         const socket = ws.#socket!;
         // A socket terminated in its server's `connection` listener still owes the client the
