@@ -18,14 +18,38 @@ export function prepareQuery(request: IncomingMessage): Record<string, string> {
   const url = request.url ?? "";
   const start = url.indexOf("?");
   if (start !== -1) {
-    for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
-      // "__proto__" would replace the object's prototype rather than add a key.
-      if (key === "__proto__" || Object.hasOwn(query, key)) continue;
-      query[key] = value;
+    const search = url.slice(start + 1);
+    if (ENCODED.test(search)) {
+      for (const [key, value] of new URLSearchParams(search)) addFirst(query, key, value);
+    } else {
+      // Nothing to decode (the usual "EIO=4&transport=websocket"): the same pairs as
+      // URLSearchParams gives, split here without its iterator and entry arrays.
+      // URLSearchParams drops one leading "?" ("/x??a=1" has the key "a").
+      let from = search.charCodeAt(0) === 0x3f ? 1 : 0;
+      while (from <= search.length) {
+        let to = search.indexOf("&", from);
+        if (to === -1) to = search.length;
+        if (to > from) {
+          const equals = search.indexOf("=", from);
+          if (equals === -1 || equals > to) addFirst(query, search.slice(from, to), "");
+          else addFirst(query, search.slice(from, equals), search.slice(equals + 1, to));
+        }
+        from = to + 1;
+      }
     }
   }
   engineRequest._query = query;
   return query;
+}
+
+/** What URLSearchParams decodes: percent escapes, and "+" for a space. */
+const ENCODED = /[%+]/;
+
+/** Keeps the first value of each key. */
+function addFirst(query: Record<string, string>, key: string, value: string): void {
+  // "__proto__" would replace the object's prototype rather than add a key.
+  if (key === "__proto__" || Object.hasOwn(query, key)) return;
+  query[key] = value;
 }
 
 /** The protocol revision asked for by `EIO`, or null when it is not served. */

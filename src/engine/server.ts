@@ -262,8 +262,9 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
     const query = prepareQuery(request);
     // The head may be a view on a buffer Node reuses; middlewares and hooks may be asynchronous.
     const ownHead = head.length > 0 ? Buffer.from(head) : head;
-    const response = new UpgradeResponse(request, socket);
-    this.#upgradeHeaders.set(request, response.headers);
+    // Only middlewares set headers on it (#addUpgradeHeaders starts from {} without one).
+    const response = this.#middlewares.length > 0 ? new UpgradeResponse(request, socket) : null;
+    if (response !== null) this.#upgradeHeaders.set(request, response.headers);
     const refuse = (
       code: EngineErrorCode = EngineErrorCode.BadRequest,
       context: EngineErrorContext = {},
@@ -278,7 +279,7 @@ export class EngineServer extends EventEmitter<EngineServerEventMap> {
         refuse(EngineErrorCode.BadRequest, { name: "MIDDLEWARE_FAILURE", error });
         return;
       }
-      if (response.writableEnded || socket.destroyed) return;
+      if (response?.writableEnded || socket.destroyed) return;
       verifyRequest(this, request, query, true, (code, context) => {
         // Another process's session: accepted here, bridged to its owner.
         if (code === EngineErrorCode.UnknownSid && this.sessionForwarder !== null) {

@@ -13,7 +13,7 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { CloseCode } from "../protocol/websocket/close-codes.js";
 import { checkUpgradeRequest, formatAcceptResponse } from "../protocol/websocket/handshake.js";
@@ -190,6 +190,11 @@ enum State {
 /** Ends a socket that fails while its handshake is pending; errors here are the peer's doing. */
 function destroyOnError(this: Duplex): void {
   this.destroy();
+}
+
+/** Releases what a handshake corked (a terminate() in between already did). */
+function uncorkSocket(socket: Socket): void {
+  if (socket.writableCorked > 0) socket.uncork();
 }
 
 /** Response lines pushed by `headers` listeners must not be able to split the response. */
@@ -604,6 +609,12 @@ export class WebSocketServer<
           this.#maxPayload,
         )
       : null;
+    // On a TCP socket the response waits, corked, for what the application sends in its
+    // `connection` listener (an Engine.IO open packet, a greeting): the write queue flushes those
+    // on this turn's tick and the uncork queued after the callback lets them leave with the
+    // response in one write (one syscall on a loopback costs more than the rest of the answer).
+    const corked = socket instanceof Socket;
+    if (corked) socket.cork();
     socket.write(response);
     socket.off("error", destroyOnError);
     const client = acceptWebSocket<T>(socket, head, {
@@ -627,7 +638,16 @@ export class WebSocketServer<
     }
     if (this.#tracking) this.clients.add(client);
     debug?.(`handshake accepted: ${request.url} protocol "${protocol}" extensions "${extensions}"`);
-    callback(client, request);
+    if (!corked) {
+      callback(client, request);
+      return;
+    }
+    try {
+      callback(client, request);
+    } finally {
+      // After any flush the callback scheduled: those writes join the corked response.
+      process.nextTick(uncorkSocket, socket);
+    }
   }
 
   /** Every socket of this server calls it as it closes (before its `close` listeners). */

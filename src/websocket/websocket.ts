@@ -988,16 +988,45 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       socketClose: (ws) => {
         const connection = ws.#connection;
         connection.transportClosed();
-        ws.#output().destroy(new Error("The WebSocket connection is closed"));
+        // Only what still waits needs telling: an Error (its stack trace) costs microseconds,
+        // and every connection closes once. Sends after this see the CLOSED state.
+        const sender = ws.#sender;
+        if (sender !== null && !(sender.atRest && ws.#queue!.length === 0)) {
+          sender.destroy(new Error("The WebSocket connection is closed"));
+        }
         // Messages already received (maybe still inflating) are delivered before `close`.
         ws.#input().whenIdle(() => connection.drained());
       },
       writeClose: (ws, payload) => {
+        if (ws.#sender === null && !ws.#maskByDefault) {
+          // A server socket that has no sender (it never sent, or shed it) writes its close
+          // frame itself: nothing but the end of the transport can follow a close frame, so a
+          // connection on its way out makes no sender, queue and flush tick for it.
+          const socket = ws.#socket!;
+          if (!socket.destroyed && !socket.writableEnded) {
+            socket.write(encodeFrame(Opcode.Close, payload));
+          }
+          return;
+        }
         ws.#output().sendControl(Opcode.Close, payload, ws.#maskByDefault, undefined);
       },
       writePong: (ws, payload) => ws.#output().sendAutoPong(payload, ws.#maskByDefault),
-      endTransport: (ws) => ws.#output().end(),
-      destroyTransport: (ws) => ws.#socket!.destroy(),
+      endTransport: (ws) => {
+        const sender = ws.#sender;
+        if (sender !== null) {
+          sender.end();
+          return;
+        }
+        const socket = ws.#socket!;
+        if (!socket.destroyed && !socket.writableEnded) socket.end();
+      },
+      destroyTransport: (ws) => {
+        const socket = ws.#socket!;
+        // A socket terminated in its server's `connection` listener still owes the client the
+        // 101 response, corked until the end of that turn (WebSocketServer): it goes first.
+        if (socket.writableCorked > 0) socket.uncork();
+        socket.destroy();
+      },
       stopInput: (ws) => ws.#input().stop(),
       finishInput: (ws) => ws.#input().finishInput(),
       abandonHandshake: (ws) => ws.#abandonHandshake(),

@@ -360,7 +360,9 @@ export class WriteQueue {
     }
     const socket = this.#socket;
     if (socket.destroyed || socket.writableEnded) {
-      this.destroy(new Error("The socket is no longer writable"));
+      // A flush that finds nothing to write (the one scheduled by a close frame this queue
+      // already wrote and ended on) has no one to tell: no Error made for every closed socket.
+      if (this.#head !== this.#tail) this.destroy(new Error("The socket is no longer writable"));
       return;
     }
     while (this.#head < this.#tail && this.#slots[this.#head].state !== RESERVED) {

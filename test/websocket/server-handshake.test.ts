@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { WebSocket as WsClient } from "ws";
 import { WebSocketHandshakeError, WebSocketServer } from "../../src/websocket/index.js";
 import {
   acceptFor,
@@ -327,6 +329,74 @@ describe("WebSocketServer handshake details", () => {
         http.close(() => resolve());
         http.closeAllConnections();
       });
+    }
+  });
+});
+
+describe("WebSocketServer writes the 101 with what the connection listener sends", () => {
+  it("the response and a greeting sent in the connection listener leave in one socket write", async () => {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    const writes: number[] = [];
+    wss.on("connection", (ws, request) => {
+      // Counted below the Writable: each call is one write (or writev) handed to the kernel.
+      const socket = request.socket as Socket & {
+        _write: (...args: unknown[]) => void;
+        _writev: (...args: unknown[]) => void;
+      };
+      const write = socket._write.bind(socket);
+      const writev = socket._writev.bind(socket);
+      socket._write = (...args) => {
+        writes.push(1);
+        write(...args);
+      };
+      socket._writev = (chunks, ...rest) => {
+        writes.push((chunks as unknown[]).length);
+        writev(chunks, ...rest);
+      };
+      ws.send("hello");
+    });
+    try {
+      const port = await wssPort(wss);
+      const peer = await RawPeer.upgrade(port);
+      await peer.until(() => peer.frames.length === 1, "greeting");
+      assert.equal(peer.frames[0].payload.toString(), "hello");
+      assert.deepEqual(writes, [2], "one writev: the 101 response and the frame");
+      peer.destroy();
+    } finally {
+      await closeWss(wss);
+    }
+  });
+
+  it("terminate() in the connection listener still sends the 101 before the socket goes", async () => {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    wss.on("connection", (ws) => ws.terminate());
+    try {
+      const port = await wssPort(wss);
+      const peer = await RawPeer.connect(port, upgradeRequest(port));
+      await peer.until(() => peer.ended, "socket closed");
+      assert.equal(peer.response?.status, 101);
+      assert.deepEqual(peer.frames, []);
+    } finally {
+      await closeWss(wss);
+    }
+  });
+
+  it("a client closed in the connection listener gets the 101, then the close frame", async () => {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    wss.on("connection", (ws) => ws.close(4000, "bye"));
+    try {
+      const port = await wssPort(wss);
+      const client = new WsClient(`ws://127.0.0.1:${port}/`);
+      const opened = once(client, "open");
+      const [code, reason] = (await withTimeout(once(client, "close"), 5000, "close")) as [
+        number,
+        Buffer,
+      ];
+      await opened;
+      assert.equal(code, 4000);
+      assert.equal(reason.toString(), "bye");
+    } finally {
+      await closeWss(wss);
     }
   });
 });

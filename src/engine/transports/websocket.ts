@@ -51,7 +51,8 @@ export class WebSocketTransport extends Transport {
     this.#socket = socket;
     this.#deflateThreshold = socket.extensions === "" ? -1 : deflateThreshold;
     socket.on("message", this.#onMessage);
-    socket.once("close", this.#onSocketClose);
+    // A WebSocket emits `close` once: `on` spares the once-wrapper and its removal.
+    socket.on("close", this.#onSocketClose);
     socket.on("error", this.#onSocketError);
   }
 
