@@ -118,6 +118,36 @@ export class MessageSender {
 
   /** Sends a Blob as one data frame once its bytes are read; later sends keep their place. */
   sendBlob(blob: Blob, flags: number, callback: WriteCallback | undefined): void {
+    this.#afterBlobRead(blob, callback, (bytes) => {
+      this.#sendDataNow(bytes, bytes.length, true, flags, callback);
+    });
+  }
+
+  /**
+   * Sends a ping or pong whose payload is a Blob (at most 125 bytes, checked by the caller) once
+   * its bytes are read, as ws does; later sends keep their place.
+   */
+  sendControlBlob(
+    opcode: number,
+    blob: Blob,
+    mask: boolean,
+    callback: WriteCallback | undefined,
+  ): void {
+    this.#afterBlobRead(blob, callback, (bytes) => {
+      this.#sendControlNow(opcode, bytes, mask, callback);
+    });
+  }
+
+  /**
+   * Reads `blob` and then runs `send` with its bytes, in call order with every other send: the
+   * sends made meanwhile wait behind it (counted in `backlogBytes`). A read that fails, or a
+   * sender destroyed meanwhile, gives `callback` the error instead.
+   */
+  #afterBlobRead(
+    blob: Blob,
+    callback: WriteCallback | undefined,
+    send: (bytes: Uint8Array) => void,
+  ): void {
     if (this.#destroyedError !== null) {
       process.nextTick(callback ?? noop, this.#destroyedError);
       return;
@@ -135,7 +165,7 @@ export class MessageSender {
         }
         operation.run = () => {
           this.backlogBytes -= size;
-          this.#sendDataNow(new Uint8Array(buffer), buffer.byteLength, true, flags, callback);
+          send(new Uint8Array(buffer));
         };
         this.#runBacklog();
       },

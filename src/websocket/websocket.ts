@@ -815,7 +815,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /**
    * Sends a ping (at most 125 bytes: a RangeError otherwise). Throws an `InvalidStateError`
-   * DOMException while CONNECTING; after closing started the callback gets an error.
+   * DOMException while CONNECTING; after closing started the callback gets an error. A Blob is
+   * sent once its bytes are read, in call order with the other sends (as ws does).
    */
   ping(
     data?: SendData | number | SendCallback,
@@ -1132,15 +1133,20 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       mask = undefined;
     }
     if (this.#readyState === CONNECTING) throw notYetOpen();
-    const payload = toPayloadBytes(data);
-    if (payload.length > MAX_CONTROL_PAYLOAD) {
+    // A Blob's bytes can only be read later: it is sent once read, in call order (as in ws).
+    const blob = typeof Blob !== "undefined" && data instanceof Blob ? data : null;
+    const payload = blob === null ? toPayloadBytes(data) : null;
+    const size = blob === null ? payload!.length : blob.size;
+    if (size > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
     if (this.#readyState !== OPEN) {
-      this.#discard(payload.length, callback);
+      this.#discard(size, callback);
       return;
     }
-    this.#output().sendControl(opcode, payload, mask ?? this.#maskByDefault, callback);
+    const masked = mask ?? this.#maskByDefault;
+    if (blob === null) this.#output().sendControl(opcode, payload!, masked, callback);
+    else this.#output().sendControlBlob(opcode, blob, masked, callback);
   }
 
   #discard(size: number, callback: SendCallback | undefined): void {

@@ -175,6 +175,25 @@ describe("ping and pong", () => {
     await closed(ws, connection);
   });
 
+  test("a Blob is sent as its bytes once read, in call order with the sends around it (as ws 8.18+)", async () => {
+    const { ws, connection } = await openClient(server);
+    ws.send("before");
+    ws.ping(new Blob([Uint8Array.from([1, 2, 3])]));
+    ws.send("between");
+    const ponged = new Promise((resolve) => ws.pong(new Blob(["é"]), resolve));
+    ws.send("after");
+    assert.deepEqual(await nextFrame(connection), [TEXT, [...Buffer.from("before")]]);
+    assert.deepEqual(await nextFrame(connection), [PING, [1, 2, 3]]);
+    assert.deepEqual(await nextFrame(connection), [TEXT, [...Buffer.from("between")]]);
+    assert.deepEqual(await nextFrame(connection), [PONG, [...Buffer.from("é")]]);
+    assert.deepEqual(await nextFrame(connection), [TEXT, [...Buffer.from("after")]]);
+    assert.equal(await ponged, null);
+    assert.throws(() => ws.ping(new Blob([new Uint8Array(126)])), RangeError);
+    ws.pong(new Blob([new Uint8Array(125)]));
+    assert.deepEqual(await nextFrame(connection), [PONG, new Array(125).fill(0)]);
+    await closed(ws, connection);
+  });
+
   test("the callback may take the data's place; over 125 bytes is a RangeError", async () => {
     const { ws, connection } = await openClient(server);
     const done = new Promise((resolve) => ws.ping(resolve));
