@@ -15,6 +15,8 @@
  * Never throws on bad data: results are values.
  */
 
+import { utf8Length } from "./utf8-length.js";
+
 /** Options of {@link encodeMsgpack}. */
 export interface MsgpackEncodeOptions {
   /**
@@ -598,30 +600,6 @@ function writeUtf8(buf: Uint8Array, pos: number, s: string, i: number): number {
     }
   }
   return pos;
-}
-
-/** The UTF-8 length of `s` from unit `i` on, as {@link writeUtf8} and TextEncoder write it. */
-function utf8Length(s: string, i: number): number {
-  const n = s.length;
-  let length = n - i;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      length += 1;
-    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        i++;
-        length += 2; // 2 units -> 4 bytes
-      } else {
-        length += 2;
-      }
-    } else {
-      length += 2; // 3 bytes (a lone surrogate too: U+FFFD)
-    }
-  }
-  return length;
 }
 
 function isSharedArrayBuffer(value: object): boolean {

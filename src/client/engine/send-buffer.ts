@@ -6,6 +6,7 @@
  */
 
 import type { EnginePacket } from "../../protocol/engine/index.js";
+import { utf8Length } from "../../protocol/utf8-length.js";
 
 /** Packets taken from the buffer to be written together, with their callbacks. */
 export interface SendBatch {
@@ -104,19 +105,4 @@ function encodedPayloadBytes(packet: EnginePacket): number {
   if (data === undefined) return 1;
   if (typeof data !== "string") return 1 + Math.ceil(data.byteLength / 3) * 4;
   return 1 + utf8Length(data);
-}
-
-/** UTF-8 length of a string without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
-    // A high surrogate followed by a low one: one 4-byte character, not two 3-byte ones.
-    if (code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes++;
-      i++;
-    }
-  }
-  return bytes;
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { SendBuffer, utf8Length } from "../../../src/client/engine/send-buffer.js";
+import { SendBuffer } from "../../../src/client/engine/send-buffer.js";
 import {
   type EnginePacket,
   EnginePacketType,
@@ -28,17 +28,6 @@ const packetArbitrary: fc.Arbitrary<EnginePacket> = fc.oneof(
 );
 
 describe("SendBuffer", () => {
-  it("utf8Length equals TextEncoder's length, lone surrogates included", () => {
-    fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (text) => {
-        assert.equal(utf8Length(text), encoder.encode(text).length);
-      }),
-    );
-    for (const text of ["\ud800", "a\udc00b", "\ud83d\ude00", "\ud83d", "é☃😀"]) {
-      assert.equal(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
-    }
-  });
-
   it("take(maxPayload): the longest prefix whose payload fits, at least one packet, order kept", () => {
     fc.assert(
       fc.property(
