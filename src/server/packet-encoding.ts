@@ -88,10 +88,33 @@ const COMMA = 0x2c;
 const QUOTE = 0x22;
 const ZERO = 0x30;
 
-let slab: Buffer = Buffer.alloc(0);
-let slabUsed = 0;
-let smallSlab: Buffer = Buffer.alloc(0);
-let smallSlabUsed = 0;
+/**
+ * Pieces cut one after another from shared slabs of one size (one ArrayBuffer per packet costs
+ * more than the bytes it saves writing); a new slab when the current one has no room left.
+ */
+class Slabs {
+  readonly #slabSize: number;
+  #slab: Buffer = Buffer.alloc(0);
+  #used = 0;
+
+  constructor(slabSize: number) {
+    this.#slabSize = slabSize;
+  }
+
+  /** A piece of `size` bytes (at most the slab size), its contents not set. */
+  piece(size: number): Buffer {
+    if (this.#used + size > this.#slab.length) {
+      this.#slab = Buffer.allocUnsafeSlow(this.#slabSize);
+      this.#used = 0;
+    }
+    const piece = this.#slab.subarray(this.#used, this.#used + size);
+    this.#used += size;
+    return piece;
+  }
+}
+
+const smallSlabs = new Slabs(SMALL_SLAB_SIZE);
+const slabs = new Slabs(SLAB_SIZE);
 
 /** Per element of the array being written: the element, read once. */
 const values: unknown[] = [];
@@ -266,21 +289,7 @@ const SHORT_ASCII = 64;
  * slab up to MAX_SLAB_PIECE (at most a quarter of the slab), its own otherwise.
  */
 function allocate(size: number): Buffer {
-  if (size < SMALL_PACKET) {
-    if (smallSlabUsed + size > smallSlab.length) {
-      smallSlab = Buffer.allocUnsafeSlow(SMALL_SLAB_SIZE);
-      smallSlabUsed = 0;
-    }
-    const piece = smallSlab.subarray(smallSlabUsed, smallSlabUsed + size);
-    smallSlabUsed += size;
-    return piece;
-  }
+  if (size < SMALL_PACKET) return smallSlabs.piece(size);
   if (size > MAX_SLAB_PIECE) return Buffer.allocUnsafe(size);
-  if (slabUsed + size > slab.length) {
-    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const piece = slab.subarray(slabUsed, slabUsed + size);
-  slabUsed += size;
-  return piece;
+  return slabs.piece(size);
 }
