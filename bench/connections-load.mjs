@@ -1,6 +1,7 @@
 // The connection load generator: idle connections held open (memory per connection) and
 // connections opened and closed in a loop (connection rate). One process, raw `net` sockets,
-// handshakes by hand (lib/handshake.mjs, socketio/packet-reader.mjs): neither server's client.
+// handshakes by hand (lib/handshake.mjs and socketio/packet-reader.mjs for idle connections,
+// lib/connection-cycle.mjs for the rate loops): neither server's client.
 // Started by lib/processes.mjs with fork(), config JSON in argv[2]:
 //   { scenario: "idle" | "rate", protocol: "websocket" | "socketio" | "tcp", deflate, host, ... }
 //
@@ -14,12 +15,11 @@
 //   { type: "result" } with connections completed per second.
 import { performance } from "node:perf_hooks";
 import { fail, send, sleep } from "./lib/child-ipc.mjs";
-import { encodeMaskedFrame, OPCODE_CLOSE } from "./lib/frames.mjs";
+import { ConnectionCycles } from "./lib/connection-cycle.mjs";
 import { openMany, openTcp, openWebSocket } from "./lib/handshake.mjs";
 import { connectSocketIO } from "./socketio/packet-reader.mjs";
 
 const config = JSON.parse(process.argv[2]);
-const CLOSE_FRAME = encodeMaskedFrame(OPCODE_CLOSE, Buffer.from([0x03, 0xe8]));
 /** Per connection of the rate loop: open, close and the server's TCP close, or it failed. */
 const CYCLE_TIMEOUT_MS = 10_000;
 
@@ -47,62 +47,33 @@ async function runIdle(port) {
   // Held until the orchestrator stops this process.
 }
 
-/** One connection opened, closed by a close frame, and closed by the server: resolves when done. */
-async function cycle(port, onError) {
-  const { socket, reader } = await openOne(port, onError);
-  // The server's close frame answers ours: not an error here.
-  if (reader !== undefined) reader.stopping = true;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`server did not close within ${CYCLE_TIMEOUT_MS} ms`));
-    }, CYCLE_TIMEOUT_MS);
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.resume();
-    // The server answers the close frame and closes the TCP connection (RFC 6455 7.1.1).
-    socket.end(CLOSE_FRAME);
-  });
-}
-
 async function runRate(port) {
   const { concurrency, warmupMs, durationMs } = config;
-  let completed = 0;
-  let stopping = false;
   let firstError = "";
   let errors = 0;
-  const onError = (message) => {
-    errors++;
-    if (firstError === "") firstError = message;
-  };
-  const loop = async () => {
-    while (!stopping) {
-      try {
-        await cycle(port, onError);
-        completed++;
-      } catch (error) {
-        onError(error instanceof Error ? error.message : String(error));
-        return;
-      }
-    }
-  };
-  const loops = Array.from({ length: concurrency }, loop);
+  const cycles = new ConnectionCycles({
+    host: config.host,
+    port,
+    protocol: config.protocol,
+    concurrency,
+    cycleTimeoutMs: CYCLE_TIMEOUT_MS,
+    onError: (message) => {
+      errors++;
+      if (firstError === "") firstError = message;
+    },
+  });
   await sleep(warmupMs);
   send({ type: "measure-start" });
-  const startCompleted = completed;
+  const startCompleted = cycles.completed;
   const startCpu = process.cpuUsage();
   const startAt = performance.now();
   await sleep(durationMs);
   const elapsedMs = performance.now() - startAt;
-  const count = completed - startCompleted;
+  const count = cycles.completed - startCompleted;
   const cpu = process.cpuUsage(startCpu);
   send({ type: "measure-end" });
-  stopping = true;
-  // Bounded: every cycle has its own timeout.
-  await Promise.all(loops);
+  // Bounded: every cycle has its timeout.
+  await cycles.stop();
   return {
     elapsedMs,
     messages: count,
