@@ -13,6 +13,7 @@ import { encodeOpenPacket } from "../protocol/engine/handshake.js";
 import { MESSAGE_PREFIX_LENGTH } from "../protocol/engine/packet.js";
 import { type EnginePacket, EnginePacketType } from "../protocol/engine/packet-types.js";
 import { debugLogger } from "../websocket/debug.js";
+import { listenerTable, useListenerTable } from "../websocket/listener-table.js";
 import { type TimerWheel, WheelTimer } from "../websocket/timer-wheel.js";
 import type { ResolvedEngineOptions, TransportName } from "./options.js";
 import type { PreparedEngineMessage } from "./prepared-message.js";
@@ -120,6 +121,9 @@ export interface EngineSocketEventMap {
   upgrade: [transport: Transport];
 }
 
+/** A session's listener table: one per connection, without listeners under Socket.IO (see `owner`). */
+const EngineSocketListeners = listenerTable();
+
 /**
  * One client session. Created by `EngineServer`; get it from the server's `connection`
  * event.
@@ -168,6 +172,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEventMap> implements 
     protocol: 3 | 4,
   ) {
     super();
+    useListenerTable(this, EngineSocketListeners);
     this.id = id;
     this.#host = host;
     this.request = request;

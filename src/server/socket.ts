@@ -14,6 +14,7 @@ import {
   type OutgoingSocketPacket,
   SocketPacketType,
 } from "../protocol/socketio/index.js";
+import { listenerTable, useListenerTable } from "../websocket/listener-table.js";
 import { registerAck } from "./acks.js";
 import {
   type AckHandler,
@@ -70,6 +71,9 @@ interface PacketOptions {
 }
 
 const NO_FLAGS: Readonly<BroadcastFlags> = Object.freeze({});
+
+/** A socket's listener table: one per connection, with the application's events. */
+const SocketListeners = listenerTable();
 
 /**
  * One client connected to one namespace.
@@ -132,6 +136,7 @@ export class Socket<
     previousSession?: Session,
   ) {
     super();
+    useListenerTable(this, SocketListeners);
     this.nsp = nsp;
     this.client = client;
     if (previousSession) {

@@ -55,6 +55,7 @@ import {
   DEFAULT_LIMITS,
   resolveConnectionLimits,
 } from "./limits.js";
+import { listenerTable, namesWithListeners, useListenerTable } from "./listener-table.js";
 import {
   MessageReceiver,
   type ReceiverHandlers,
@@ -210,20 +211,8 @@ export type {
   WebSocketBrowserEventMap,
 } from "./browser-listeners.js";
 
-/**
- * The listener table (EventEmitter's `_events`) of a WebSocket. EventEmitter's own is a
- * null-prototype literal, which V8 keeps in dictionary mode (about 190 B once listeners are
- * added); instances of this constructor are fast objects with the usual events declared (about
- * 50 B), as Node's streams do for theirs. Its prototype chain has no properties at all (unlike a
- * plain literal's `Object.prototype`), so no event name finds an inherited function; an
- * undefined entry is no listener to EventEmitter.
- */
-const ListenerTable = function ListenerTable(this: Record<string, undefined>) {
-  this.message = undefined;
-  this.close = undefined;
-  this.error = undefined;
-} as unknown as new () => object;
-ListenerTable.prototype = Object.create(null);
+/** A WebSocket's listener table (see listener-table.ts), with its usual events declared. */
+const WebSocketListeners = listenerTable(["message", "close", "error"]);
 
 /** CloseEvent.wasClean of a socket, for its browser-style listeners (set inside the class). */
 let wasCleanOf: WasClean;
@@ -520,7 +509,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     options?: WebSocketOptions,
   ) {
     super();
-    (this as unknown as { _events: object })._events = new ListenerTable();
+    useListenerTable(this, WebSocketListeners);
     if ((url as unknown) === SERVER_ROLE) {
       this.#role = "server";
       this.#maskByDefault = false;
@@ -631,10 +620,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** The events that have listeners (the listener table declares some ahead, empty). */
   override eventNames(): (keyof WebSocketEventMap)[] {
-    const events = (this as unknown as { _events: Record<string | symbol, unknown> })._events;
-    return Reflect.ownKeys(events).filter(
-      (name) => events[name] !== undefined,
-    ) as (keyof WebSocketEventMap)[];
+    return namesWithListeners(this) as (keyof WebSocketEventMap)[];
   }
 
   /** What binary messages are delivered as; invalid values are ignored, as browsers do. */

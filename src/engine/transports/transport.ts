@@ -7,6 +7,7 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { EnginePacket, EnginePacketType } from "../../protocol/engine/packet-types.js";
+import { listenerTable, useListenerTable } from "../../websocket/listener-table.js";
 import type { TransportName } from "../options.js";
 import type { PreparedEngineMessage } from "../prepared-message.js";
 
@@ -80,6 +81,9 @@ export interface TransportOwner {
   _onTransportClose(): void;
 }
 
+/** A transport's listener table: one per connection, usually without listeners (see `owner`). */
+const TransportListeners = listenerTable();
+
 /** Base class of the transports. */
 export abstract class Transport extends EventEmitter<TransportEventMap> {
   /** "polling" or "websocket". */
@@ -101,12 +105,14 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
    * WebSocket still probing an upgrade has none: the session listens to it instead).
    */
   owner: TransportOwner | null = null;
-  #closeCallbacks: (() => void)[] = [];
+  /** Callbacks of `close()` calls waiting for the close to be under way (made when needed). */
+  #closeCallbacks: (() => void)[] | null = null;
   /** doClose reported the close under way: later callers need not wait. */
   #closeUnderWay = false;
 
   constructor(request: IncomingMessage, protocol: 3 | 4, supportsBinary: boolean) {
     super();
+    useListenerTable(this, TransportListeners);
     this.request = request;
     this.protocol = protocol;
     this.supportsBinary = supportsBinary;
@@ -155,14 +161,17 @@ export abstract class Transport extends EventEmitter<TransportEventMap> {
       if (callback) process.nextTick(callback);
       return;
     }
-    if (callback) this.#closeCallbacks.push(callback);
+    if (callback) {
+      this.#closeCallbacks ??= [];
+      this.#closeCallbacks.push(callback);
+    }
     if (this.readyState === "closing") return;
     this.readyState = "closing";
     this.doClose(() => {
       this.#closeUnderWay = true;
       const callbacks = this.#closeCallbacks;
-      this.#closeCallbacks = [];
-      for (const fn of callbacks) fn();
+      this.#closeCallbacks = null;
+      if (callbacks !== null) for (const fn of callbacks) fn();
     });
   }
 
