@@ -23,6 +23,8 @@ Per contexts count, microseconds per message:
                  compresses to a few bytes, as the deflate-active row's echoes do)
   inflate        context takeover: the client's message, compressed on its own, plus 00 00 ff ff
   deflate+reset  no context takeover: every message from an empty window (deflateReset after it)
+  varied         context takeover, every message different (lines of the same kind, other
+                 values): what deflate costs on traffic that does not repeat itself
 `;
 
 const parse = (argv) => {
@@ -91,7 +93,14 @@ async function main() {
     `${options.size} B message (${compressed.length - 4} B compressed on its own), level ` +
       `${options.level}, memLevel ${options.memLevel}, ${options.messages} messages per figure`,
   );
-  console.log("contexts  deflate us (bytes out)  inflate us  deflate+reset us (bytes out)");
+  console.log(
+    "contexts  deflate us (bytes out)  inflate us  deflate+reset us (bytes out)  varied us (bytes out)",
+  );
+  // Distinct messages for the varied column: as many as it writes (warm-up and measured).
+  const varied = Array.from({ length: 2 * options.messages }, (_, i) =>
+    makePayload(options.size, i + 1),
+  );
+  const variedIn = varied.reduce((sum, message) => sum + message.length, 0) / varied.length;
   for (const n of options.contexts) {
     const deflaters = [];
     const inflaters = [];
@@ -115,9 +124,18 @@ async function main() {
       aloneBytes = write(zlib, payload).length;
       zlib.reset();
     });
+    for (const zlib of deflaters) zlib.reset();
+    let sent = 0;
+    let variedOut = 0;
+    const deflateVaried = time(options.messages, () => {
+      const bytes = write(deflaters[sent % n], varied[sent]).length;
+      if (sent++ >= options.messages) variedOut += bytes;
+    });
+    const variedAverage = Math.round(variedOut / options.messages);
     console.log(
       `${String(n).padStart(8)}  ${deflate.toFixed(2).padStart(10)} (${takeoverBytes})` +
-        `${inflate.toFixed(2).padStart(17)}  ${deflateReset.toFixed(2).padStart(16)} (${aloneBytes})`,
+        `${inflate.toFixed(2).padStart(17)}  ${deflateReset.toFixed(2).padStart(16)} (${aloneBytes})` +
+        `${deflateVaried.toFixed(2).padStart(18)} (${variedAverage}, ${((100 * variedAverage) / variedIn).toFixed(1)}%)`,
     );
     for (const zlib of [...deflaters, ...inflaters]) zlib.stream.destroy();
   }

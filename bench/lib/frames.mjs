@@ -11,12 +11,12 @@ export const OPCODE_CLOSE = 0x8;
 /**
  * A deterministic, JSON-like ASCII payload of exactly `size` bytes. Chat-ish text compresses
  * like real traffic (a few times, not a thousand times), so the deflate runs do real work.
+ * Another `seed` (a nonzero 32-bit integer) gives other lines of the same kind.
  */
-export function makePayload(size) {
+export function makePayload(size, seed = 0x2545f491) {
   const words = ["hello", "world", "message", "status", "online", "typing", "room", "lobby"];
   const parts = [];
   let length = 0;
-  let seed = 0x2545f491;
   for (let seq = 0; length < size; seq++) {
     // xorshift32: fixed sequence, so every run and every server sees the same bytes.
     seed ^= seed << 13;
