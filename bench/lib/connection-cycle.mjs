@@ -105,10 +105,14 @@ export class ConnectionCycles {
     }, 500);
   }
 
-  /** Stops opening connections; resolves once every loop's current connection is closed. */
-  stop() {
+  /**
+   * Stops opening connections; resolves once every loop's current connection is closed. The
+   * watchdog runs until then, so a connection the server never closes still ends (failed) within
+   * `cycleTimeoutMs`.
+   */
+  async stop() {
+    await Promise.all(this.#loops.map((loop) => loop.stop()));
     clearInterval(this.#watchdog);
-    return Promise.all(this.#loops.map((loop) => loop.stop()));
   }
 }
 
@@ -218,10 +222,15 @@ class Loop {
     const state = this.#state;
     this.#state = STOPPED;
     this.#socket = null;
-    if (state === AWAIT_SERVER_CLOSE) this.#shared.onCompleted();
-    else if (!this.#failed) {
-      this.#failed = true;
-      this.#shared.onError(`connection closed while waiting for ${WAITING_FOR[state]}`);
+    // A failed cycle (bad answer, watchdog) ends here too, its socket destroyed: already
+    // reported, and not a completed one.
+    if (!this.#failed) {
+      if (state === AWAIT_SERVER_CLOSE) {
+        this.#shared.onCompleted();
+      } else {
+        this.#failed = true;
+        this.#shared.onError(`connection closed while waiting for ${WAITING_FOR[state]}`);
+      }
     }
     if (this.#stopping || this.#failed) {
       this.#onStopped?.();
