@@ -12,7 +12,8 @@
 // Sec-WebSocket-Accept values are made once, from a pool of random keys.
 import { createHash, randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { encodeMaskedFrame, OPCODE_CLOSE, OPCODE_TEXT } from "./frames.mjs";
+import { CHAR_0, CHAR_4, CONNECT_FRAME, SOCKET_IO_PATH } from "../socketio/packet-reader.mjs";
+import { encodeMaskedFrame, OPCODE_CLOSE } from "./frames.mjs";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const MAX_RESPONSE_HEAD = 8192;
@@ -20,9 +21,6 @@ const MAX_RESPONSE_HEAD = 8192;
 const MAX_HANDSHAKE_FRAME = 4096;
 const KEY_POOL_SIZE = 256;
 const CLOSE_FRAME = encodeMaskedFrame(OPCODE_CLOSE, Buffer.from([0x03, 0xe8]));
-const CONNECT_FRAME = encodeMaskedFrame(OPCODE_TEXT, Buffer.from("40"));
-const CHAR_0 = 0x30;
-const CHAR_4 = 0x34;
 
 /** What a loop is waiting for. */
 const AWAIT_CONNECT = 0;
@@ -57,13 +55,15 @@ function makeRequests(host, port, path) {
   });
 }
 
+const ACCEPT_FIELD = "\r\nsec-websocket-accept:";
+
 /** Why a 101 response head is not the one expected, or "" when it is. */
 function checkHead(text, accept) {
   if (!text.startsWith("HTTP/1.1 101 ")) return `unexpected response: ${text.split("\r\n")[0]}`;
   const lower = text.toLowerCase();
-  const at = lower.indexOf("\r\nsec-websocket-accept:");
+  const at = lower.indexOf(ACCEPT_FIELD);
   if (at === -1) return "no Sec-WebSocket-Accept";
-  const from = at + "\r\nsec-websocket-accept:".length;
+  const from = at + ACCEPT_FIELD.length;
   const to = text.indexOf("\r\n", from);
   if (text.slice(from, to === -1 ? text.length : to).trim() !== accept) {
     return "bad Sec-WebSocket-Accept";
@@ -87,7 +87,7 @@ export class ConnectionCycles {
    *   concurrency: number, cycleTimeoutMs: number, onError: (message: string) => void }} options
    */
   constructor({ host, port, protocol, concurrency, cycleTimeoutMs, onError }) {
-    const path = protocol === "socketio" ? "/socket.io/?EIO=4&transport=websocket" : "/";
+    const path = protocol === "socketio" ? SOCKET_IO_PATH : "/";
     const shared = {
       host,
       port,

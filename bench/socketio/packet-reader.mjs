@@ -18,7 +18,8 @@ export const CHAR_3 = 0x33;
 export const CHAR_4 = 0x34;
 
 const PONG_FRAME = encodeMaskedFrame(OPCODE_TEXT, Buffer.from("3"));
-const CONNECT_FRAME = encodeMaskedFrame(OPCODE_TEXT, Buffer.from("40"));
+/** The client's CONNECT to the main namespace ("40"), as one masked text frame. */
+export const CONNECT_FRAME = encodeMaskedFrame(OPCODE_TEXT, Buffer.from("40"));
 
 /** One masked text frame carrying `text` (an Engine.IO packet). */
 export function textFrame(text) {
