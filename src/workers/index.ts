@@ -175,6 +175,17 @@ function startPrimary(size: number, handleSignals: boolean, options: RunWorkersO
     slot.worker = worker;
     slot.startedAt = performance.now();
     worker.once("exit", (code, signal) => onExit(slot, worker, code, signal));
+    // The IPC channel to a worker that is exiting can break under a message the primary sends
+    // it (cluster answers a failed listen to every worker waiting on that port: EPIPE once one
+    // has exited). Its exit is handled above; without a listener the error would end the
+    // primary.
+    worker.on("error", (error) => onWorkerError(slot, error));
+  };
+
+  const onWorkerError = (slot: Slot, error: Error): void => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EPIPE" || code === "ERR_IPC_CHANNEL_CLOSED") return;
+    logger.warn(`worker ${slot.index + 1}/${size}: ${error.message}`);
   };
 
   const onExit = (slot: Slot, worker: Worker, code: number, signal: string | null): void => {
